@@ -1,0 +1,282 @@
+"""The build engine: run every asset that is not fresh, in dependency order, concurrently.
+
+It owns scheduling (asyncio tasks, an adaptive limiter), retries, the budget,
+the masters cache and atomic commits. Routes only turn a job into bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from assetgen import store
+from assetgen.canonical import sha256_bytes
+from assetgen.errors import ImageError, PermanentError, RouteError
+from assetgen.manifest import Asset, Manifest
+from assetgen.masters import MastersCache
+from assetgen.plan import AssetStatus, Planner, derivation_spec, generation_spec, spec_hash_of
+from assetgen.provenance import base_record
+from assetgen.routes import ImageJob, InputImage, Route, RouteContext, RouteResult, load_route
+from assetgen.scheduler import AdaptiveLimiter, Attempts, Budget, RetryPolicy, call_with_retries
+
+
+@dataclass
+class Outcome:
+    asset_id: str
+    action: str  # generated | edited | resumed | rederived | skipped | failed | budget | blocked
+    route: str = ""
+    billing: str = ""
+    state_before: str = ""
+    reason: str = ""
+    cost_usd: float | None = None
+    estimate_usd: float = 0.0
+    error: str | None = None
+    retries: int = 0
+    attempts: int = 0
+    duration_s: float = 0.0
+    request_id: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.action in ("failed", "blocked", "budget")
+
+    def as_json(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+@dataclass
+class Event:
+    kind: str  # start | retry | done | note
+    asset_id: str = ""
+    message: str = ""
+    outcome: Outcome | None = None
+
+
+EventSink = Callable[[Event], None]
+
+
+@dataclass
+class BuildSettings:
+    draft: bool = False
+    force: bool = False
+    concurrency: int = 8
+    max_cost: float | None = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy.from_env)
+
+
+class Engine:
+    def __init__(self, manifest: Manifest, planner: Planner, settings: BuildSettings,
+                 context: RouteContext, emit: EventSink) -> None:
+        self.manifest = manifest
+        self.planner = planner
+        self.settings = settings
+        self.context = context
+        self.emit = emit
+        self.limiter = AdaptiveLimiter(settings.concurrency)
+        self.budget = Budget(settings.max_cost)
+        self.masters = MastersCache(manifest.state_dir / "masters")
+        self.routes: dict[str, Route] = {}
+        self.outcomes: dict[str, Outcome] = {}
+        self.finished: dict[str, asyncio.Event] = {}
+
+    def route(self, name: str) -> Route:
+        if name not in self.routes:
+            self.routes[name] = load_route(name, self.context)
+        return self.routes[name]
+
+    async def run(self, statuses: list[AssetStatus]) -> list[Outcome]:
+        self.finished = {s.asset.id: asyncio.Event() for s in statuses}
+        tasks = [asyncio.create_task(self.run_one(s), name=s.asset.id) for s in statuses]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+        return [self.outcomes[s.asset.id] for s in statuses]
+
+    async def run_one(self, status: AssetStatus) -> None:
+        asset = status.asset
+        try:
+            outcome = await self.make(status)
+        except RouteError as exc:
+            outcome = Outcome(asset.id, "failed", route=exc.route or status.route,
+                              error=exc.describe(), request_id=exc.request_id)
+        except ImageError as exc:
+            outcome = Outcome(asset.id, "failed", route=status.route, error=str(exc))
+        outcome.state_before = outcome.state_before or str(status.state)
+        self.outcomes[asset.id] = outcome
+        self.finished[asset.id].set()
+        self.emit(Event("done", asset.id, outcome=outcome))
+
+    async def make(self, status: AssetStatus) -> Outcome:
+        asset = status.asset
+        for dep in asset.dependencies:
+            if dep in self.finished:
+                await self.finished[dep].wait()
+                if self.outcomes[dep].failed:
+                    return Outcome(asset.id, "blocked", route=status.route,
+                                   error=f"input `{dep}` was not made, so this edit cannot run")
+        if asset.dependencies:
+            # Inputs may have just been rebuilt: judge this asset on disk as it is now.
+            status = self.planner.status(asset)
+        if not status.needs_build:
+            return Outcome(asset.id, "skipped", route=status.route, reason=status.reason,
+                           state_before=str(status.state))
+        started = time.monotonic()
+        job = await asyncio.to_thread(self.job_for, asset, status.route)
+        generation = generation_spec(asset, self.manifest, status.route,
+                                     {i.ref: i.sha256 for i in job.inputs},
+                                     job.mask.sha256 if job.mask else None)
+        derivation = derivation_spec(asset)
+        generation_hash = spec_hash_of(generation, {})
+        spec_hash = spec_hash_of(generation, derivation)
+
+        attempts = Attempts()
+        cached = None if self.settings.force else self.masters.get(generation_hash)
+        if cached is not None:
+            result = _result_from_cache(cached.data, cached.meta)
+            action = "resumed"
+            spent: float | None = 0.0
+        else:
+            estimate = status.estimate_usd
+            if not self.budget.reserve(asset.id, estimate):
+                return Outcome(asset.id, "budget", route=status.route, estimate_usd=estimate,
+                               error=f"not started: estimated ${estimate:.4f} would pass "
+                                     f"--max-cost ${self.settings.max_cost:.2f}")
+            self.emit(Event("start", asset.id, message=status.route))
+            route = self.route(status.route)
+            try:
+                result = await call_with_retries(
+                    lambda: route.run(job), limiter=self.limiter, policy=self.settings.retry,
+                    record=attempts,
+                    on_retry=lambda exc, wait: self.emit(Event(
+                        "retry", asset.id, message=f"{exc.describe()}; retrying in {wait:.1f}s")),
+                )
+            except BaseException:
+                self.budget.settle(estimate, None)
+                raise
+            self.budget.settle(estimate, result.cost_usd)
+            spent = result.cost_usd if result.cost_usd is not None else estimate
+            action = "edited" if job.is_edit else "generated"
+            await asyncio.to_thread(self.check_and_cache, route, job, result, generation_hash)
+
+        derived = await asyncio.to_thread(store.derive, result.image, asset)
+        record = self.record(asset, job, result, derived, spec_hash, generation_hash, attempts,
+                             time.monotonic() - started)
+        await asyncio.to_thread(store.commit, asset.file, derived.data, record)
+        return Outcome(asset.id, action, route=result.route, billing=result.billing,
+                       reason=status.reason, cost_usd=spent, estimate_usd=status.estimate_usd,
+                       retries=len(attempts.retries), attempts=attempts.count,
+                       duration_s=round(time.monotonic() - started, 3),
+                       request_id=result.request_id)
+
+    def job_for(self, asset: Asset, route: str) -> ImageJob:
+        from assetgen.imaging import api_format_for
+
+        inputs = tuple(_read_input(i.ref, i.path, i.asset_id) for i in asset.inputs)
+        mask = _read_input("mask", asset.mask, None) if asset.mask else None
+        if mask is not None and inputs and (mask.width, mask.height) != (
+                inputs[0].width, inputs[0].height):
+            raise ImageError(f"mask {self.manifest.rel(mask.path)} is {mask.width}x{mask.height}"
+                             f" but the first input is {inputs[0].width}x{inputs[0].height}",
+                             hint="a mask must have the same size as the image it edits")
+        return ImageJob(asset=asset, prompt=asset.prompt, model=asset.model, size=asset.size,
+                        quality=asset.quality, output_format=api_format_for(asset.format),
+                        background=asset.background, inputs=inputs, mask=mask,
+                        fidelity=asset.fidelity)
+
+    def check_and_cache(self, route: Route, job: ImageJob, result: RouteResult,
+                        generation_hash: str) -> None:
+        """Refuse an image that does not decode or has the wrong size; keep the rest."""
+        from assetgen import imaging, sizes
+
+        try:
+            info = imaging.probe(result.image)
+        except ImageError as exc:
+            raise PermanentError(f"the returned image does not decode ({exc.message})",
+                                 route=result.route, code="bad_image",
+                                 request_id=result.request_id) from exc
+        asked = sizes.parse_size(job.size) if job.size != "auto" else None
+        if route.exact_size and asked and (info.width, info.height) != asked:
+            raise PermanentError(
+                f"the returned image is {info.width}x{info.height}, but {job.size} was asked",
+                route=result.route, code="wrong_size", request_id=result.request_id)
+        meta = {
+            "route": result.route, "model": result.model, "billing": result.billing,
+            "request_id": result.request_id, "response_id": result.response_id,
+            "revised_prompt": result.revised_prompt, "usage": result.usage,
+            "cost_usd": result.cost_usd, "cost_basis": result.cost_basis,
+            "extra": result.extra, "width": info.width, "height": info.height,
+            "format": info.format, "created_at": _now(),
+        }
+        self.masters.put(generation_hash, result.image, info.format, meta)
+
+    def record(self, asset: Asset, job: ImageJob, result: RouteResult, derived: store.Derived,
+               spec_hash: str, generation_hash: str, attempts: Attempts,
+               duration: float) -> dict[str, Any]:
+        from assetgen.imaging import probe
+
+        master = probe(result.image)
+        record = base_record(
+            asset=asset.id, file=asset.path, sha256=sha256_bytes(derived.data),
+            bytes=len(derived.data), width=derived.width, height=derived.height,
+            format=derived.format, route=result.route, model=result.model,
+            prompt=asset.prompt, quality=asset.quality, size=asset.size, spec_hash=spec_hash,
+            generation_hash=generation_hash, created_at=_now(), billing=result.billing,
+            request_id=result.request_id, response_id=result.response_id,
+            revised_prompt=result.revised_prompt, usage=result.usage,
+            cost_usd=result.cost_usd, cost_basis=result.cost_basis,
+            background=asset.background,
+            master={"sha256": sha256_bytes(result.image), "width": master.width,
+                    "height": master.height, "format": master.format},
+            postprocess=derived.postprocess or None,
+            attempts=attempts.count or None, retries=attempts.retries or None,
+            duration_s=round(duration, 3),
+        )
+        if job.inputs:
+            record["inputs"] = [{"ref": i.ref, "asset": i.asset_id,
+                                 "path": self.manifest.rel(i.path), "sha256": i.sha256}
+                                for i in job.inputs]
+            record["fidelity"] = job.fidelity
+        if job.mask is not None:
+            record["mask"] = {"path": self.manifest.rel(job.mask.path),
+                              "sha256": job.mask.sha256}
+        for key, value in result.extra.items():
+            record.setdefault(key, value)
+        return record
+
+
+def _read_input(ref: str, path: Path, asset_id: str | None) -> InputImage:
+    from assetgen.imaging import probe
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImageError(f"cannot read edit input {ref} ({path}): {exc.strerror}",
+                         hint="build or restore the input first") from exc
+    try:
+        info = probe(data)
+    except ImageError as exc:
+        raise ImageError(f"edit input {ref} ({path.name}) is not a readable image",
+                         hint="replace it with a PNG, JPEG or WebP file") from exc
+    return InputImage(ref=ref, path=path, data=data, sha256=sha256_bytes(data),
+                      width=info.width, height=info.height, asset_id=asset_id)
+
+
+def _result_from_cache(data: bytes, meta: Mapping[str, Any]) -> RouteResult:
+    return RouteResult(
+        image=data, route=meta.get("route", ""), model=meta.get("model", ""),
+        billing=meta.get("billing", ""), request_id=meta.get("request_id"),
+        response_id=meta.get("response_id"), revised_prompt=meta.get("revised_prompt"),
+        usage=meta.get("usage"), cost_usd=meta.get("cost_usd"),
+        cost_basis=meta.get("cost_basis"), extra=dict(meta.get("extra") or {}),
+    )
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,138 @@
+"""`assetgen build`: make every asset that is not fresh, then summarise."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from assetgen import store
+from assetgen.build import BuildSettings, Engine, Event, Outcome
+from assetgen.commands.plan import plan_document, plan_statuses, print_plan
+from assetgen.console import Console
+from assetgen.cost import format_usd
+from assetgen.errors import EXIT_BUDGET, EXIT_OK, EXIT_PROBLEMS
+from assetgen.fsutil import build_lock
+from assetgen.plan import Planner
+from assetgen.routes import RouteContext, load_route
+
+HTTP_ROUTES = frozenset({"images", "responses", "gateway"})
+ACTION_STYLE = {"generated": ("green",), "edited": ("green",), "resumed": ("green",),
+                "rederived": ("green",), "skipped": ("dim",), "failed": ("red", "bold"),
+                "blocked": ("red",), "budget": ("yellow",)}
+
+
+def run(manifest_path: Path | None, cwd: Path, ids: list[str], *, force: bool = False,
+        dry_run: bool = False, check: bool = False, draft: bool = False,
+        concurrency: int = 8, max_cost: float | None = None, json_mode: bool = False,
+        console: Console, environ: Mapping[str, str] | None = None,
+        transport: Any = None) -> int:
+    manifest, statuses, hashes = plan_statuses(manifest_path, cwd, ids, draft=draft,
+                                               force=force)
+    work = [s for s in statuses if s.needs_build]
+    if dry_run or check:
+        hashes.save()
+        if json_mode:
+            console.emit_json({**plan_document(statuses), "dry_run": True})
+        else:
+            print_plan(console, statuses)
+        return EXIT_PROBLEMS if check and work else EXIT_OK
+
+    context = RouteContext(manifest=manifest, client=None,
+                           environ=os.environ if environ is None else environ)
+    routes_needed = sorted({s.route for s in work})
+    for name in routes_needed:  # refuse before any work: missing keys, impossible assets
+        load_route(name, context).preflight([s.asset for s in work if s.route == name])
+
+    settings = BuildSettings(draft=draft, force=force, concurrency=concurrency,
+                             max_cost=max_cost)
+    with build_lock(manifest.state_dir / "build.lock"):
+        for note in store.recover(manifest.output_dir):
+            console.log(f"recovered: {note}")
+        planner = Planner(manifest, draft_mode=draft, force=force, hashes=hashes)
+        statuses = planner.plan([s.asset for s in statuses])
+        reporter = ProgressLog(console, total=sum(1 for s in statuses if s.needs_build))
+        http = bool(HTTP_ROUTES & {s.route for s in statuses if s.needs_build})
+        outcomes = asyncio.run(_execute(manifest, planner, settings, context, statuses,
+                                        reporter, http, transport))
+        hashes.save()
+    return summarise(console, outcomes, json_mode=json_mode, plan=plan_document(statuses))
+
+
+async def _execute(manifest: Any, planner: Planner, settings: BuildSettings,
+                   context: RouteContext, statuses: list[Any], reporter: ProgressLog,
+                   http: bool, transport: Any) -> list[Outcome]:
+    if not http:
+        return await Engine(manifest, planner, settings, context, reporter).run(statuses)
+    import httpx
+
+    limits = httpx.Limits(max_connections=max(settings.concurrency * 2, 4),
+                          max_keepalive_connections=settings.concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(300.0, connect=30.0),
+                                 transport=transport, follow_redirects=True) as client:
+        context.client = client
+        return await Engine(manifest, planner, settings, context, reporter).run(statuses)
+
+
+class ProgressLog:
+    """Plain, line-per-event progress on stderr (safe in CI logs)."""
+
+    def __init__(self, console: Console, total: int) -> None:
+        self.console = console
+        self.total = total
+        self.done = 0
+
+    def __call__(self, event: Event) -> None:
+        if event.kind == "retry":
+            self.console.log(f"  retry    {event.asset_id}: {event.message}")
+        elif event.kind == "done" and event.outcome is not None:
+            outcome = event.outcome
+            if outcome.action == "skipped":
+                return
+            self.done += 1
+            word = self.console.style(f"{outcome.action:<9}", *ACTION_STYLE[outcome.action])
+            detail = outcome.error or ", ".join(filter(None, [
+                outcome.route, f"{outcome.duration_s:.1f}s" if outcome.duration_s else "",
+                format_usd(outcome.cost_usd) if outcome.cost_usd else "",
+                f"{outcome.retries} retries" if outcome.retries else ""]))
+            self.console.log(f"[{self.done}/{self.total}] {word} {outcome.asset_id}  {detail}")
+
+
+def summarise(console: Console, outcomes: list[Outcome], *, json_mode: bool,
+              plan: dict[str, Any]) -> int:
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        counts[outcome.action] = counts.get(outcome.action, 0) + 1
+    actual = round(sum(o.cost_usd or 0.0 for o in outcomes), 6)
+    estimated = round(sum(o.estimate_usd for o in outcomes if o.action != "skipped"), 6)
+    by_surface: dict[str, float] = {}
+    for outcome in outcomes:
+        if outcome.billing:
+            by_surface[outcome.billing] = round(by_surface.get(outcome.billing, 0.0)
+                                                + (outcome.cost_usd or 0.0), 6)
+    failed = [o for o in outcomes if o.action in ("failed", "blocked")]
+    over_budget = [o for o in outcomes if o.action == "budget"]
+    code = EXIT_BUDGET if over_budget else EXIT_PROBLEMS if failed else EXIT_OK
+    if json_mode:
+        console.emit_json({"assets": [o.as_json() for o in outcomes], "counts": counts,
+                           "cost_usd": actual, "estimated_cost_usd": estimated,
+                           "cost_by_billing": by_surface, "exit_code": code,
+                           "retries": sum(o.retries for o in outcomes), "plan": plan})
+        return code
+    order = ["generated", "edited", "resumed", "rederived", "skipped", "failed", "blocked",
+             "budget"]
+    parts = [f"{counts[k]} {k}" for k in order if counts.get(k)]
+    console.print(("build: " + ", ".join(parts)) if parts else "build: nothing declared")
+    retries = sum(o.retries for o in outcomes)
+    console.print(f"cost: {format_usd(actual)} actual, {format_usd(estimated)} estimated"
+                  + (f"; {retries} retries" if retries else ""))
+    for surface, amount in sorted(by_surface.items()):
+        console.print(f"  {surface}: {format_usd(amount)}")
+    for outcome in failed + over_budget:
+        console.print(f"{outcome.asset_id}: {outcome.action} — {outcome.error}")
+    if over_budget:
+        console.print("the budget (--max-cost) stopped the build; raise it or build fewer "
+                      "assets (`assetgen build ID...`)")
+    return code

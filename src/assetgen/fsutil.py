@@ -1,0 +1,135 @@
+"""Filesystem safety: atomic writes, the build lock, and paths that stay inside."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from assetgen.errors import LockError
+
+TEMP_MARKER = ".assetgen-tmp-"
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+# mkstemp creates files 0600; published images must get the usual 0644 (umask-respecting).
+_FILE_MODE = 0o666 & ~_umask()
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
+
+    The temp file lives in the target's folder (a rename is only atomic within
+    one filesystem) and is fsynced before the rename.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}{TEMP_MARKER}")
+    try:
+        os.fchmod(fd, _FILE_MODE)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+
+
+def write_temp_beside(path: Path, data: bytes) -> Path:
+    """Write ``data`` to a fsynced temp file next to ``path``; the caller renames it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}{TEMP_MARKER}")
+    try:
+        os.fchmod(fd, _FILE_MODE)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+    return Path(tmp_name)
+
+
+def remove_stale_temp_files(folder: Path) -> list[Path]:
+    """Delete temp files an interrupted build left below ``folder``; returns them.
+
+    Only safe while holding the build lock: then no live writer owns them.
+    """
+    removed: list[Path] = []
+    if not folder.is_dir():
+        return removed
+    for candidate in folder.rglob(f"*{TEMP_MARKER}*"):
+        if candidate.is_file() and not candidate.is_symlink():
+            with contextlib.suppress(FileNotFoundError):
+                candidate.unlink()
+                removed.append(candidate)
+    return removed
+
+
+def is_within(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder)
+    except ValueError:
+        return False
+    return True
+
+
+def escapes(relative: str, base: Path) -> str | None:
+    """Why ``relative`` (a manifest path) would leave ``base``, or None if it stays inside.
+
+    Absolute paths and ``..`` are refused lexically; then symlinks on the way are
+    resolved, so a link inside ``base`` that points outside is refused too.
+    """
+    if not relative or not relative.strip():
+        return "the path is empty"
+    if relative.startswith(("/", "\\")) or Path(relative).is_absolute() or ":" in relative[:3]:
+        return "absolute paths are not allowed"
+    parts = Path(relative).parts
+    if ".." in parts:
+        return "'..' is not allowed"
+    real_base = base.resolve()
+    real = (base / relative).resolve()
+    if not is_within(real, real_base):
+        return f"it resolves through a symlink to {real}, outside {base.name}/"
+    return None
+
+
+@contextlib.contextmanager
+def build_lock(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive, non-blocking lock for one build of one manifest.
+
+    The kernel drops the lock when the process dies (even by SIGKILL), so a
+    crashed build never leaves a stale lock behind.
+    """
+    import fcntl
+
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    handle = lock_path.open("a+")
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            handle.seek(0)
+            owner = handle.read().strip() or "another process"
+            raise LockError(
+                f"another build of this manifest is running ({owner})",
+                hint="wait for it to finish, or stop it; the lock is released when it exits",
+            ) from exc
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        yield
+    finally:
+        handle.close()

@@ -1,0 +1,47 @@
+"""Re-derive file hashes cheaply: reuse a hash while size, mtime and inode are unchanged.
+
+The cache is a plain JSON file under `.assetgen/`; dropping it (or `--no-cache`)
+only costs time. Hashes are still always derived from disk, never from a sidecar.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from pathlib import Path
+
+from assetgen.canonical import sha256_file
+from assetgen.fsutil import atomic_write
+
+
+class HashCache:
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._entries: dict[str, list[int | str]] = {}
+        self._dirty = False
+        if path is not None:
+            with contextlib.suppress(OSError, ValueError):
+                loaded = json.loads(path.read_text(encoding="utf-8"))
+                if isinstance(loaded, dict):
+                    self._entries = loaded
+
+    def sha256(self, file: Path) -> str:
+        """Hex SHA-256 of ``file``; raises OSError if it cannot be read."""
+        stat = file.stat()
+        key = os.fspath(file)
+        fingerprint = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+        cached = self._entries.get(key)
+        if cached and cached[:3] == fingerprint and isinstance(cached[3], str):
+            return cached[3]
+        digest = sha256_file(file)
+        self._entries[key] = [*fingerprint, digest]
+        self._dirty = True
+        return digest
+
+    def save(self) -> None:
+        if self.path is None or not self._dirty:
+            return
+        with contextlib.suppress(OSError):
+            atomic_write(self.path, json.dumps(self._entries, separators=(",", ":")).encode())
+            self._dirty = False

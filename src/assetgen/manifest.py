@@ -1,0 +1,450 @@
+"""Load, validate and resolve `assetgen.yaml`.
+
+Every rule of SPEC 2.1 is checked before any request is made, and every
+problem is collected (not just the first) as ``file:line: what — accepted``.
+The result is a `Manifest` of fully resolved `Asset`s: defaults applied,
+prompts rendered, generation sizes chosen, paths made absolute and safe.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assetgen import manifest_schema as schema
+from assetgen import sizes
+from assetgen.errors import ManifestError, Problem, UsageError
+from assetgen.fsutil import escapes
+
+_ID_RE = re.compile(schema.ASSET_ID_PATTERN)
+_IMAGE_MODEL_RE = re.compile(r"^(gpt-image|dall-e|chatgpt-image)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class EditInput:
+    """One input image of an edit: another asset, or a file in the repo."""
+
+    ref: str
+    path: Path
+    asset_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Asset:
+    id: str
+    path: str  # posix, relative to output_dir
+    file: Path  # absolute
+    prompt: str  # rendered
+    route: str
+    model: str
+    quality: str
+    size: str  # the generation size sent: "WxH" or "auto"
+    format: str  # the final file's format
+    line: int
+    width: int | None = None  # exact final size, when asked
+    height: int | None = None
+    background: str | None = None
+    inputs: tuple[EditInput, ...] = ()
+    mask: Path | None = None
+    fidelity: str | None = None
+    alt: str | None = None
+
+    @property
+    def is_edit(self) -> bool:
+        return bool(self.inputs)
+
+    @property
+    def dependencies(self) -> tuple[str, ...]:
+        return tuple(i.asset_id for i in self.inputs if i.asset_id)
+
+
+@dataclass(frozen=True)
+class StaticImage:
+    path: str
+    file: Path
+    line: int
+    author: str | None = None
+    license: str | None = None
+
+
+@dataclass
+class Manifest:
+    file: Path
+    root: Path
+    output_dir: Path
+    sources: tuple[str, ...]
+    vars: dict[str, Any]
+    routes: dict[str, dict[str, Any]]
+    static: tuple[StaticImage, ...]
+    assets: tuple[Asset, ...]
+    by_id: dict[str, Asset] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_id = {a.id: a for a in self.assets}
+
+    @property
+    def state_dir(self) -> Path:
+        """Local, gitignored working state: lock, masters cache, verify cache."""
+        return self.root / ".assetgen"
+
+    def route_settings(self, route: str) -> dict[str, Any]:
+        return dict(self.routes.get(route) or {})
+
+    def rel(self, path: Path) -> str:
+        """A path as users see it in messages: relative to the manifest's folder."""
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def dependents_of(self, asset_id: str) -> list[str]:
+        return [a.id for a in self.assets if asset_id in a.dependencies]
+
+
+def find_manifest(start: Path) -> Path:
+    """The nearest `assetgen.yaml` in ``start`` or its parents, like git finds `.git`."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / schema.MANIFEST_NAME
+        if candidate.is_file():
+            return candidate
+    raise UsageError(
+        f"no {schema.MANIFEST_NAME} in {start} or any parent folder",
+        hint="run `assetgen init` to create one, or pass --manifest FILE / -C DIR",
+    )
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse with ruamel.yaml round-trip (keeps line numbers); errors become file:line."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise UsageError(f"{path}: no such manifest", hint="check --manifest / -C") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ManifestError([Problem(str(path), None, f"cannot read the manifest: {exc}",
+                                     "it must be a readable UTF-8 YAML file")]) from exc
+    try:
+        return YAML(typ="rt").load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        what = (exc.problem or exc.context or "invalid YAML").strip()
+        raise ManifestError([Problem(str(path), line, f"invalid YAML: {what}",
+                                     "fix the YAML syntax (indentation, quotes, colons)")]) from exc
+    except YAMLError as exc:
+        raise ManifestError([Problem(str(path), None, f"invalid YAML: {exc}",
+                                     "fix the YAML syntax")]) from exc
+
+
+def load_manifest(path: Path) -> Manifest:
+    """Load and fully validate a manifest; raises ManifestError with every problem."""
+    path = path.resolve()
+    return _Loader(path, load_yaml(path)).load()
+
+
+def line_of(node: Any, key: str | int | None = None, default: int = 1) -> int:
+    """1-based line of ``node`` (or of its ``key``) in the YAML source."""
+    lc = getattr(node, "lc", None)
+    if lc is None:
+        return default
+    try:
+        if key is None:
+            return lc.line + 1
+        if isinstance(key, int):
+            return lc.item(key)[0] + 1
+        return lc.key(key)[0] + 1
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return (lc.line + 1) if getattr(lc, "line", None) is not None else default
+
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+}
+
+
+def _type_ok(value: Any, type_name: str) -> bool:
+    if isinstance(value, bool) and type_name in ("integer", "number"):
+        return False
+    return isinstance(value, _JSON_TYPES[type_name])
+
+
+class _Loader:
+    def __init__(self, path: Path, data: Any) -> None:
+        self.path = path
+        self.root = path.parent
+        self.data = data
+        self.problems: list[Problem] = []
+        self.label = path.name
+
+    def problem(self, line: int | None, message: str, hint: str | None = None) -> None:
+        self.problems.append(Problem(self.label, line, message, hint))
+
+    # -- generic checks ---------------------------------------------------
+
+    def check_keys(self, node: Mapping[str, Any], fields: dict[str, schema.Field],
+                   where: str) -> None:
+        for key in node:
+            if key in fields:
+                continue
+            close = difflib.get_close_matches(str(key), list(fields), n=1)
+            hint = f"did you mean `{close[0]}`?" if close else None
+            accepted = ", ".join(fields) or "no keys"
+            self.problem(line_of(node, key), f"unknown key `{key}` in {where}",
+                         hint or f"accepted: {accepted}")
+        for name, spec in fields.items():
+            if spec.required and name not in node:
+                self.problem(line_of(node), f"{where} is missing required key `{name}`",
+                             spec.help)
+            if name not in node:
+                continue
+            value = node[name]
+            if not _type_ok(value, spec.type):
+                self.problem(line_of(node, name),
+                             f"`{name}` in {where} must be {_a(spec.type)}, "
+                             f"not {_describe(value)}", spec.help)
+            elif spec.choices and value not in spec.choices:
+                close = difflib.get_close_matches(str(value), spec.choices, n=1)
+                tail = f" (did you mean `{close[0]}`?)" if close else ""
+                self.problem(line_of(node, name),
+                             f"`{name}: {value}` in {where} is not accepted{tail}",
+                             "accepted: " + ", ".join(spec.choices))
+            elif spec.minimum is not None and value < spec.minimum:
+                self.problem(line_of(node, name),
+                             f"`{name}` in {where} must be at least {spec.minimum:g}",
+                             spec.help)
+            elif spec.items and isinstance(value, list):
+                for index, item in enumerate(value):
+                    if not _type_ok(item, spec.items):
+                        self.problem(line_of(value, index, line_of(node, name)),
+                                     f"item {index + 1} of `{name}` in {where} must be "
+                                     f"{_a(spec.items)}, not {_describe(item)}", spec.help)
+
+    def mapping(self, node: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+        value = node.get(key)
+        return value if isinstance(value, dict) else {}
+
+    # -- the manifest -----------------------------------------------------
+
+    def load(self) -> Manifest:
+        data = self.data
+        if not isinstance(data, dict):
+            self.problem(1, f"the manifest must be a YAML mapping, not {_describe(data)}",
+                         "start with `version: 1` and an `assets:` list")
+            raise ManifestError(self.problems)
+        self.check_keys(data, schema.TOP_LEVEL, "the manifest")
+        version = data.get("version")
+        if "version" in data and version != 1 and _type_ok(version, "integer"):
+            self.problem(line_of(data, "version"), f"unsupported manifest version {version}",
+                         "accepted: 1")
+
+        output_dir = self.resolve_output_dir(data)
+        sources = self.resolve_sources(data)
+        variables = dict(self.mapping(data, "vars"))
+        defaults = self.mapping(data, "defaults")
+        if "defaults" in data and isinstance(data.get("defaults"), dict):
+            self.check_keys(defaults, schema.DEFAULTS, "defaults")
+            self.check_size_field(defaults, "defaults")
+        routes = self.resolve_routes(data)
+        static = self.resolve_static(data, output_dir)
+        assets = self.resolve_assets(data, output_dir, defaults, variables, routes)
+
+        seen_paths: dict[str, int] = {}
+        for item in [*static, *assets]:
+            if item.path in seen_paths:
+                self.problem(item.line, f"path `{item.path}` is declared twice "
+                             f"(first on line {seen_paths[item.path]})",
+                             "each image file belongs to one entry")
+            else:
+                seen_paths[item.path] = item.line
+        self.check_cycles(assets, data)
+
+        if self.problems:
+            self.problems.sort(key=lambda p: (p.line or 0))
+            raise ManifestError(self.problems)
+        return Manifest(file=self.path, root=self.root, output_dir=output_dir,
+                        sources=tuple(sources), vars=variables, routes=routes,
+                        static=tuple(static), assets=tuple(assets))
+
+    def resolve_output_dir(self, data: Mapping[str, Any]) -> Path:
+        raw = data.get("output_dir", "public")
+        if not isinstance(raw, str):
+            return self.root / "public"
+        why = escapes(raw, self.root)
+        if why:
+            self.problem(line_of(data, "output_dir"), f"output_dir `{raw}` is refused: {why}",
+                         "use a folder inside the manifest's folder, e.g. public")
+            return self.root / "public"
+        return (self.root / raw).resolve()
+
+    def resolve_sources(self, data: Mapping[str, Any]) -> list[str]:
+        sources = data.get("sources") or []
+        if not isinstance(sources, list):
+            return []
+        good = []
+        for index, pattern in enumerate(sources):
+            if not isinstance(pattern, str):
+                continue
+            if pattern.startswith("/") or ".." in Path(pattern).parts:
+                self.problem(line_of(sources, index), f"source glob `{pattern}` leaves the "
+                             "manifest's folder", "use a relative glob like src/**/*.html")
+                continue
+            good.append(pattern)
+        return good
+
+    def resolve_routes(self, data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+        routes_node = data.get("routes")
+        if not isinstance(routes_node, dict):
+            return {}
+        resolved: dict[str, dict[str, Any]] = {}
+        for name, settings in routes_node.items():
+            if name not in schema.ROUTE_SETTINGS:
+                close = difflib.get_close_matches(str(name), schema.ROUTES, n=1)
+                self.problem(line_of(routes_node, name), f"unknown route `{name}` under routes",
+                             f"did you mean `{close[0]}`?" if close
+                             else "accepted: " + ", ".join(schema.ROUTES))
+                continue
+            if settings is None:
+                settings = {}
+            if not isinstance(settings, dict):
+                self.problem(line_of(routes_node, name),
+                             f"routes.{name} must be a mapping, not {_describe(settings)}")
+                continue
+            self.check_keys(settings, schema.ROUTE_SETTINGS[name], f"routes.{name}")
+            resolved[name] = dict(settings)
+        responses_model = resolved.get("responses", {}).get("model")
+        if isinstance(responses_model, str) and _IMAGE_MODEL_RE.match(responses_model):
+            self.problem(line_of(routes_node["responses"], "model"),
+                         f"routes.responses.model `{responses_model}` is an image model",
+                         "the Responses API needs a text-capable top-level model (e.g. "
+                         "gpt-5.5); the image model goes in the asset's `model`, which "
+                         "assetgen passes to the image_generation tool")
+        return resolved
+
+    def resolve_static(self, data: Mapping[str, Any], output_dir: Path) -> list[StaticImage]:
+        entries = data.get("static") or []
+        if not isinstance(entries, list):
+            return []
+        result = []
+        for index, entry in enumerate(entries):
+            line = line_of(entries, index)
+            if not isinstance(entry, dict):
+                self.problem(line, f"static entry {index + 1} must be a mapping with `path`, "
+                             f"not {_describe(entry)}", "e.g. - path: img/logo.svg")
+                continue
+            self.check_keys(entry, schema.STATIC, f"static entry {index + 1}")
+            raw = entry.get("path")
+            if not isinstance(raw, str):
+                continue
+            rel = self.check_output_path(raw, output_dir, line_of(entry, "path"))
+            if rel is None:
+                continue
+            result.append(StaticImage(path=rel, file=output_dir / rel, line=line,
+                                      author=_opt_str(entry.get("author")),
+                                      license=_opt_str(entry.get("license"))))
+        return result
+
+    def check_output_path(self, raw: str, output_dir: Path, line: int) -> str | None:
+        why = escapes(raw, output_dir)
+        if why:
+            self.problem(line, f"path `{raw}` escapes output_dir: {why}",
+                         "paths are relative to output_dir, e.g. img/hero.webp")
+            return None
+        return Path(raw).as_posix()
+
+    def check_size_field(self, node: Mapping[str, Any], where: str) -> None:
+        raw = node.get("size")
+        if not isinstance(raw, str):
+            return
+        try:
+            parsed = sizes.parse_size(raw)
+        except ValueError as exc:
+            self.problem(line_of(node, "size"), f"size `{raw}` in {where}: {exc}",
+                         "accepted: WxH with multiples of 16 (e.g. 1536x1024) or auto")
+            return
+        if parsed is None:
+            return
+        broken = sizes.size_problems(*parsed)
+        if broken:
+            nearest = ", ".join(sizes.format_size(w, h)
+                                for w, h in sizes.nearest_valid_sizes(*parsed))
+            self.problem(line_of(node, "size"),
+                         f"size `{raw}` in {where} is not a valid gpt-image-2 size: "
+                         + "; ".join(broken), f"nearest valid sizes: {nearest}")
+
+    def resolve_assets(self, data: Mapping[str, Any], output_dir: Path,
+                       defaults: Mapping[str, Any], variables: dict[str, Any],
+                       routes: dict[str, dict[str, Any]]) -> list[Asset]:
+        from assetgen.manifest_assets import AssetResolver
+
+        entries = data.get("assets")
+        if entries is None:
+            return []
+        if not isinstance(entries, list):
+            self.problem(line_of(data, "assets"),
+                         f"`assets` must be a list, not {_describe(entries)}",
+                         "each item is a mapping with id, path and prompt")
+            return []
+        resolver = AssetResolver(self, output_dir, defaults, variables, routes)
+        return resolver.resolve_all(entries)
+
+    def check_cycles(self, assets: list[Asset], data: Mapping[str, Any]) -> None:
+        graph = {a.id: a.dependencies for a in assets}
+        lines = {a.id: a.line for a in assets}
+        state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+        reported: set[frozenset[str]] = set()
+
+        def visit(node: str, trail: list[str]) -> None:
+            state[node] = 1
+            for dep in graph.get(node, ()):
+                if dep not in graph:
+                    continue
+                if state.get(dep) == 1:
+                    cycle = [*trail[trail.index(dep):], dep] if dep in trail else [node, dep]
+                    key = frozenset(cycle)
+                    if key not in reported:
+                        reported.add(key)
+                        self.problem(lines[dep], "edit dependency cycle: "
+                                     + " → ".join(cycle),
+                                     "an edit's inputs must not depend back on it")
+                elif state.get(dep) is None:
+                    visit(dep, [*trail, dep])
+            state[node] = 2
+
+        for asset_id in graph:
+            if state.get(asset_id) is None:
+                visit(asset_id, [asset_id])
+
+
+def _a(type_name: str) -> str:
+    return {"integer": "an integer", "array": "a list", "object": "a mapping",
+            "string": "a string", "number": "a number", "boolean": "true or false"}[type_name]
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    return f"`{value}`"
+
+
+def _opt_str(value: Any) -> str | None:
+    return str(value) if value is not None else None

@@ -1,0 +1,63 @@
+"""The masters cache: every image a route returned, content-addressed.
+
+`.assetgen/masters/<sha256>.<ext>` holds the bytes; `index/<generation hash>.json`
+remembers which request made them. A build that finds its generation hash
+here reuses the master instead of paying for it again: this is how an
+interrupted build resumes, and how a change to fitting or format re-derives
+without a request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assetgen.canonical import readable_json, sha256_bytes
+from assetgen.fsutil import atomic_write
+from assetgen.secrets import redact
+
+
+@dataclass(frozen=True)
+class CachedMaster:
+    data: bytes
+    sha256: str
+    meta: dict[str, Any]
+
+
+class MastersCache:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _index_file(self, generation_hash: str) -> Path:
+        return self.folder / "index" / (generation_hash.split(":")[-1] + ".json")
+
+    def get(self, generation_hash: str) -> CachedMaster | None:
+        """The cached master for this generation spec, if present and intact."""
+        try:
+            meta = json.loads(self._index_file(generation_hash).read_text(encoding="utf-8"))
+            sha = meta["sha256"]
+            data = (self.folder / f"{sha}.{meta['ext']}").read_bytes()
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if sha256_bytes(data) != sha:
+            return None  # a damaged cache entry is ignored, never trusted
+        return CachedMaster(data=data, sha256=sha, meta=meta)
+
+    def has(self, generation_hash: str) -> bool:
+        return self._index_file(generation_hash).is_file()
+
+    def put(self, generation_hash: str, data: bytes, ext: str, meta: dict[str, Any]) -> str:
+        sha = sha256_bytes(data)
+        master = self.folder / f"{sha}.{ext}"
+        if not master.exists():
+            atomic_write(master, data)
+        record = {**meta, "sha256": sha, "ext": ext, "generation_hash": generation_hash}
+        atomic_write(self._index_file(generation_hash), redact(readable_json(record)).encode())
+        return sha
+
+    def forget(self, generation_hash: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self._index_file(generation_hash).unlink()

@@ -1,0 +1,266 @@
+"""Lineage states, spec hashes and build order.
+
+The spec of an asset is every input that shapes its image, split in two:
+the *generation* spec (what a route is asked: route, models, prompt, size,
+quality, background, API format, input hashes) and the *derivation* spec
+(what is done locally: fitting and the final format). `spec_hash` covers
+both; the generation hash keys the masters cache.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from assetgen import cost
+from assetgen.canonical import tagged_hash
+from assetgen.hashcache import HashCache
+from assetgen.manifest import Asset, Manifest
+from assetgen.provenance import CorruptSidecar, read_sidecar
+
+
+class State(StrEnum):
+    FRESH = "fresh"
+    MISSING = "missing"
+    STALE = "stale"
+    TAMPERED = "tampered"
+    UNRECORDED = "unrecorded"
+    DRAFT = "draft"
+
+
+DEFAULT_RESPONSES_MODEL = "gpt-5.5"
+
+
+def effective_route(asset: Asset, draft_mode: bool) -> str:
+    return "draft" if draft_mode else asset.route
+
+
+def generation_spec(asset: Asset, manifest: Manifest, route: str,
+                    input_hashes: dict[str, str | None], mask_hash: str | None
+                    ) -> dict[str, Any]:
+    from assetgen.imaging import api_format_for
+
+    spec: dict[str, Any] = {
+        "route": route,
+        "model": asset.model,
+        "prompt": asset.prompt,
+        "size": asset.size,
+        "quality": asset.quality,
+        "background": asset.background,
+        "format": api_format_for(asset.format),
+        "inputs": [{"ref": i.ref, "sha256": input_hashes.get(i.ref)} for i in asset.inputs],
+        "mask": mask_hash,
+        "fidelity": asset.fidelity,
+    }
+    settings = manifest.route_settings(route)
+    if route == "responses":
+        spec["responses_model"] = settings.get("model", DEFAULT_RESPONSES_MODEL)
+    elif route == "gateway":
+        spec["provider"] = settings.get("provider")
+        spec["provider_model"] = settings.get("model")
+    elif route == "draft":
+        # A placeholder is drawn at the final size directly.
+        spec["final_size"] = [asset.width, asset.height] if asset.width else None
+    return spec
+
+
+def derivation_spec(asset: Asset) -> dict[str, Any]:
+    postprocess: list[dict[str, Any]] = []
+    if asset.width and asset.height:
+        postprocess.append({"op": "fit", "width": asset.width, "height": asset.height,
+                            "method": "cover-centre-crop"})
+    return {"format": asset.format, "postprocess": postprocess}
+
+
+def spec_hash_of(generation: dict[str, Any], derivation: dict[str, Any]) -> str:
+    return tagged_hash({"generation": generation, "derivation": derivation})
+
+
+@dataclass
+class AssetStatus:
+    asset: Asset
+    state: State
+    reason: str
+    route: str  # the route the next build would use
+    spec_hash: str
+    generation: dict[str, Any]
+    derivation: dict[str, Any]
+    sidecar: dict[str, Any] | None = None
+    sha256: str | None = None  # of the file on disk
+    needs_build: bool = False
+    estimate_usd: float = 0.0
+    blocked_by: list[str] = field(default_factory=list)  # inputs that will change first
+
+    @property
+    def generation_hash(self) -> str:
+        return tagged_hash(self.generation)
+
+    def as_json(self) -> dict[str, Any]:
+        a = self.asset
+        return {
+            "id": a.id, "path": a.path, "state": str(self.state), "reason": self.reason,
+            "route": self.route, "model": a.model, "size": a.size, "quality": a.quality,
+            "final_size": [a.width, a.height] if a.width else None, "format": a.format,
+            "needs_build": self.needs_build, "estimated_cost_usd": self.estimate_usd,
+            "spec_hash": self.spec_hash, "depends_on": list(a.dependencies),
+        }
+
+
+def build_order(manifest: Manifest, selected: list[Asset] | None = None) -> list[Asset]:
+    """Assets in dependency order (inputs first), stable by manifest order."""
+    wanted = selected if selected is not None else list(manifest.assets)
+    ordered: list[Asset] = []
+    done: set[str] = set()
+
+    def visit(asset: Asset, trail: set[str]) -> None:
+        if asset.id in done or asset.id in trail:
+            return
+        for dep in asset.dependencies:
+            if dep in manifest.by_id:
+                visit(manifest.by_id[dep], trail | {asset.id})
+        done.add(asset.id)
+        ordered.append(asset)
+
+    for asset in wanted:
+        visit(asset, set())
+    return ordered
+
+
+class Planner:
+    """Works out each asset's state, in dependency order, with one hash cache."""
+
+    def __init__(self, manifest: Manifest, *, draft_mode: bool = False, force: bool = False,
+                 hashes: HashCache | None = None) -> None:
+        self.manifest = manifest
+        self.draft_mode = draft_mode
+        self.force = force
+        self.hashes = hashes or HashCache(None)
+        self.statuses: dict[str, AssetStatus] = {}
+
+    def file_hash(self, path: Any) -> str | None:
+        try:
+            return self.hashes.sha256(path)
+        except OSError:
+            return None
+
+    def status(self, asset: Asset) -> AssetStatus:
+        """State of one asset given the files on disk now (inputs included)."""
+        route = effective_route(asset, self.draft_mode)
+        input_hashes: dict[str, str | None] = {}
+        blocked_by = []
+        for item in asset.inputs:
+            input_hashes[item.ref] = self.file_hash(item.path)
+            upstream = self.statuses.get(item.asset_id or "")
+            if upstream is not None and upstream.needs_build:
+                blocked_by.append(item.asset_id or item.ref)
+        mask_hash = self.file_hash(asset.mask) if asset.mask else None
+        generation = generation_spec(asset, self.manifest, route, input_hashes, mask_hash)
+        derivation = derivation_spec(asset)
+        spec_hash = spec_hash_of(generation, derivation)
+        status = AssetStatus(asset=asset, state=State.MISSING, reason="", route=route,
+                             spec_hash=spec_hash, generation=generation, derivation=derivation,
+                             blocked_by=blocked_by)
+        self._classify(status)
+        status.needs_build = self.force or self._needs_build(status)
+        if status.needs_build:
+            status.estimate_usd = self.estimate(asset, route)
+        self.statuses[asset.id] = status
+        return status
+
+    def plan(self, selected: list[Asset] | None = None) -> list[AssetStatus]:
+        return [self.status(asset) for asset in build_order(self.manifest, selected)]
+
+    def _classify(self, status: AssetStatus) -> None:
+        asset = status.asset
+        if not asset.file.exists():
+            status.state, status.reason = State.MISSING, "no image file yet"
+            return
+        try:
+            sidecar = read_sidecar(asset.file)
+        except CorruptSidecar as exc:
+            status.state, status.reason = State.UNRECORDED, f"unreadable sidecar ({exc})"
+            return
+        status.sha256 = self.file_hash(asset.file)
+        status.sidecar = sidecar
+        if sidecar is None:
+            status.state, status.reason = State.UNRECORDED, "image has no provenance sidecar"
+        elif sidecar.get("sha256") != status.sha256:
+            status.state, status.reason = State.TAMPERED, "file bytes differ from the sidecar"
+        elif sidecar.get("route") == "draft":
+            status.state = State.DRAFT
+            status.reason = "placeholder from the draft route"
+            if self.draft_mode and sidecar.get("spec_hash") != status.spec_hash:
+                status.reason = "draft placeholder out of date: " + self._why_stale(status)
+        elif sidecar.get("spec_hash") != self._real_spec_hash(status):
+            status.state, status.reason = State.STALE, self._why_stale(status)
+        elif status.blocked_by:
+            status.state = State.STALE
+            status.reason = "input " + ", ".join(status.blocked_by) + " will be rebuilt first"
+        else:
+            status.state, status.reason = State.FRESH, "up to date"
+
+    def _real_spec_hash(self, status: AssetStatus) -> str:
+        """A real image is judged against its own route's spec, even under --draft."""
+        if not self.draft_mode:
+            return status.spec_hash
+        asset = status.asset
+        generation = dict(status.generation)
+        real = generation_spec(asset, self.manifest, asset.route,
+                               {i["ref"]: i["sha256"] for i in generation["inputs"]},
+                               generation["mask"])
+        return spec_hash_of(real, status.derivation)
+
+    def _needs_build(self, status: AssetStatus) -> bool:
+        if status.state == State.FRESH:
+            return False
+        if status.state == State.DRAFT:
+            draft_is_wanted = self.draft_mode or status.asset.route == "draft"
+            up_to_date = status.sidecar is not None \
+                and status.sidecar.get("spec_hash") == status.spec_hash
+            return not (draft_is_wanted and up_to_date and not status.blocked_by)
+        return True
+
+    def _why_stale(self, status: AssetStatus) -> str:
+        sidecar = status.sidecar or {}
+        asset = status.asset
+        changed = []
+        for key, now in (("prompt", asset.prompt), ("model", asset.model),
+                         ("quality", asset.quality), ("size", asset.size)):
+            if sidecar.get(key) is not None and sidecar.get(key) != now:
+                changed.append(f"{key} changed")
+        recorded_route = sidecar.get("route", "")
+        if recorded_route and recorded_route.split(".")[0] not in (asset.route, "adopted") \
+                and not self.draft_mode:
+            changed.append(f"route changed ({recorded_route} → {asset.route})")
+        recorded_inputs = {i.get("ref"): i.get("sha256") for i in sidecar.get("inputs") or []
+                           if isinstance(i, dict)}
+        for item in status.generation["inputs"]:
+            if item["ref"] in recorded_inputs and recorded_inputs[item["ref"]] != item["sha256"]:
+                changed.append(f"input {item['ref']} changed")
+        if status.blocked_by:
+            changed.append("input " + ", ".join(status.blocked_by) + " will be rebuilt")
+        return "; ".join(changed) or "settings changed since it was made"
+
+    def estimate(self, asset: Asset, route: str) -> float:
+        if route in ("draft", "codex", "gateway"):
+            return 0.0  # not billed in USD by OpenAI token prices
+        input_sizes = []
+        for item in asset.inputs:
+            input_sizes.append(_size_hint(item.path, asset.size))
+        return cost.estimate_usd(size=asset.size, quality=asset.quality, prompt=asset.prompt,
+                                 input_sizes=tuple(input_sizes), fidelity=asset.fidelity)
+
+
+def _size_hint(path: Any, fallback: str) -> tuple[int, int]:
+    """An input's pixel size for estimates: read the header if it exists."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as image:
+            return image.size
+    except Exception:
+        width, _, height = fallback.partition("x")
+        if width.isdigit() and height.isdigit():
+            return int(width), int(height)
+        return 1024, 1024

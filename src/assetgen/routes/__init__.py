@@ -1,0 +1,111 @@
+"""Routes: one module per image surface, behind one small interface.
+
+A route turns an `ImageJob` into a `RouteResult` (image bytes plus what the
+surface said about it). It owns its request shape, billing and errors; the
+build engine owns scheduling, retries, budget, fitting and writing. Adding a
+route means adding a module here and a line to `ROUTE_MODULES`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import httpx
+
+    from assetgen.manifest import Asset, Manifest
+
+ROUTE_MODULES = {
+    "images": "assetgen.routes.images",
+    "responses": "assetgen.routes.responses",
+    "gateway": "assetgen.routes.gateway",
+    "codex": "assetgen.routes.codex",
+    "draft": "assetgen.routes.draft",
+}
+
+
+@dataclass(frozen=True)
+class InputImage:
+    """An edit input (or mask) as read from disk just before the request."""
+
+    ref: str
+    path: Path
+    data: bytes
+    sha256: str
+    width: int
+    height: int
+    asset_id: str | None = None
+
+    @property
+    def mime(self) -> str:
+        suffix = self.path.suffix.lower()
+        return {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}.get(
+            suffix, "image/png")
+
+
+@dataclass(frozen=True)
+class ImageJob:
+    """Everything a route needs to make one asset's image."""
+
+    asset: Asset
+    prompt: str
+    model: str
+    size: str  # generation size: "WxH" or "auto"
+    quality: str
+    output_format: str  # what to ask the surface for: png | jpeg | webp
+    background: str | None = None
+    inputs: tuple[InputImage, ...] = ()
+    mask: InputImage | None = None
+    fidelity: str | None = None
+
+    @property
+    def is_edit(self) -> bool:
+        return bool(self.inputs)
+
+
+@dataclass
+class RouteResult:
+    image: bytes
+    route: str  # the provenance `route` value, e.g. images.generate
+    model: str
+    billing: str
+    request_id: str | None = None
+    response_id: str | None = None
+    revised_prompt: str | None = None
+    usage: dict[str, Any] | None = None
+    cost_usd: float | None = None
+    cost_basis: str | None = None  # usage | estimate
+    extra: dict[str, Any] = field(default_factory=dict)  # route-specific provenance
+
+
+@dataclass
+class RouteContext:
+    """What every route may use: the one HTTP client, the environment, the manifest."""
+
+    manifest: Manifest
+    client: httpx.AsyncClient | None
+    environ: Mapping[str, str]
+
+
+class Route(Protocol):
+    name: str
+    billing: str
+    # True when the surface must return exactly the generation size asked;
+    # False for surfaces that pick their own size (the engine then fits).
+    exact_size: bool
+
+    def preflight(self, assets: list[Asset]) -> None:
+        """Refuse before any work (missing key, impossible asset) with a ConfigError."""
+
+    async def run(self, job: ImageJob) -> RouteResult:
+        """Make the image; raise RouteError subclasses on failure."""
+
+
+def load_route(name: str, context: RouteContext) -> Route:
+    module = importlib.import_module(ROUTE_MODULES[name])
+    route: Route = module.create(context)
+    return route

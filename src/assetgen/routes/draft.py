@@ -1,0 +1,53 @@
+"""The offline `draft` route: a deterministic Pillow placeholder, no key, no network."""
+
+from __future__ import annotations
+
+import asyncio
+
+from assetgen.manifest import Asset
+from assetgen.routes import ImageJob, RouteContext, RouteResult
+
+FALLBACK_SIZE = (1024, 1024)
+
+
+class DraftRoute:
+    name = "draft"
+    billing = "none"
+    exact_size = False  # drawn at the final size directly
+
+    def __init__(self, context: RouteContext) -> None:
+        self.context = context
+
+    def preflight(self, assets: list[Asset]) -> None:
+        return None
+
+    async def run(self, job: ImageJob) -> RouteResult:
+        image = await asyncio.to_thread(render_draft, job)
+        return RouteResult(image=image, route="draft", model=job.model, billing=self.billing,
+                           cost_usd=0.0, cost_basis="estimate")
+
+
+def draft_size(job: ImageJob) -> tuple[int, int]:
+    asset = job.asset
+    if asset.width and asset.height:
+        return asset.width, asset.height
+    width, _, height = job.size.partition("x")
+    if width.isdigit() and height.isdigit():
+        return int(width), int(height)
+    return FALLBACK_SIZE
+
+
+def render_draft(job: ImageJob) -> bytes:
+    from assetgen.imaging import encode, render_placeholder
+
+    width, height = draft_size(job)
+    subtitle = f"{width}x{height} · {job.asset.format} · draft of {job.asset.route}/{job.model}"
+    if job.inputs:
+        subtitle += " · edit of " + ", ".join(i.asset_id or i.ref for i in job.inputs)
+    image = render_placeholder(width, height, title=job.asset.id, subtitle=subtitle,
+                               body=job.prompt, seed=f"{job.asset.id}\n{job.prompt}")
+    return encode(image, "png")
+
+
+def create(context: RouteContext) -> DraftRoute:
+    return DraftRoute(context)

@@ -1,0 +1,128 @@
+"""The one HTTP boundary: httpx calls go through here and httpx errors stop here.
+
+Transport failures and HTTP error statuses become `RouteError`s (transient or
+permanent) carrying the status, the API's error code and message, and the
+request id; the original exception is kept as ``__cause__``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from assetgen.errors import PermanentError, RateLimited, TransientError
+from assetgen.secrets import redact
+
+OFFICIAL_BASE_URL = "https://api.openai.com/v1"
+TRANSIENT_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+_HINTS = {
+    401: "check that the key is valid and belongs to this base URL",
+    403: "your organization or project may lack access to this model "
+         "(organization verification); run `assetgen doctor`",
+    404: "the model or endpoint is not available here; run `assetgen doctor` "
+         "to tell an access problem from a provider mapping problem",
+}
+
+
+def request_id_of(response: httpx.Response | None) -> str | None:
+    if response is None:
+        return None
+    for header in ("x-request-id", "request-id", "x-amzn-requestid", "cf-ray"):
+        value = response.headers.get(header)
+        if value:
+            return value
+    return None
+
+
+def retry_after_of(response: httpx.Response) -> float | None:
+    raw = response.headers.get("retry-after-ms")
+    if raw:
+        try:
+            return max(0.0, float(raw) / 1000)
+        except ValueError:
+            pass
+    raw = response.headers.get("retry-after")
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(raw) if raw else None
+        if parsed is None:
+            return None
+        return max(0.0, parsed.timestamp() - time.time())
+
+
+def error_fields(response: httpx.Response) -> tuple[str | None, str]:
+    """(code, message) from an OpenAI-shaped or provider-shaped error body."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.text.strip().replace("\n", " ")
+        return None, text[:300] or response.reason_phrase or "no error message"
+    if isinstance(body, Mapping):
+        error = body.get("error", body)
+        if isinstance(error, Mapping):
+            code = error.get("code") or error.get("type")
+            message = error.get("message") or error.get("msg") or body.get("msg")
+            return (str(code) if code is not None else None,
+                    str(message) if message else json.dumps(body)[:300])
+        if isinstance(error, str):
+            return None, error
+    return None, json.dumps(body)[:300]
+
+
+def raise_for_status(response: httpx.Response, route: str) -> None:
+    if response.status_code < 400:
+        return
+    code, message = error_fields(response)
+    status = response.status_code
+    kwargs: dict[str, Any] = {
+        "route": route, "status": status, "code": code,
+        "request_id": request_id_of(response), "hint": _HINTS.get(status),
+    }
+    message = redact(message)
+    if status == 429:
+        raise RateLimited(message, retry_after=retry_after_of(response), **kwargs)
+    if status in TRANSIENT_STATUSES:
+        raise TransientError(message, retry_after=retry_after_of(response), **kwargs)
+    raise PermanentError(message, **kwargs)
+
+
+async def send(client: httpx.AsyncClient, method: str, url: str, *, route: str,
+               **kwargs: Any) -> httpx.Response:
+    """Send one request; transport failures become TransientError (from the httpx error)."""
+    try:
+        response = await client.request(method, url, **kwargs)
+    except httpx.TimeoutException as exc:
+        raise TransientError(f"{type(exc).__name__}: the request to {url} timed out",
+                             route=route, code="timeout") from exc
+    except httpx.TransportError as exc:
+        detail = redact(str(exc)) or type(exc).__name__
+        raise TransientError(f"connection failed ({type(exc).__name__}: {detail})",
+                             route=route, code="connection_error") from exc
+    raise_for_status(response, route)
+    return response
+
+
+def json_body(response: httpx.Response, route: str) -> dict[str, Any]:
+    """The JSON object of a successful response; a cut-off body is transient."""
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise TransientError("the response body is not complete JSON (truncated?)",
+                             route=route, status=response.status_code, code="invalid_json",
+                             request_id=request_id_of(response)) from exc
+    if not isinstance(body, dict):
+        raise PermanentError("the response is not a JSON object", route=route,
+                             status=response.status_code, request_id=request_id_of(response))
+    return body
+
+
+def is_official(base_url: str) -> bool:
+    return httpx.URL(base_url).host in ("api.openai.com",)

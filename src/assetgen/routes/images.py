@@ -1,0 +1,99 @@
+"""The OpenAI Images API: `POST /images/generations` (JSON) and `/images/edits` (multipart)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assetgen import cost
+from assetgen.errors import ConfigError, PermanentError
+from assetgen.manifest import Asset
+from assetgen.routes import ImageJob, RouteContext, RouteResult
+from assetgen.routes.http import json_body, request_id_of, send
+from assetgen.routes.openai_config import OpenAIConfig, decode_b64_image
+
+DEFAULT_TIMEOUT_S = 300.0
+
+
+class ImagesRoute:
+    name = "images"
+    billing = "openai-api"
+    exact_size = True
+
+    def __init__(self, context: RouteContext) -> None:
+        self.context = context
+        settings = context.manifest.route_settings("images")
+        self.timeout_s = float(settings.get("timeout_s", DEFAULT_TIMEOUT_S))
+        self._config: OpenAIConfig | None = None
+
+    @property
+    def config(self) -> OpenAIConfig:
+        if self._config is None:
+            self._config = OpenAIConfig.from_env(self.context.environ, self.name)
+        return self._config
+
+    def preflight(self, assets: list[Asset]) -> None:
+        self.config  # noqa: B018 - raises ConfigError naming the missing variable
+
+    async def run(self, job: ImageJob) -> RouteResult:
+        client = self.context.client
+        if client is None:
+            raise ConfigError("the images route needs an HTTP client")
+        route = "images.edit" if job.is_edit else "images.generate"
+        if job.is_edit:
+            response = await send(client, "POST", self.config.url("images/edits"),
+                                  route=route, headers=self.config.headers(),
+                                  data=edit_fields(job), files=edit_files(job),
+                                  timeout=self.timeout_s)
+        else:
+            response = await send(client, "POST", self.config.url("images/generations"),
+                                  route=route, headers=self.config.headers(),
+                                  json=generation_body(job), timeout=self.timeout_s)
+        request_id = request_id_of(response)
+        body = json_body(response, route)
+        data = body.get("data")
+        if not isinstance(data, list) or not data or not isinstance(data[0], dict):
+            raise PermanentError("the response has no `data` image", route=route,
+                                 code="no_image", request_id=request_id)
+        image = decode_b64_image(data[0].get("b64_json"), route=route, request_id=request_id)
+        usage = body.get("usage") if isinstance(body.get("usage"), dict) else None
+        actual = cost.usd_from_usage(usage)
+        return RouteResult(
+            image=image, route=route, model=job.model, billing=self.billing,
+            request_id=request_id, revised_prompt=data[0].get("revised_prompt"), usage=usage,
+            cost_usd=actual, cost_basis="usage" if actual is not None else None,
+            extra={"base_url": self.config.base_url},
+        )
+
+
+def generation_body(job: ImageJob) -> dict[str, Any]:
+    """A `CreateImageRequest`."""
+    body: dict[str, Any] = {
+        "model": job.model,
+        "prompt": job.prompt,
+        "n": 1,
+        "size": job.size,
+        "quality": job.quality,
+        "output_format": job.output_format,
+    }
+    if job.background:
+        body["background"] = job.background
+    return body
+
+
+def edit_fields(job: ImageJob) -> dict[str, str]:
+    """The non-file fields of a `CreateImageEditRequest`, as multipart form values."""
+    fields = {key: str(value) for key, value in generation_body(job).items()}
+    if job.fidelity:
+        fields["input_fidelity"] = job.fidelity
+    return fields
+
+
+def edit_files(job: ImageJob) -> list[tuple[str, tuple[str, bytes, str]]]:
+    files = [("image[]", (item.path.name, item.data, item.mime)) for item in job.inputs]
+    if job.mask is not None:
+        files.append(("mask", (job.mask.path.name, job.mask.data, "image/png")))
+    return files
+
+
+def create(context: RouteContext) -> ImagesRoute:
+    return ImagesRoute(context)

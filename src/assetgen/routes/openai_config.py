@@ -1,0 +1,58 @@
+"""Where an OpenAI route gets its endpoint and credentials: the environment only."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from assetgen.errors import ConfigError, PermanentError
+from assetgen.routes.http import OFFICIAL_BASE_URL
+
+KEY_VAR = "OPENAI_API_KEY"
+
+
+@dataclass(frozen=True)
+class OpenAIConfig:
+    base_url: str
+    api_key: str
+    organization: str | None = None
+    project: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], route: str) -> OpenAIConfig:
+        key = environ.get(KEY_VAR, "").strip()
+        if not key:
+            raise ConfigError(
+                f"{KEY_VAR} is not set: the `{route}` route needs an OpenAI API key",
+                hint=f"export {KEY_VAR}=sk-... (never put it in assetgen.yaml), or run "
+                     "`assetgen build --draft` for offline placeholders",
+            )
+        base = environ.get("OPENAI_BASE_URL", "").strip() or OFFICIAL_BASE_URL
+        return cls(base_url=base.rstrip("/"), api_key=key,
+                   organization=environ.get("OPENAI_ORG_ID") or None,
+                   project=environ.get("OPENAI_PROJECT_ID") or None)
+
+    def headers(self) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.api_key}"}
+        if self.organization:
+            headers["OpenAI-Organization"] = self.organization
+        if self.project:
+            headers["OpenAI-Project"] = self.project
+        return headers
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+
+def decode_b64_image(value: object, *, route: str, request_id: str | None) -> bytes:
+    """The bytes of a base64 image field; anything else fails the asset."""
+    if not isinstance(value, str) or not value:
+        raise PermanentError("the response carries no image data", route=route,
+                             code="no_image", request_id=request_id)
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise PermanentError("the response image is not valid base64", route=route,
+                             code="bad_base64", request_id=request_id) from exc
