@@ -32,17 +32,31 @@ class Derived:
     postprocess: list[dict[str, Any]]
 
 
+def final_size(asset: Asset) -> tuple[int, int] | None:
+    """The exact size the file must have: width/height if set, else the asked size."""
+    from assetgen.sizes import parse_size
+
+    if asset.width and asset.height:
+        return asset.width, asset.height
+    return parse_size(asset.size) if asset.size != "auto" else None
+
+
 def derive(master: bytes, asset: Asset) -> Derived:
-    """The final file from a master: fit to the exact size, convert the format."""
+    """The final file from a master: fit to the exact size, convert the format.
+
+    Routes that choose their own size (codex, gateway) are fitted to the size
+    asked; for the Images API the master already has it and nothing is resized.
+    """
     from assetgen import imaging
 
     info = imaging.probe(master)
     steps: list[dict[str, Any]] = []
     image = None
-    if asset.width and asset.height and (info.width, info.height) != (asset.width, asset.height):
-        image = imaging.fit(imaging.decode(master), asset.width, asset.height)
+    target = final_size(asset)
+    if target and (info.width, info.height) != target:
+        image = imaging.fit(imaging.decode(master), *target)
         steps.append({"op": "fit", "from": [info.width, info.height],
-                      "to": [asset.width, asset.height], "method": "cover-centre-crop"})
+                      "to": list(target), "method": "cover-centre-crop"})
     if image is None and info.format == asset.format:
         return Derived(master, info.width, info.height, info.format, steps)
     if image is None:
