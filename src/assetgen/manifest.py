@@ -118,6 +118,14 @@ def find_manifest(start: Path) -> Path:
     )
 
 
+def display_path(path: Path) -> str:
+    """How messages name a file: relative to the working directory when inside it."""
+    try:
+        return path.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def load_yaml(path: Path) -> Any:
     """Parse with ruamel.yaml round-trip (keeps line numbers); errors become file:line."""
     from ruamel.yaml import YAML
@@ -128,7 +136,7 @@ def load_yaml(path: Path) -> Any:
     except FileNotFoundError as exc:
         raise UsageError(f"{path}: no such manifest", hint="check --manifest / -C") from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise ManifestError([Problem(str(path), None, f"cannot read the manifest: {exc}",
+        raise ManifestError([Problem(display_path(path), None, f"cannot read the manifest: {exc}",
                                      "it must be a readable UTF-8 YAML file")]) from exc
     try:
         return YAML(typ="rt").load(text)
@@ -136,10 +144,10 @@ def load_yaml(path: Path) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         what = (exc.problem or exc.context or "invalid YAML").strip()
-        raise ManifestError([Problem(str(path), line, f"invalid YAML: {what}",
+        raise ManifestError([Problem(display_path(path), line, f"invalid YAML: {what}",
                                      "fix the YAML syntax (indentation, quotes, colons)")]) from exc
     except YAMLError as exc:
-        raise ManifestError([Problem(str(path), None, f"invalid YAML: {exc}",
+        raise ManifestError([Problem(display_path(path), None, f"invalid YAML: {exc}",
                                      "fix the YAML syntax")]) from exc
 
 
@@ -186,7 +194,7 @@ class _Loader:
         self.root = path.parent
         self.data = data
         self.problems: list[Problem] = []
-        self.label = path.name
+        self.label = display_path(path)
 
     def problem(self, line: int | None, message: str, hint: str | None = None) -> None:
         self.problems.append(Problem(self.label, line, message, hint))

@@ -35,7 +35,7 @@ class AssetResolver:
         from assetgen.manifest import line_of
 
         ids: dict[str, int] = {}
-        for index, entry in enumerate(entries):
+        for entry in entries:
             if isinstance(entry, dict) and isinstance(entry.get("id"), str):
                 asset_id = entry["id"]
                 if asset_id in ids:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import time
@@ -69,11 +70,9 @@ class AdaptiveLimiter:
                 if pause <= 0 and self.in_flight < self.limit:
                     self.in_flight += 1
                     return
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait(),
                                            timeout=pause if pause > 0 else None)
-                except TimeoutError:
-                    pass
 
     async def release(self, *, rate_limited: bool = False,
                       retry_after: float | None = None) -> None:
