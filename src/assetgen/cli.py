@@ -150,8 +150,10 @@ def main(argv: list[str] | None = None) -> int:
         code = EXIT_USAGE
     except click.exceptions.Exit as exc:
         code = exc.exit_code
-    except click.exceptions.Abort:
-        console.error("aborted")
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        # click turns Ctrl-C (and our SIGTERM) into Abort.
+        console.error("interrupted: every asset is complete or absent; run the same "
+                      "command again to resume")
         code = EXIT_INTERRUPTED
     except click.ClickException as exc:
         console.error(exc.format_message())
@@ -160,10 +162,6 @@ def main(argv: list[str] | None = None) -> int:
         for line in str(exc).splitlines():
             console.error(line)
         code = exc.exit_code
-    except KeyboardInterrupt:
-        console.error("interrupted: every asset is complete or absent; run the same "
-                      "command again to resume")
-        code = EXIT_INTERRUPTED
     except BrokenPipeError:
         code = 0
     except Exception as exc:  # a bug: never show a traceback, keep it in a log
