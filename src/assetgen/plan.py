@@ -190,7 +190,9 @@ class Planner:
         elif sidecar.get("route") == "draft":
             status.state = State.DRAFT
             status.reason = "placeholder from the draft route"
-            if self.draft_mode and sidecar.get("spec_hash") != status.spec_hash:
+            draft_wanted = self.draft_mode or asset.route == "draft"
+            if draft_wanted and (sidecar.get("spec_hash") != status.spec_hash
+                                 or status.blocked_by):
                 status.reason = "draft placeholder out of date: " + self._why_stale(status)
         elif sidecar.get("spec_hash") != self._real_spec_hash(status):
             status.state, status.reason = State.STALE, self._why_stale(status)

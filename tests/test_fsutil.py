@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from assetgen.errors import LockError
+from assetgen.fsutil import (
+    TEMP_MARKER,
+    atomic_write,
+    build_lock,
+    escapes,
+    remove_stale_temp_files,
+)
+
+
+def test_atomic_write_replaces_whole_and_respects_umask(tmp_path: Path) -> None:
+    target = tmp_path / "a" / "b.bin"
+    atomic_write(target, b"one")
+    atomic_write(target, b"two")
+    assert target.read_bytes() == b"two"
+    mode = stat.S_IMODE(target.stat().st_mode)
+    assert mode & 0o044  # readable by others, like any published file
+    assert not list(tmp_path.rglob(f"*{TEMP_MARKER}*"))
+
+
+def test_stale_temp_files_are_removed(tmp_path: Path) -> None:
+    leftover = tmp_path / "img" / f".hero.png{TEMP_MARKER}abc"
+    leftover.parent.mkdir()
+    leftover.write_bytes(b"half")
+    (tmp_path / "img" / "hero.png").write_bytes(b"keep")
+    assert remove_stale_temp_files(tmp_path) == [leftover]
+    assert (tmp_path / "img" / "hero.png").exists()
+
+
+@pytest.mark.parametrize(("path", "phrase"), [
+    ("../x.png", "'..'"), ("/etc/passwd", "absolute"), ("", "empty"), ("a/../../x", "'..'"),
+])
+def test_escapes_refuses_hostile_paths(tmp_path: Path, path: str, phrase: str) -> None:
+    reason = escapes(path, tmp_path)
+    assert reason is not None and phrase in reason
+
+
+def test_escapes_follows_symlinks(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    base = tmp_path / "base"
+    base.mkdir()
+    os.symlink(outside, base / "link")
+    os.symlink(outside / "f.png", base / "file.png")
+    assert "symlink" in (escapes("link/x.png", base) or "")
+    assert "symlink" in (escapes("file.png", base) or "")
+    assert escapes("inside/x.png", base) is None
+
+
+def test_lock_refuses_a_second_holder(tmp_path: Path) -> None:
+    lock = tmp_path / "build.lock"
+    with build_lock(lock):
+        with pytest.raises(LockError, match="another build"), build_lock(lock):
+            pass
+    with build_lock(lock):  # released on exit
+        pass

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import pytest
+
+from assetgen import secrets
+from assetgen.provenance import base_record, render_sidecar
+
+
+def test_redact_masks_known_and_keyish_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-123456")
+    monkeypatch.setenv("MY_PROVIDER_TOKEN", "tok-abcdef")
+    text = secrets.redact("key sk-secret-123456 and tok-abcdef; Authorization: Bearer xyz")
+    assert "sk-secret" not in text and "tok-abcdef" not in text and "xyz" not in text
+    assert text.count(secrets.MASK) == 3
+
+
+def test_registered_key_variables_are_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ODDLY_NAMED", "value-that-is-secret")
+    assert "value-that-is-secret" in secrets.redact("value-that-is-secret")
+    secrets.register_key_var("ODDLY_NAMED")
+    assert "value-that-is-secret" not in secrets.redact("value-that-is-secret")
+
+
+def test_sidecar_rendering_never_writes_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-leaky-key-999")
+    record = base_record(asset="a", file="a.png", sha256="0", bytes=1, width=1, height=1,
+                         format="png", route="draft", model="m", prompt="sk-leaky-key-999",
+                         quality="low", size="auto", spec_hash="sha256:0", created_at="now")
+    assert b"sk-leaky-key-999" not in render_sidecar(record)
