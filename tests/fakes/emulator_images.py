@@ -320,10 +320,19 @@ def _declared_types(prop_schema: dict[str, Any], schemas: dict[str, Any]) -> set
 
 
 def coerce_form(
-    fields: dict[str, list[str]], schema_name: str, schemas: dict[str, Any]
+    fields: dict[str, list[str]],
+    properties: dict[str, Any],
+    schemas: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Form strings -> JSON values according to the types ``schema_name`` declares."""
-    properties = schemas[schema_name].get("properties", {})
+    """Form strings -> JSON values according to the declared property types.
+
+    ``properties`` is e.g. ``CreateImageEditRequest.properties``; ``schemas`` (default: the
+    loaded OpenAPI subset) resolves ``$ref`` properties such as ``partial_images``.
+    """
+    if schemas is None:
+        from tests.fakes import openapi
+
+        schemas = openapi.load_schemas()
     out: dict[str, Any] = {}
     for name, values in fields.items():
         key = name.removesuffix("[]")

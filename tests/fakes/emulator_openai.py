@@ -297,7 +297,9 @@ def images_generations(emu: Emulator, ex: Exchange) -> None:
     finish(emu, ex, fault, payload)
 
 
-def _edit_validation_view(form: dict[str, Any], files: list[imgs.UploadedFile]) -> dict[str, Any]:
+def edit_validation_view(form: dict[str, Any], files: list[imgs.UploadedFile]) -> dict[str, Any]:
+    """The multipart edit as a dict for ``CreateImageEditRequest``: files become "<binary>"
+    (``image[]`` / repeated fields as a list)."""
     view = dict(form)
     for f in files:
         key = f.field.removesuffix("[]")
@@ -321,7 +323,8 @@ def images_edits(emu: Emulator, ex: Exchange) -> None:
     except ValueError as exc:
         ex.send_error(400, f"Could not parse multipart form data: {exc}")
         return
-    form = imgs.coerce_form(mp.fields, "CreateImageEditRequest", openapi.load_schemas())
+    schemas = openapi.load_schemas()
+    form = imgs.coerce_form(mp.fields, schemas["CreateImageEditRequest"]["properties"], schemas)
     ex.record.form = form
     ex.record.files = [imgs.file_record(f.field, f.filename, f.content_type, f.data)
                        for f in mp.files]  # fmt: skip
@@ -330,7 +333,7 @@ def images_edits(emu: Emulator, ex: Exchange) -> None:
     proceed, fault = prelude(emu, ex, form.get("model"))
     if not proceed:
         return
-    errors = openapi.validate("CreateImageEditRequest", _edit_validation_view(form, mp.files))
+    errors = openapi.validate("CreateImageEditRequest", edit_validation_view(form, mp.files))
     if errors:
         return schema_mismatch(emu, ex, errors)
     model = form.get("model") or "gpt-image-1.5"  # the spec's default for edits
@@ -357,6 +360,9 @@ def images_edits(emu: Emulator, ex: Exchange) -> None:
     payload = _images_payload(results, dims, form, prompt, inputs)
     self_check(emu, ex, "ImagesResponse", payload)
     finish(emu, ex, fault, payload)
+
+
+_edit_validation_view = edit_validation_view  # older name, used by tests/test_routes_images.py
 
 
 def mask_ok(ex: Exchange, data: bytes, first: tuple[int, int], param: str) -> bool:
