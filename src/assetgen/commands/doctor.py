@@ -1,0 +1,143 @@
+"""`assetgen doctor [--route R] [--live] [--json]`: diagnose a route surface by surface.
+
+One line per step (`ok`, `fail` or `skip`, the step, what it saw), then the
+classification of the first failure (works / configuration / authentication /
+access or organization verification / provider mapping / network or proxy /
+codex session / service / request) and the evidence packet to paste into a
+support ticket. The key is never shown, nor any part of it an API echoes back.
+Works without a manifest too (the OpenAI routes read only the environment).
+Exit 0 when every step passed, 1 when one failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from assetgen.console import Console
+from assetgen.doctor_checks import KEY_VAR, Doctor, Step, Wire, classification, evidence
+from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
+from assetgen.manifest import Manifest, find_manifest, load_manifest, load_yaml
+from assetgen.manifest_schema import DEFAULT_MODEL, DEFAULT_ROUTE
+
+CHECK_TIMEOUT_S = 30.0
+CONNECT_TIMEOUT_S = 10.0
+STATUS_WORDS = {"ok": "ok", "fail": "fail", "skip": "skip"}
+STATUS_STYLE = {"ok": ("green",), "fail": ("red", "bold"), "skip": ("dim",)}
+
+
+def run(manifest_path: Path | None, cwd: Path, *, route: str | None, live: bool,
+        json_mode: bool, console: Console, environ: Mapping[str, str] | None = None,
+        transport: Any = None) -> int:
+    env = os.environ if environ is None else environ
+    manifest = _manifest(manifest_path, cwd)
+    chosen = route or _default(manifest, "route") or DEFAULT_ROUTE
+    model = _model_for(manifest, chosen)
+    doctor = asyncio.run(_diagnose(chosen, model, manifest, env, cwd, live, transport))
+    key_present = _key_present(doctor, env)
+    document = {
+        "route": chosen,
+        "manifest": manifest.rel(manifest.file) if manifest else None,
+        "live": live,
+        "ok": not doctor.failed,
+        "exit_code": EXIT_PROBLEMS if doctor.failed else EXIT_OK,
+        "steps": [s.as_json() for s in doctor.steps],
+        "classification": classification(doctor),
+        "evidence": evidence(doctor, key_present),
+    }
+    if json_mode:
+        console.emit_json(document)
+    else:
+        _print(console, document, doctor.steps, live)
+    return document["exit_code"]
+
+
+async def _diagnose(route: str, model: str, manifest: Manifest | None,
+                    environ: Mapping[str, str], cwd: Path, live: bool,
+                    transport: Any) -> Doctor:
+    """The one HTTP client of doctor (event hooks record each exchange for the evidence)."""
+    import httpx
+
+    wire = Wire()
+    async with httpx.AsyncClient(
+            timeout=httpx.Timeout(CHECK_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
+            transport=transport, follow_redirects=True,
+            event_hooks={"request": [wire.on_request], "response": [wire.on_response]},
+    ) as client:
+        doctor = Doctor(route=route, model=model, manifest=manifest, environ=environ,
+                        client=client, wire=wire)
+        if route in ("images", "responses"):
+            passed = await doctor.check_openai()
+        elif route == "gateway":
+            passed = await doctor.check_gateway()
+        elif route == "codex":
+            passed = await asyncio.to_thread(doctor.check_codex)
+        else:
+            doctor.ok("configuration", "the draft route needs no key and no network")
+            passed = True
+        if live and passed:
+            await doctor.live(cwd)
+        elif live:
+            doctor.skip("live", "not attempted: fix the failing step first")
+    return doctor
+
+
+def _manifest(manifest_path: Path | None, cwd: Path) -> Manifest | None:
+    """The manifest if there is one; doctor also works from the environment alone."""
+    if manifest_path is not None:
+        if not manifest_path.exists():
+            raise UsageError(f"{manifest_path}: no such manifest",
+                             hint="check --manifest, or run doctor without it")
+        return load_manifest(manifest_path)
+    try:
+        return load_manifest(find_manifest(cwd))
+    except UsageError:
+        return None
+
+
+def _default(manifest: Manifest | None, key: str) -> str | None:
+    if manifest is None:
+        return None
+    data = load_yaml(manifest.file)
+    defaults = data.get("defaults") if isinstance(data, dict) else None
+    value = defaults.get(key) if isinstance(defaults, dict) else None
+    return str(value) if value else None
+
+
+def _model_for(manifest: Manifest | None, route: str) -> str:
+    if manifest is not None:
+        for asset in manifest.assets:
+            if asset.route == route:
+                return asset.model
+    return _default(manifest, "model") or DEFAULT_MODEL
+
+
+def _key_present(doctor: Doctor, environ: Mapping[str, str]) -> bool:
+    if doctor.route == "gateway":
+        name = str(doctor.settings("gateway").get("api_key_env") or "")
+        return bool(name and environ.get(name, "").strip())
+    if doctor.route in ("images", "responses"):
+        return bool(environ.get(KEY_VAR, "").strip())
+    return False
+
+
+def _print(console: Console, document: dict[str, Any], steps: list[Step], live: bool) -> None:
+    where = f" ({document['manifest']})" if document["manifest"] else " (no manifest: " \
+        "environment only)"
+    console.print(f"assetgen doctor — route {document['route']}{where}")
+    width = max([len(s.name) for s in steps] + [12])
+    for step in steps:
+        word = console.style(f"{STATUS_WORDS[step.status]:<4}", *STATUS_STYLE[step.status])
+        console.print(f"{word} {step.name:<{width}}  {step.detail}")
+    verdict = document["classification"]
+    console.print("")
+    console.print(f"classification: {verdict['label']} — {verdict['advice']}")
+    console.print("evidence:")
+    for key, value in document["evidence"].items():
+        console.print(f"  {key:<14} {'—' if value is None else value}")
+    if not live and document["ok"] and document["route"] != "draft":
+        console.print("")
+        console.print("tip: add --live to make one low-quality generation (it is billed)")

@@ -1,0 +1,328 @@
+"""The gateway's asynchronous tasks: reading a task, polling it, downloading its image.
+
+Providers differ in the details, so the reader is liberal: a task may come bare
+(`{"id", "status", ...}`) or wrapped (`{"code": 0, "msg": "ok", "data": {...}}`);
+statuses have several spellings; result images may be a URL string, a list of
+URLs or base64, under `result.images`, `images`, `data`, `output`, ...
+
+Once a task is submitted it has (probably) been paid for, so nothing here asks
+the engine to retry: transient poll and download failures (429, 5xx, dropped
+connections) are retried inside the poll loop until the task's deadline, and
+whatever finally fails is a `PermanentError` naming the task id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from assetgen.errors import PermanentError, RateLimited, RouteError, TransientError
+from assetgen.routes.http import error_fields, json_body, raise_for_status, request_id_of, send
+from assetgen.routes.openai_config import decode_b64_image
+from assetgen.secrets import redact
+
+ROUTE = "gateway"
+POLL_REQUEST_TIMEOUT_S = 30.0
+DOWNLOAD_TIMEOUT_S = 120.0
+STATUS_WORDS = {
+    "queued": ("queued", "pending", "submitted", "waiting", "created", "in_queue",
+               "not_started", "not_start"),
+    "running": ("in_progress", "processing", "running", "generating", "started"),
+    "completed": ("completed", "complete", "succeeded", "success", "succeed", "done",
+                  "finished"),
+    "failed": ("failed", "failure", "error", "errored", "expired", "timeout"),
+    "cancelled": ("cancelled", "canceled", "aborted"),
+}
+_STATUS = {word: norm for norm, words in STATUS_WORDS.items() for word in words}
+_OK_CODES = (0, 200, "0", "200", "ok", "OK", "success", "SUCCESS")
+_RESULT_KEYS = ("result", "results", "output", "outputs", "data", "images", "image")
+_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
+_XML_MESSAGE = re.compile(r"<Message>(.*?)</Message>", re.S)
+
+
+@dataclass
+class Task:
+    id: str
+    status: str  # queued | running | completed | failed | cancelled | unknown
+    raw_status: str
+    progress: Any = None
+    images: list[tuple[str, str]] = field(default_factory=list)  # ("url"|"b64", value)
+    error_code: str | None = None
+    error_message: str | None = None
+    cost_usd: float | None = None
+
+    def describe(self) -> str:
+        progress = f", {self.progress}%" if isinstance(self.progress, int | float) else ""
+        return f"{self.raw_status or 'no status'}{progress}"
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def unwrap(body: Mapping[str, Any], request_id: str | None) -> dict[str, Any]:
+    """The task object of a bare or `{"code", "msg", "data"}`-wrapped answer."""
+    wrapped = "status" not in body and "data" in body and any(
+        key in body for key in ("code", "msg", "message", "success"))
+    if not wrapped:
+        return dict(body)
+    code = body.get("code")
+    message = str(body.get("msg") or body.get("message") or "no message")
+    data = body.get("data")
+    if isinstance(data, list) and len(data) == 1:
+        data = data[0]  # some providers wrap one task in a list
+    failed = (code is not None and code not in _OK_CODES) or body.get("success") is False
+    if failed or not isinstance(data, dict):
+        error_code = str(body.get("error_code") or code or "provider_error")
+        kwargs: dict[str, Any] = {"route": ROUTE, "code": error_code, "request_id": request_id}
+        numeric = code if isinstance(code, int) else None
+        if numeric == 429:
+            raise RateLimited(redact(message), **kwargs)
+        if numeric is not None and 500 <= numeric <= 599:
+            raise TransientError(redact(message), **kwargs)
+        raise PermanentError(redact(message), **kwargs)
+    return dict(data)
+
+
+def parse_task(body: Mapping[str, Any], request_id: str | None) -> Task:
+    data = unwrap(body, request_id)
+    task_id = data.get("id") or data.get("task_id") or data.get("taskId")
+    raw = str(data.get("status") or data.get("state") or "")
+    images = find_images(data)
+    status = _STATUS.get(raw.lower(), "unknown")
+    if not raw and images:
+        status = "completed"  # a synchronous provider answered with the image directly
+    if not task_id and status != "completed":
+        raise PermanentError("the provider's answer has neither a task id nor an image",
+                             route=ROUTE, code="no_task_id", request_id=request_id)
+    code, message = _task_error(data)
+    return Task(id=str(task_id or "sync"), status=status, raw_status=raw,
+                progress=data.get("progress"), images=images, error_code=code,
+                error_message=message, cost_usd=_cost(data))
+
+
+def find_images(node: Any, depth: int = 0) -> list[tuple[str, str]]:
+    """Result images anywhere a provider is known to put them (first shape found wins)."""
+    if depth > 5:
+        return []
+    if isinstance(node, str):
+        if node.startswith(("http://", "https://", "/")):
+            return [("url", node)]
+        return []
+    if isinstance(node, list):
+        found: list[tuple[str, str]] = []
+        for item in node:
+            found += find_images(item, depth + 1)
+        return found
+    if not isinstance(node, Mapping):
+        return []
+    for key in ("b64_json", "b64", "base64", "image_base64"):
+        if isinstance(node.get(key), str) and node[key]:
+            return [("b64", node[key])]
+    for key in ("url", "urls", "image_url", "image_urls"):
+        found = find_images(node.get(key), depth + 1)
+        if found:
+            return found
+    for key in _RESULT_KEYS:
+        found = find_images(node.get(key), depth + 1) if key in node else []
+        if found:
+            return found
+    return []
+
+
+def _task_error(data: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    error = data.get("error")
+    if isinstance(error, Mapping):
+        code = error.get("code") or error.get("type")
+        message = error.get("message") or error.get("msg")
+        return (str(code) if code else None), (str(message) if message else None)
+    message = error if isinstance(error, str) and error else None
+    for key in ("fail_reason", "failure_reason", "error_message", "reason", "message"):
+        if message is None and isinstance(data.get(key), str) and data[key]:
+            message = data[key]
+    code = data.get("error_code")
+    return (str(code) if code else None), message
+
+
+def _cost(data: Mapping[str, Any]) -> float | None:
+    """A USD cost the provider itself reports (never derived from OpenAI prices)."""
+    usage = data.get("usage") if isinstance(data.get("usage"), Mapping) else {}
+    for value in (data.get("cost_usd"), usage.get("cost_usd")):
+        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+            return float(value)
+    return None
+
+
+# --------------------------------------------------------------------------- polling
+
+
+@dataclass
+class Poller:
+    client: httpx.AsyncClient
+    base_url: str
+    headers: dict[str, str]
+    timeout_s: float
+    intervals: Sequence[float]
+    max_bytes: int
+    started: float = field(default_factory=time.monotonic)
+    polls: int = 0
+
+    @property
+    def deadline(self) -> float:
+        return self.started + self.timeout_s
+
+    async def wait(self, task: Task) -> Task:
+        """Poll until the task is completed; failures, cancellation and the deadline raise."""
+        last_error: RouteError | None = None
+        retry_after: float | None = None
+        while True:
+            if task.status == "completed":
+                return task
+            if task.status in ("failed", "cancelled"):
+                raise self.task_failed(task)
+            now = time.monotonic()
+            if now >= self.deadline:
+                raise self.timed_out(task, last_error)
+            interval = self.intervals[min(self.polls, len(self.intervals) - 1)]
+            await asyncio.sleep(min(max(interval, retry_after or 0.0), self.deadline - now))
+            self.polls += 1
+            # A hanging poll must not carry the task far past its deadline.
+            budget = min(POLL_REQUEST_TIMEOUT_S, max(1.0, self.deadline - time.monotonic() + 1))
+            try:
+                response = await send(self.client, "GET",
+                                      f"{self.base_url}/tasks/{quote(task.id, safe='')}",
+                                      route=ROUTE, headers=self.headers, timeout=budget)
+                task = parse_task(json_body(response, ROUTE), request_id_of(response))
+                last_error, retry_after = None, None
+            except TransientError as exc:  # 429, 5xx, dropped connections: poll again
+                last_error, retry_after = exc, exc.retry_after
+            except PermanentError as exc:
+                raise PermanentError(f"polling task {task.id} failed: {exc.message}",
+                                     route=ROUTE, status=exc.status, code=exc.code,
+                                     request_id=exc.request_id,
+                                     hint="check the provider's status page; a new build "
+                                          "submits (and pays for) a new task") from exc
+
+    def task_failed(self, task: Task) -> PermanentError:
+        what = "was cancelled" if task.status == "cancelled" else "failed"
+        message = f"task {task.id} {what}: {task.error_message or task.raw_status}"
+        return PermanentError(message, route=ROUTE, code=task.error_code or task.status,
+                              hint="the provider's code and message say why; change the "
+                                   "prompt or settings, or build again to submit a new task")
+
+    def timed_out(self, task: Task, last_error: RouteError | None) -> PermanentError:
+        message = (f"task {task.id} did not finish within {self.timeout_s:g}s "
+                   f"(last status: {task.describe()})")
+        if last_error is not None:
+            message += f"; the last poll failed: {last_error.describe()}"
+        return PermanentError(message, route=ROUTE, code="task_timeout",
+                              hint="the task may still finish at the provider; raise "
+                                   "routes.gateway.timeout_s, or build again later (a new build "
+                                   "submits a new task)")
+
+    async def fetch(self, task: Task) -> bytes:
+        """The first result image: base64 decoded, or downloaded with the size cap."""
+        if not task.images:
+            raise PermanentError(f"task {task.id} completed without a result image",
+                                 route=ROUTE, code="no_image")
+        kind, value = task.images[0]
+        if kind == "b64":
+            return decode_b64_image(value, route=ROUTE, request_id=None)
+        url = value if "://" in value else str(httpx.URL(self.base_url).join(value))
+        headers = self.headers if same_origin(url, self.base_url) else {}
+        while True:
+            try:
+                return await download(self.client, url, headers=headers,
+                                      max_bytes=self.max_bytes,
+                                      what=f"the result of task {task.id}")
+            except TransientError as exc:
+                if time.monotonic() + 1.0 >= self.deadline:
+                    raise PermanentError(
+                        f"downloading the result of task {task.id} kept failing: "
+                        f"{exc.describe()}", route=ROUTE, code="download_failed",
+                        hint="build again: the result URL may still be valid") from exc
+                await asyncio.sleep(max(1.0, exc.retry_after or 0.0))
+
+
+def same_origin(url: str, base_url: str) -> bool:
+    a, b = httpx.URL(url), httpx.URL(base_url)
+    return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
+
+
+# --------------------------------------------------------------------------- downloading
+
+
+class UrlGone(PermanentError):
+    """The URL answered 401/403/404/410: expired, never there, or not public."""
+
+
+def looks_like_image(data: bytes) -> bool:
+    return data.startswith(_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
+
+
+async def download(client: httpx.AsyncClient, url: str, *, headers: Mapping[str, str],
+                   max_bytes: int, what: str) -> bytes:
+    """GET an image with a size cap; gone URLs (`UrlGone`), non-images and oversize fail.
+
+    Streams through the shared client and maps httpx errors exactly as
+    `routes.http.send` does (it reads whole bodies, which a size cap cannot use).
+    """
+    shown = url.split("?", 1)[0]  # signed URLs carry their credentials in the query
+    try:
+        async with client.stream("GET", url, headers=dict(headers),
+                                 timeout=DOWNLOAD_TIMEOUT_S) as response:
+            if response.status_code in (401, 403, 404, 410):
+                await response.aread()
+                raise UrlGone(
+                    f"the URL of {what} is expired or gone ({_error_text(response)}): {shown}",
+                    route=ROUTE,
+                    status=response.status_code, code="result_expired",
+                    request_id=request_id_of(response),
+                    hint="result URLs expire; build again to submit a new task")
+            if response.status_code >= 400:
+                await response.aread()
+                raise_for_status(response, ROUTE)
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise _too_large(what, int(declared), max_bytes)
+            chunks: list[bytes] = []
+            total = 0
+            async for chunk in response.aiter_bytes():
+                total += len(chunk)
+                if total > max_bytes:
+                    raise _too_large(what, total, max_bytes)
+                chunks.append(chunk)
+            content_type = response.headers.get("content-type", "").split(";")[0].strip()
+    except httpx.TimeoutException as exc:
+        raise TransientError(f"{type(exc).__name__}: downloading {shown} timed out",
+                             route=ROUTE, code="timeout") from exc
+    except httpx.TransportError as exc:
+        detail = redact(str(exc)) or type(exc).__name__
+        raise TransientError(f"downloading {shown} failed ({type(exc).__name__}: {detail})",
+                             route=ROUTE, code="connection_error") from exc
+    data = b"".join(chunks)
+    if not content_type.startswith("image/") and not looks_like_image(data):
+        raise PermanentError(
+            f"{what} is not an image (content-type {content_type or 'none'}, "
+            f"{len(data)} bytes) — {shown}", route=ROUTE, code="not_image",
+            hint="the provider returned something else than an image; build again")
+    return data
+
+
+def _too_large(what: str, size: int, cap: int) -> PermanentError:
+    return PermanentError(f"{what} is larger than {cap} bytes ({size}+)",
+                          route=ROUTE, code="too_large",
+                          hint="raise routes.gateway.max_download_bytes if this is expected")
+
+
+def _error_text(response: httpx.Response) -> str:
+    match = _XML_MESSAGE.search(response.text or "")
+    if match:
+        return redact(match.group(1).strip())[:200]
+    return redact(error_fields(response)[1])[:200]

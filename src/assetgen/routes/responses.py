@@ -1,0 +1,185 @@
+"""The OpenAI Responses API: a text model that calls the `image_generation` tool.
+
+    POST {base}/responses
+    {"model": "gpt-5.5",                               # routes.responses.model (text)
+     "instructions": "...call the tool with the prompt as given...",
+     "input": [{"type": "message", "role": "user", "content": [
+         {"type": "input_text", "text": "<prompt>"},
+         {"type": "input_image", "image_url": "data:image/png;base64,...", "detail": "auto"}]}],
+     "tools": [{"type": "image_generation", "model": "gpt-image-2", "size": "1536x1024",
+                "quality": "high", "output_format": "webp", "action": "edit",
+                "input_fidelity": "high", "input_image_mask": {"image_url": "data:..."}}],
+     "tool_choice": {"type": "image_generation"}}
+
+The image is the `result` (base64) of the `image_generation_call` output item.
+
+Cost: the Response's `usage` counts the top-level (text) model's tokens, not
+the image tool's, so it is recorded as `usage` but cannot price the image. The
+image is priced with gpt-image-2's official token prices for its size, quality,
+prompt and inputs (`cost_basis: "estimate"`), the same estimate `plan` shows;
+the top-level model's tokens are not priced (assetgen knows no price for it).
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from assetgen import cost
+from assetgen.errors import ConfigError, PermanentError
+from assetgen.manifest import Asset
+from assetgen.plan import DEFAULT_RESPONSES_MODEL
+from assetgen.routes import ImageJob, InputImage, RouteContext, RouteResult
+from assetgen.routes.http import json_body, request_id_of, send
+from assetgen.routes.openai_config import OpenAIConfig, decode_b64_image
+
+ROUTE = "responses"
+DEFAULT_TIMEOUT_S = 300.0
+QUOTE_CHARS = 300
+INSTRUCTIONS = (
+    "You make exactly one image with the image_generation tool. Call the tool once, "
+    "passing the user's prompt as given: do not shorten, rewrite or add to it, and do not "
+    "ask questions."
+)
+
+
+class ResponsesRoute:
+    name = "responses"
+    billing = "openai-api"
+    exact_size = True
+
+    def __init__(self, context: RouteContext) -> None:
+        self.context = context
+        settings = context.manifest.route_settings("responses")
+        self.responses_model = str(settings.get("model") or DEFAULT_RESPONSES_MODEL)
+        self.timeout_s = float(settings.get("timeout_s", DEFAULT_TIMEOUT_S))
+        self._config: OpenAIConfig | None = None
+
+    @property
+    def config(self) -> OpenAIConfig:
+        if self._config is None:
+            self._config = OpenAIConfig.from_env(self.context.environ, self.name)
+        return self._config
+
+    def preflight(self, assets: list[Asset]) -> None:
+        self.config  # noqa: B018 - raises ConfigError naming the missing variable
+
+    async def run(self, job: ImageJob) -> RouteResult:
+        client = self.context.client
+        if client is None:
+            raise ConfigError("the responses route needs an HTTP client")
+        body = request_body(job, self.responses_model)
+        response = await send(client, "POST", self.config.url("responses"), route=ROUTE,
+                              headers=self.config.headers(), json=body,
+                              timeout=self.timeout_s)
+        request_id = request_id_of(response)
+        payload = json_body(response, ROUTE)
+        call = image_call(payload, request_id)
+        image = decode_b64_image(call.get("result"), route=ROUTE, request_id=request_id)
+        usage = payload.get("usage") if isinstance(payload.get("usage"), dict) else None
+        estimate = cost.estimate_usd(
+            size=job.size, quality=job.quality, prompt=job.prompt,
+            input_sizes=tuple((i.width, i.height) for i in job.inputs), fidelity=job.fidelity)
+        revised = call.get("revised_prompt")
+        return RouteResult(
+            image=image, route=ROUTE, model=job.model, billing=self.billing,
+            request_id=request_id,
+            response_id=payload.get("id") if isinstance(payload.get("id"), str) else None,
+            revised_prompt=revised if isinstance(revised, str) else None, usage=usage,
+            cost_usd=estimate, cost_basis="estimate",
+            extra={"base_url": self.config.base_url, "responses_model": self.responses_model},
+        )
+
+
+def data_url(image: InputImage, mime: str | None = None) -> str:
+    encoded = base64.b64encode(image.data).decode("ascii")
+    return f"data:{mime or image.mime};base64,{encoded}"
+
+
+def image_tool(job: ImageJob) -> dict[str, Any]:
+    """An `ImageGenTool`: the image model and every image option live here."""
+    tool: dict[str, Any] = {
+        "type": "image_generation",
+        "model": job.model,
+        "size": job.size,
+        "quality": job.quality,
+        "output_format": job.output_format,
+        "action": "edit" if job.is_edit else "generate",
+    }
+    if job.background:
+        tool["background"] = job.background
+    if job.is_edit and job.fidelity:
+        tool["input_fidelity"] = job.fidelity
+    if job.mask is not None:
+        tool["input_image_mask"] = {"image_url": data_url(job.mask, "image/png")}
+    return tool
+
+
+def request_body(job: ImageJob, responses_model: str) -> dict[str, Any]:
+    """A `CreateResponse` that forces one call of the image tool."""
+    content: list[dict[str, Any]] = [{"type": "input_text", "text": job.prompt}]
+    content += [{"type": "input_image", "image_url": data_url(item), "detail": "auto"}
+                for item in job.inputs]
+    return {
+        "model": responses_model,
+        "instructions": INSTRUCTIONS,
+        "input": [{"type": "message", "role": "user", "content": content}],
+        "tools": [image_tool(job)],
+        "tool_choice": {"type": "image_generation"},
+    }
+
+
+def image_call(payload: dict[str, Any], request_id: str | None) -> dict[str, Any]:
+    """The completed `image_generation_call` item; a clear PermanentError without one."""
+    output = payload.get("output") if isinstance(payload.get("output"), list) else []
+    calls = [item for item in output
+             if isinstance(item, dict) and item.get("type") == "image_generation_call"]
+    for call in calls:
+        if call.get("status") == "completed" and isinstance(call.get("result"), str) \
+                and call["result"]:
+            return call
+    error = payload.get("error") if isinstance(payload.get("error"), dict) else {}
+    status = payload.get("status")
+    said = _quote(_model_text(output))
+    if error:
+        code = str(error.get("code") or "response_failed")
+        message = f"the response failed: {error.get('message') or code}"
+    elif status == "incomplete":
+        details = payload.get("incomplete_details") or {}
+        reason = details.get("reason") if isinstance(details, dict) else None
+        code, message = "response_incomplete", f"the response is incomplete ({reason or '?'})"
+    elif calls:
+        code = "image_call_failed"
+        message = f"the image_generation call ended `{calls[0].get('status')}` without an image"
+    else:
+        code = "no_image_call"
+        message = "the model answered without calling the image_generation tool"
+    if said:
+        message += f"; the model said: “{said}”"
+    raise PermanentError(message, route=ROUTE, code=code, request_id=request_id,
+                         hint="check the prompt (a refusal usually names the reason), then "
+                              "build again or use `route: images`")
+
+
+def _model_text(output: list[Any]) -> str:
+    """The assistant's text and refusals from the output items."""
+    parts: list[str] = []
+    for item in output:
+        if not isinstance(item, dict) or item.get("type") != "message":
+            continue
+        for part in item.get("content") or []:
+            if not isinstance(part, dict):
+                continue
+            if part.get("type") == "output_text" and isinstance(part.get("text"), str):
+                parts.append(part["text"])
+            elif part.get("type") == "refusal" and isinstance(part.get("refusal"), str):
+                parts.append("refusal: " + part["refusal"])
+    return " ".join(" ".join(parts).split())
+
+
+def _quote(text: str) -> str:
+    return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1].rstrip() + "…"
+
+
+def create(context: RouteContext) -> ResponsesRoute:
+    return ResponsesRoute(context)
