@@ -22,13 +22,11 @@ import httpx
 from assetgen.errors import AssetgenError, RouteError, TransientError
 from assetgen.manifest import Manifest
 from assetgen.routes.http import OFFICIAL_BASE_URL, is_official, json_body, send
-from assetgen.secrets import redact, register_key_var
+from assetgen.secrets import register_key_var, scrub_api_message
 
 KEY_VAR = "OPENAI_API_KEY"
 LIVE_PROMPT = "assetgen doctor check: a plain light grey square, nothing else"
 _IMAGE_MODEL = re.compile(r"^(gpt-image|dall-e|chatgpt-image)", re.IGNORECASE)
-_PARTIAL_KEY = re.compile(r"\S*\*{2,}[^\s.,;:)\]]*")  # "sk-***cdef": a key's echoed part
-_KEYLIKE = re.compile(r"\b(sk|rk)-[A-Za-z0-9_-]{6,}")
 _PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "HTTP_PROXY",
                "http_proxy")
 
@@ -56,8 +54,7 @@ SURFACES: dict[str, tuple[str, str]] = {
 
 def scrub(text: str) -> str:
     """No key, nor any part of one an API echoed back, ever leaves doctor."""
-    text = _PARTIAL_KEY.sub("[key hidden]", redact(text))
-    return _KEYLIKE.sub("[key hidden]", text)
+    return scrub_api_message(text)
 
 
 @dataclass

@@ -35,3 +35,20 @@ def redact(text: str, secrets: Iterable[str] | None = None) -> str:
         if value and value in text:
             text = text.replace(value, MASK)
     return re.sub(r"(?i)(authorization:\s*bearer\s+)\S+", r"\1" + MASK, text)
+
+
+# What an API echoes of a key in its error messages: "sk-***cdef", "sk-proj-abc...".
+_ECHOED_KEY = re.compile(r"\S*\*{2,}[^\s.,;:)\]]*")
+_KEY_SHAPED = re.compile(r"\b(sk|rk)-[A-Za-z0-9_-]{6,}")
+KEY_HIDDEN = "[key hidden]"
+
+
+def scrub_api_message(text: str) -> str:
+    """An API's error message, without any key or the part of one it echoed back.
+
+    Only for messages that came from a server: prompts and other user text may
+    legitimately contain `**`.
+    """
+    text = _ECHOED_KEY.sub(KEY_HIDDEN, redact(text))
+    return _KEY_SHAPED.sub(KEY_HIDDEN, text)
+

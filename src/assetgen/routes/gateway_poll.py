@@ -24,7 +24,14 @@ from urllib.parse import quote
 import httpx
 
 from assetgen.errors import PermanentError, RateLimited, RouteError, TransientError
-from assetgen.routes.http import error_fields, json_body, raise_for_status, request_id_of, send
+from assetgen.routes.http import (
+    error_fields,
+    json_body,
+    raise_for_status,
+    request_id_of,
+    send,
+    transport_errors,
+)
 from assetgen.routes.openai_config import decode_b64_image
 from assetgen.secrets import redact
 
@@ -270,11 +277,11 @@ async def download(client: httpx.AsyncClient, url: str, *, headers: Mapping[str,
                    max_bytes: int, what: str) -> bytes:
     """GET an image with a size cap; gone URLs (`UrlGone`), non-images and oversize fail.
 
-    Streams through the shared client and maps httpx errors exactly as
-    `routes.http.send` does (it reads whole bodies, which a size cap cannot use).
+    Streams through the shared client (`send` reads whole bodies, which a size cap
+    cannot use); transport failures are translated by `routes.http.transport_errors`.
     """
     shown = url.split("?", 1)[0]  # signed URLs carry their credentials in the query
-    try:
+    with transport_errors(ROUTE, f"downloading {shown}"):
         async with client.stream("GET", url, headers=dict(headers),
                                  timeout=DOWNLOAD_TIMEOUT_S) as response:
             if response.status_code in (401, 403, 404, 410):
@@ -299,13 +306,6 @@ async def download(client: httpx.AsyncClient, url: str, *, headers: Mapping[str,
                     raise _too_large(what, total, max_bytes)
                 chunks.append(chunk)
             content_type = response.headers.get("content-type", "").split(";")[0].strip()
-    except httpx.TimeoutException as exc:
-        raise TransientError(f"{type(exc).__name__}: downloading {shown} timed out",
-                             route=ROUTE, code="timeout") from exc
-    except httpx.TransportError as exc:
-        detail = redact(str(exc)) or type(exc).__name__
-        raise TransientError(f"downloading {shown} failed ({type(exc).__name__}: {detail})",
-                             route=ROUTE, code="connection_error") from exc
     data = b"".join(chunks)
     if not content_type.startswith("image/") and not looks_like_image(data):
         raise PermanentError(

@@ -7,16 +7,17 @@ request id; the original exception is kept as ``__cause__``.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import httpx
 
 from assetgen.errors import PermanentError, RateLimited, TransientError
-from assetgen.secrets import redact
+from assetgen.secrets import redact, scrub_api_message
 
 OFFICIAL_BASE_URL = "https://api.openai.com/v1"
 TRANSIENT_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -59,7 +60,11 @@ def retry_after_of(response: httpx.Response) -> float | None:
 
 
 def error_fields(response: httpx.Response) -> tuple[str | None, str]:
-    """(code, message) from an OpenAI-shaped or provider-shaped error body."""
+    """(code, message) from an OpenAI-shaped or provider-shaped error body.
+
+    Providers often send `{"code": 401, "msg": ..., "error_code": ...}`: a numeric
+    `code` only repeats the HTTP status, so it is not reported as the error code.
+    """
     try:
         body = response.json()
     except ValueError:
@@ -68,7 +73,9 @@ def error_fields(response: httpx.Response) -> tuple[str | None, str]:
     if isinstance(body, Mapping):
         error = body.get("error", body)
         if isinstance(error, Mapping):
-            code = error.get("code") or error.get("type")
+            code = next((value for value in (error.get("error_code"), error.get("code"),
+                                             error.get("type"))
+                         if value and not isinstance(value, int | float)), None)
             message = error.get("message") or error.get("msg") or body.get("msg")
             return (str(code) if code is not None else None,
                     str(message) if message else json.dumps(body)[:300])
@@ -86,7 +93,7 @@ def raise_for_status(response: httpx.Response, route: str) -> None:
         "route": route, "status": status, "code": code,
         "request_id": request_id_of(response), "hint": _HINTS.get(status),
     }
-    message = redact(message)
+    message = scrub_api_message(message)
     if status == 429:
         raise RateLimited(message, retry_after=retry_after_of(response), **kwargs)
     if status in TRANSIENT_STATUSES:
@@ -94,18 +101,29 @@ def raise_for_status(response: httpx.Response, route: str) -> None:
     raise PermanentError(message, **kwargs)
 
 
-async def send(client: httpx.AsyncClient, method: str, url: str, *, route: str,
-               **kwargs: Any) -> httpx.Response:
-    """Send one request; transport failures become TransientError (from the httpx error)."""
+@contextlib.contextmanager
+def transport_errors(route: str, action: str) -> Iterator[None]:
+    """Turn httpx transport failures inside the block into TransientError (from the httpx error).
+
+    The one place httpx exceptions are caught: `send` uses it, and so does any
+    route that must stream a body (e.g. a size-capped download).
+    """
     try:
-        response = await client.request(method, url, **kwargs)
+        yield
     except httpx.TimeoutException as exc:
-        raise TransientError(f"{type(exc).__name__}: the request to {url} timed out",
+        raise TransientError(f"{type(exc).__name__}: {action} timed out",
                              route=route, code="timeout") from exc
     except httpx.TransportError as exc:
         detail = redact(str(exc)) or type(exc).__name__
-        raise TransientError(f"connection failed ({type(exc).__name__}: {detail})",
+        raise TransientError(f"{action} failed ({type(exc).__name__}: {detail})",
                              route=route, code="connection_error") from exc
+
+
+async def send(client: httpx.AsyncClient, method: str, url: str, *, route: str,
+               **kwargs: Any) -> httpx.Response:
+    """Send one request; HTTP error statuses and transport failures become RouteErrors."""
+    with transport_errors(route, f"the request {method} {url.split('?', 1)[0]}"):
+        response = await client.request(method, url, **kwargs)
     raise_for_status(response, route)
     return response
 
