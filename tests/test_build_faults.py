@@ -53,7 +53,7 @@ def test_retry_after_is_honoured(tmp_path: Path, openai_env: Emulator) -> None:
     openai_env.inject("429", prompt_contains=HERO, retry_after=1)
     started = time.monotonic()
     code, document = build_json(site)
-    assert code == 0
+    assert code == 0 and outcome(document, "hero")["retries"] == 1
     assert time.monotonic() - started >= 1.0
     record = json.loads(sidecar_path(site / "public/img/hero.png").read_text())
     assert record["retries"] == [{"reason": "HTTP 429", "wait_s": 1.0,

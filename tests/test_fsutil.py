@@ -57,8 +57,7 @@ def test_escapes_follows_symlinks(tmp_path: Path) -> None:
 
 def test_lock_refuses_a_second_holder(tmp_path: Path) -> None:
     lock = tmp_path / "build.lock"
-    with build_lock(lock):
-        with pytest.raises(LockError, match="another build"), build_lock(lock):
-            pass
+    with build_lock(lock), pytest.raises(LockError, match="another build"), build_lock(lock):
+        pass
     with build_lock(lock):  # released on exit
         pass

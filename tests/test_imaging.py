@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from assetgen import imaging
+from assetgen import placeholder as draw
 from assetgen.errors import ImageError
 from assetgen.imaging import (
     API_FORMATS,
@@ -425,13 +426,66 @@ def test_placeholder_survives_long_and_odd_text() -> None:
 
 
 def test_placeholder_wrap_ends_with_an_ellipsis_when_cut() -> None:
-    font = imaging._font(20)
-    lines = imaging._wrap("lorem ipsum dolor " * 50, font, 200, max_lines=3)
+    font = draw._font(20)
+    lines = draw._wrap("lorem ipsum dolor " * 50, font, 200, max_lines=3)
     assert len(lines) == 3
     assert lines[-1].endswith("…")
     assert all(font.getlength(line) <= 200 for line in lines)
 
 
 def test_placeholder_text_is_folded_to_drawable_characters() -> None:
-    assert imaging._drawable("café — 1200×630") == "cafe - 1200x630"
-    assert imaging._drawable("a\n\tb") == "a b"
+    assert draw._drawable("café — 1200×630") == "cafe - 1200x630"
+    assert draw._drawable("a\n\tb") == "a b"
+
+
+# --- metadata, settings and resizing for variants ---------------------------------------------
+
+
+def test_encode_writes_only_the_metadata_it_is_given() -> None:
+    image = gradient(32, 32)
+    with_text = encode(image, "png", png_text={"assetgen.provenance": '{"a":"b"}'})
+    with Image.open(io.BytesIO(with_text)) as reopened:
+        assert reopened.info["assetgen.provenance"] == '{"a":"b"}'
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"/>'
+    for fmt in ("jpeg", "webp", "avif"):
+        data = encode(image, fmt, xmp=xmp)
+        assert encode(image, fmt, xmp=xmp) == data  # still deterministic
+        with Image.open(io.BytesIO(data)) as reopened:
+            assert reopened.info["xmp"] == xmp
+
+
+def test_encode_refuses_metadata_a_format_cannot_carry() -> None:
+    with pytest.raises(ValueError, match="XMP"):
+        encode(gradient(8, 8), "gif", xmp=b"<x/>")
+    with pytest.raises(ValueError, match="PNG text"):
+        encode(gradient(8, 8), "webp", png_text={"k": "v"})
+
+
+def test_progressive_and_optimize_settings() -> None:
+    image = gradient(64, 64)
+    with Image.open(io.BytesIO(encode(image, "jpeg", progressive=False))) as reopened:
+        assert not reopened.info.get("progressive") and not reopened.info.get("progression")
+    assert encode(image, "png", optimize=True) != encode(image, "png")
+
+
+def test_resize_to_width_keeps_the_ratio_and_never_enlarges() -> None:
+    image = gradient(300, 200)
+    assert imaging.resize_to_width(image, 150).size == (150, 100)
+    assert imaging.resize_to_width(image, 600) is image
+    with pytest.raises(ValueError):
+        imaging.resize_to_width(image, 0)
+
+
+def test_has_alpha_means_a_pixel_that_is_not_opaque() -> None:
+    assert imaging.has_alpha(encode(gradient(16, 16, "RGBA"), "png"))
+    opaque_rgba = Image.new("RGBA", (8, 8), (1, 2, 3, 255))
+    assert not imaging.has_alpha(encode(opaque_rgba, "png"))
+    assert not imaging.has_alpha(encode(gradient(8, 8), "png"))
+
+
+def test_format_table_agrees_with_pillow() -> None:
+    from assetgen import formats
+
+    assert {spec.name for spec in formats.writable()} >= set(writable_formats())
+    assert formats.suffix_for("jpeg") == ".jpg" and formats.mime_for("avif") == "image/avif"
+    assert imaging.API_FORMATS is formats.API_FORMATS

@@ -79,3 +79,52 @@ def test_stale_reason_names_what_changed(tmp_path: Path) -> None:
     sidecar.write_text(json.dumps(record))
     state, needs, reason = _states(site)["hero"]
     assert state == State.STALE and needs and "prompt changed" in reason
+
+
+def test_plan_does_not_load_pillow(repo_root: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from pathlib import Path; from assetgen.manifest import load_manifest;"
+            "from assetgen.plan import Planner;"
+            f"m = load_manifest(Path({str(repo_root / 'example-site/assetgen.yaml')!r}));"
+            "states = {str(s.state) for s in Planner(m, draft_mode=True).plan()};"
+            "print(sorted(states), 'PIL.Image' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip().endswith("False"), out
+
+
+def test_next_action_and_derivation_reason(tmp_path: Path) -> None:
+    site = write_site(tmp_path, MANIFEST.replace("version: 1\n",
+                                                 "version: 1\ndefaults:\n  route: draft\n"))
+    assert run_cli("-C", site, "build").code == 0
+    plan = json.loads(run_cli("-C", site, "plan", "--json").out)
+    assert {a["id"]: a["next"] for a in plan["assets"]} == {"hero": "-", "night": "-"}
+    text = (site / "assetgen.yaml").read_text()
+    (site / "assetgen.yaml").write_text(text.replace(
+        "    prompt: hero\n", "    prompt: hero\n    encoding: {png: {optimize: true}}\n"))
+    states = _states(site)
+    # hero's files change but not its pixels' request; night edits hero's *file*, so it
+    # will be rebuilt after it (its input's bytes change).
+    assert states["hero"] == (State.DRAFT, True,
+                              "draft placeholder out of date: derivation changed (encoding)")
+    manifest = load_manifest(site / "assetgen.yaml")
+    statuses = {s.asset.id: s for s in Planner(manifest).plan()}
+    assert str(statuses["hero"].next) == "rederive" and statuses["hero"].estimate_usd == 0
+    assert str(statuses["night"].next) == "build"
+    plan = json.loads(run_cli("-C", site, "plan", "--json").out)
+    assert plan["summary"]["to_rederive"] == 1
+
+
+def test_chroma_assets_ask_for_a_png_with_the_key_in_the_prompt(tmp_path: Path) -> None:
+    from assetgen.plan import generation_spec, request_prompt
+
+    write_site(tmp_path, "version: 1\nassets:\n  - id: a\n    path: a.webp\n    prompt: x\n"
+                         "    transparent: chroma\n")
+    manifest = load_manifest(tmp_path / "assetgen.yaml")
+    asset = manifest.assets[0]
+    spec = generation_spec(asset, manifest, "images", {}, None)
+    assert spec["format"] == "png" and spec["background"] == "opaque"
+    assert spec["prompt"] == request_prompt(asset) and "#00FF00" in spec["prompt"]
+    assert request_prompt(asset).startswith("x\n\n")

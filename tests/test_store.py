@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from assetgen.canonical import sha256_bytes
 from assetgen.provenance import base_record, sidecar_path
 from assetgen.store import PENDING_SUFFIX, commit, derive, pending_path, recover
 from tests.fakes.sites import png_bytes, write_site
@@ -35,14 +37,21 @@ def test_derive_fits_and_converts(tmp_path: Path) -> None:
     assert [step["op"] for step in derived.postprocess] == ["fit", "encode"]
 
 
-def test_derive_keeps_bytes_when_nothing_to_do(tmp_path: Path) -> None:
+def test_derive_re_encodes_deterministically_with_the_asset_settings(tmp_path: Path) -> None:
     asset = _asset(tmp_path)
     master = png_bytes(1024, 1024)
+    from assetgen.embed import read_record
     from assetgen.imaging import decode, encode
 
-    webp = encode(decode(master), "webp")
-    derived = derive(webp, asset)
-    assert derived.data == webp and derived.postprocess == []
+    webp = encode(decode(master), "webp", quality=100)
+    record = {"schema": "assetgen.embedded/1", "asset": "a", "route": "draft", "model": "m",
+              "prompt_sha256": "sha256:0", "spec_hash": "sha256:1"}
+    derived = derive(webp, asset, record=record)
+    assert derived.data == derive(webp, asset, record=record).data
+    assert derived.postprocess == [{"op": "encode", "from": "webp", "to": "webp",
+                                    "quality": 82, "lossless": False}]
+    assert read_record(derived.data) == record and derived.embedded["format"] == "xmp"
+    assert derived.variants == ()
 
 
 def test_derive_fits_a_free_sized_master_to_the_asked_size(tmp_path: Path) -> None:
@@ -91,3 +100,60 @@ def test_recovered_image_is_valid(tmp_path: Path) -> None:
     commit(image, png_bytes(4, 4), _record(png_bytes(4, 4)))
     with Image.open(image) as opened:
         assert opened.size == (4, 4)
+
+
+def test_commit_writes_variants_and_removes_obsolete_ones(tmp_path: Path) -> None:
+    image = tmp_path / "img" / "a.webp"
+    small = tmp_path / "img" / "a-10w.webp"
+    old = tmp_path / "img" / "a-99w.webp"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"OLD VARIANT")
+    record = _record(b"IMAGE", variants=[{"file": "img/a-10w.webp", "sha256":
+                                          sha256_bytes(b"SMALL")}])
+    commit(image, b"IMAGE", record, extra=[(small, b"SMALL")], obsolete=[old, small])
+    assert image.read_bytes() == b"IMAGE" and small.read_bytes() == b"SMALL"
+    assert not old.exists()  # listed before, not any more
+    assert json.loads(sidecar_path(image).read_text())["variants"][0]["file"] == \
+        "img/a-10w.webp"
+    assert not [p for p in tmp_path.rglob("*") if ".assetgen-" in p.name]
+
+
+def test_a_failed_commit_leaves_no_temp_files_or_pending_sidecar(tmp_path: Path) -> None:
+    blocker = tmp_path / "img" / "a-10w.webp"
+    blocker.mkdir(parents=True)  # a folder where the variant should go: the rename fails
+    with pytest.raises(OSError):
+        commit(tmp_path / "img" / "a.webp", b"IMAGE", _record(b"IMAGE"),
+               extra=[(blocker, b"SMALL")])
+    assert not (tmp_path / "img" / "a.webp").exists()
+    assert sorted(p.name for p in (tmp_path / "img").iterdir()) == ["a-10w.webp"]
+
+
+def test_recover_checks_variants_too(tmp_path: Path) -> None:
+    image = tmp_path / "img" / "a.webp"
+    variant = tmp_path / "img" / "a-10w.webp"
+    image.parent.mkdir()
+    image.write_bytes(b"NEW")
+    variant.write_bytes(b"NEW SMALL")
+    entry = {"file": "img/a-10w.webp", "sha256": sha256_bytes(b"NEW SMALL")}
+    pending_path(image).write_text(json.dumps(_record(b"NEW", variants=[entry])))
+    assert "completed" in recover(tmp_path)[0]
+    sidecar_path(image).unlink()
+    variant.write_bytes(b"OLD SMALL")  # the crash came before this variant's rename
+    pending_path(image).write_text(json.dumps(_record(b"NEW", variants=[entry])))
+    assert "discarded" in recover(tmp_path)[0]
+    assert not sidecar_path(image).exists()
+    escaping = {"file": "../../outside.webp", "sha256": sha256_bytes(b"NEW SMALL")}
+    pending_path(image).write_text(json.dumps(_record(b"NEW", variants=[escaping])))
+    assert "discarded" in recover(tmp_path)[0]
+
+
+def test_derive_writes_variants_from_the_final_pixels(tmp_path: Path) -> None:
+    asset = _asset(tmp_path, "    width: 300\n    height: 100\n"
+                             "    variants: {widths: [100, 500], formats: [png, webp]}\n")
+    derived = derive(png_bytes(1216, 640), asset)
+    assert [(v.rel, v.width, v.height, v.format) for v in derived.variants] == [
+        ("img/a-100w.png", 100, 33, "png"), ("img/a-100w.webp", 100, 33, "webp"),
+        ("img/a-300w.png", 300, 100, "png")]
+    for variant in derived.variants:
+        with Image.open(io.BytesIO(variant.data)) as opened:
+            assert opened.size == (variant.width, variant.height)

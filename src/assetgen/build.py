@@ -14,12 +14,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from assetgen import store
+from assetgen import embed, records, store
 from assetgen.canonical import sha256_bytes
 from assetgen.errors import ImageError, PermanentError, RouteError
 from assetgen.manifest import Asset, Manifest
-from assetgen.masters import MastersCache
-from assetgen.plan import AssetStatus, Planner, derivation_spec, generation_spec, spec_hash_of
+from assetgen.masters import CachedMaster, MastersCache
+from assetgen.plan import (
+    AssetStatus,
+    Next,
+    Planner,
+    derivation_spec,
+    generation_hash_of,
+    generation_spec,
+    request_format,
+    request_prompt,
+    spec_hash_of,
+)
 from assetgen.provenance import base_record
 from assetgen.routes import ImageJob, InputImage, Route, RouteContext, RouteResult, load_route
 from assetgen.scheduler import AdaptiveLimiter, Attempts, Budget, RetryPolicy, call_with_retries
@@ -79,7 +89,7 @@ class Engine:
         self.emit = emit
         self.limiter = AdaptiveLimiter(settings.concurrency)
         self.budget = Budget(settings.max_cost)
-        self.masters = MastersCache(manifest.state_dir / "masters")
+        self.masters = MastersCache(manifest.masters_folder)
         self.routes: dict[str, Route] = {}
         self.outcomes: dict[str, Outcome] = {}
         self.finished: dict[str, asyncio.Event] = {}
@@ -127,13 +137,18 @@ class Engine:
         if not status.needs_build:
             return Outcome(asset.id, "skipped", route=status.route, reason=status.reason,
                            state_before=str(status.state))
+        if status.next == Next.FORCE:
+            return Outcome(asset.id, "failed", route=status.route, reason=status.reason,
+                           error=status.reason)
+        if status.next == Next.REDERIVE:
+            return await self.rederive(status)
         started = time.monotonic()
         job = await asyncio.to_thread(self.job_for, asset, status.route)
         generation = generation_spec(asset, self.manifest, status.route,
                                      {i.ref: i.sha256 for i in job.inputs},
                                      job.mask.sha256 if job.mask else None)
         derivation = derivation_spec(asset)
-        generation_hash = spec_hash_of(generation, {})
+        generation_hash = generation_hash_of(generation)
         spec_hash = spec_hash_of(generation, derivation)
 
         attempts = Attempts()
@@ -164,20 +179,69 @@ class Engine:
             spent = result.cost_usd if result.cost_usd is not None else estimate
             action = "edited" if job.is_edit else "generated"
             await asyncio.to_thread(self.check_and_cache, route, job, result, generation_hash)
+        if asset.transparent == "api" and status.route != "draft":
+            await asyncio.to_thread(_require_alpha, result)
 
-        derived = await asyncio.to_thread(store.derive, result.image, asset)
+        stamp = embed.make_record(asset=asset.id, route=result.route, model=result.model,
+                                  prompt=job.prompt, spec_hash=spec_hash)
+        derived = await asyncio.to_thread(store.derive, result.image, asset, record=stamp)
         record = self.record(asset, job, result, derived, spec_hash, generation_hash, attempts,
                              time.monotonic() - started)
-        await asyncio.to_thread(store.commit, asset.file, derived.data, record)
+        record.update(records.file_fields(derived, spec_hash=spec_hash, derivation=derivation,
+                                          master=result.image))
+        await asyncio.to_thread(self.commit, asset, derived, record, status.sidecar)
         return Outcome(asset.id, action, route=result.route, billing=result.billing,
                        reason=status.reason, cost_usd=spent, estimate_usd=status.estimate_usd,
                        retries=len(attempts.retries), attempts=attempts.count,
                        duration_s=round(time.monotonic() - started, 3),
                        request_id=result.request_id)
 
-    def job_for(self, asset: Asset, route: str) -> ImageJob:
-        from assetgen.imaging import api_format_for
+    async def rederive(self, status: AssetStatus) -> Outcome:
+        """Only the derivation changed: derive again from the cached master, no request."""
+        asset, old = status.asset, status.sidecar or {}
+        started = time.monotonic()
+        generation = status.master_generation or status.generation
+        cached = await asyncio.to_thread(self.find_master, old, generation)
+        if cached is None:
+            message = (f"master missing: rebuilding will pay again — run "
+                       f"`assetgen build --force {asset.id}`")
+            return Outcome(asset.id, "failed", route=status.route, error=message)
+        derivation = derivation_spec(asset)
+        spec_hash = spec_hash_of(generation, derivation)
+        stamp = embed.make_record(asset=asset.id, route=str(old.get("route", "")),
+                                  model=str(old.get("model", "")),
+                                  prompt=str(old.get("prompt", "")), spec_hash=spec_hash)
+        derived = await asyncio.to_thread(store.derive, cached.data, asset, record=stamp)
+        fields = records.file_fields(derived, spec_hash=spec_hash, derivation=derivation,
+                                     master=cached.data)
+        record = records.rederived(old, fields, asset_id=asset.id, file=asset.path, now=_now())
+        record.setdefault("generation_hash", generation_hash_of(generation))
+        await asyncio.to_thread(self.commit, asset, derived, record, old)
+        return Outcome(asset.id, "rederived", route=str(old.get("route", "")),
+                       billing=str(old.get("billing", "")), reason=status.reason,
+                       cost_usd=0.0, estimate_usd=0.0,
+                       duration_s=round(time.monotonic() - started, 3))
 
+    def find_master(self, sidecar: Mapping[str, Any],
+                    generation: dict[str, Any]) -> CachedMaster | None:
+        master = sidecar.get("master")
+        if isinstance(master, dict):
+            found = self.masters.get_sha(master.get("sha256"), master.get("format"))
+            if found is not None:
+                return found
+        return self.masters.get(generation_hash_of(generation))
+
+    def commit(self, asset: Asset, derived: store.Derived, record: dict[str, Any],
+               old: dict[str, Any] | None) -> None:
+        output_dir = self.manifest.output_dir
+        declared = {a.file for a in self.manifest.assets} | {s.file for s in
+                                                              self.manifest.static}
+        obsolete = [path for path in records.obsolete_variants(old, derived, output_dir)
+                    if path not in declared]
+        extra = [(output_dir / v.rel, v.data) for v in derived.variants]
+        store.commit(asset.file, derived.data, record, extra=extra, obsolete=obsolete)
+
+    def job_for(self, asset: Asset, route: str) -> ImageJob:
         inputs = tuple(_read_input(i.ref, i.path, i.asset_id) for i in asset.inputs)
         mask = _read_input("mask", asset.mask, None) if asset.mask else None
         if mask is not None and inputs and (mask.width, mask.height) != (
@@ -185,8 +249,9 @@ class Engine:
             raise ImageError(f"mask {self.manifest.rel(mask.path)} is {mask.width}x{mask.height}"
                              f" but the first input is {inputs[0].width}x{inputs[0].height}",
                              hint="a mask must have the same size as the image it edits")
-        return ImageJob(asset=asset, prompt=asset.prompt, model=asset.model, size=asset.size,
-                        quality=asset.quality, output_format=api_format_for(asset.format),
+        return ImageJob(asset=asset, prompt=request_prompt(asset), model=asset.model,
+                        size=asset.size, quality=asset.quality,
+                        output_format=request_format(asset),
                         background=asset.background, inputs=inputs, mask=mask,
                         fidelity=asset.fidelity)
 
@@ -226,12 +291,12 @@ class Engine:
             asset=asset.id, file=asset.path, sha256=sha256_bytes(derived.data),
             bytes=len(derived.data), width=derived.width, height=derived.height,
             format=derived.format, route=result.route, model=result.model,
-            prompt=asset.prompt, quality=asset.quality, size=asset.size, spec_hash=spec_hash,
+            prompt=job.prompt, quality=asset.quality, size=asset.size, spec_hash=spec_hash,
             generation_hash=generation_hash, created_at=_now(), billing=result.billing,
             request_id=result.request_id, response_id=result.response_id,
             revised_prompt=result.revised_prompt, usage=result.usage,
             cost_usd=result.cost_usd, cost_basis=result.cost_basis,
-            background=asset.background,
+            background=asset.background, transparent=asset.transparent,
             master={"sha256": sha256_bytes(result.image), "width": master.width,
                     "height": master.height, "format": master.format},
             postprocess=derived.postprocess or None,
@@ -266,6 +331,18 @@ def _read_input(ref: str, path: Path, asset_id: str | None) -> InputImage:
                          hint="replace it with a PNG, JPEG or WebP file") from exc
     return InputImage(ref=ref, path=path, data=data, sha256=sha256_bytes(data),
                       width=info.width, height=info.height, asset_id=asset_id)
+
+
+def _require_alpha(result: RouteResult) -> None:
+    """`transparent: true` asked for a transparent background: an opaque answer fails."""
+    from assetgen.imaging import has_alpha
+
+    if not has_alpha(result.image):
+        raise PermanentError(
+            "the route returned an opaque image although a transparent background was asked "
+            "(gpt-image-2's transparent background is a preview feature)", route=result.route,
+            code="not_transparent", request_id=result.request_id,
+            hint="use `transparent: chroma` to key out a flat background locally instead")
 
 
 def _result_from_cache(data: bytes, meta: Mapping[str, Any]) -> RouteResult:

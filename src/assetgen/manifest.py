@@ -19,6 +19,7 @@ from assetgen import manifest_schema as schema
 from assetgen import sizes
 from assetgen.errors import ManifestError, Problem, UsageError
 from assetgen.fsutil import escapes
+from assetgen.manifest_outputs import OutputsResolver, check_collisions, resolve_top_paths
 
 _ID_RE = re.compile(schema.ASSET_ID_PATTERN)
 _IMAGE_MODEL_RE = re.compile(r"^(gpt-image|dall-e|chatgpt-image)", re.IGNORECASE)
@@ -52,6 +53,17 @@ class Asset:
     mask: Path | None = None
     fidelity: str | None = None
     alt: str | None = None
+    # Published files beyond the main one, and how every file is encoded.
+    variant_widths: tuple[int, ...] = ()  # asked for; wider than the image are skipped
+    variant_formats: tuple[str, ...] = ()  # default: the main file's format
+    variant_sizes: str | None = None  # the `sizes` attribute snippets print
+    encoding: dict[str, dict[str, Any]] = field(default_factory=dict, hash=False)
+    transparent: str | None = None  # "api" (background: transparent) | "chroma"
+    chroma_key: str | None = None  # "#rrggbb", for transparent: chroma
+
+    @property
+    def has_variants(self) -> bool:
+        return bool(self.variant_widths)
 
     @property
     def is_edit(self) -> bool:
@@ -82,6 +94,9 @@ class Manifest:
     static: tuple[StaticImage, ...]
     assets: tuple[Asset, ...]
     by_id: dict[str, Asset] = field(default_factory=dict)
+    masters_dir: Path | None = None  # None: .assetgen/masters
+    assets_json: Path | None = None  # where `build` writes the assets map, if anywhere
+    snippet_template: Path | None = None  # replaces the built-in snippet template
 
     def __post_init__(self) -> None:
         self.by_id = {a.id: a for a in self.assets}
@@ -90,6 +105,11 @@ class Manifest:
     def state_dir(self) -> Path:
         """Local, gitignored working state: lock, masters cache, verify cache."""
         return self.root / ".assetgen"
+
+    @property
+    def masters_folder(self) -> Path:
+        """The masters cache: `masters_dir` when set, else `.assetgen/masters`."""
+        return self.masters_dir if self.masters_dir is not None else self.state_dir / "masters"
 
     def route_settings(self, route: str) -> dict[str, Any]:
         return dict(self.routes.get(route) or {})
@@ -215,29 +235,40 @@ class _Loader:
             if spec.required and name not in node:
                 self.problem(line_of(node), f"{where} is missing required key `{name}`",
                              spec.help)
-            if name not in node:
-                continue
-            value = node[name]
-            if not _type_ok(value, spec.type):
-                self.problem(line_of(node, name),
-                             f"`{name}` in {where} must be {_a(spec.type)}, "
-                             f"not {_describe(value)}", spec.help)
-            elif spec.choices and value not in spec.choices:
-                close = difflib.get_close_matches(str(value), spec.choices, n=1)
-                tail = f" (did you mean `{close[0]}`?)" if close else ""
-                self.problem(line_of(node, name),
-                             f"`{name}: {value}` in {where} is not accepted{tail}",
-                             "accepted: " + ", ".join(spec.choices))
-            elif spec.minimum is not None and value < spec.minimum:
-                self.problem(line_of(node, name),
-                             f"`{name}` in {where} must be at least {spec.minimum:g}",
-                             spec.help)
-            elif spec.items and isinstance(value, list):
-                for index, item in enumerate(value):
-                    if not _type_ok(item, spec.items):
-                        self.problem(line_of(value, index, line_of(node, name)),
-                                     f"item {index + 1} of `{name}` in {where} must be "
-                                     f"{_a(spec.items)}, not {_describe(item)}", spec.help)
+            if name in node:
+                self.check_value(node, name, spec, where)
+
+    def check_value(self, node: Mapping[str, Any], name: str, spec: schema.Field,
+                    where: str) -> None:
+        """Type, choices, bounds and item types of one present key."""
+        value = node[name]
+        if isinstance(value, str) and value in spec.also:
+            return
+        if not _type_ok(value, spec.type):
+            also = "".join(f" or `{v}`" for v in spec.also)
+            self.problem(line_of(node, name),
+                         f"`{name}` in {where} must be {_a(spec.type)}{also}, "
+                         f"not {_describe(value)}", spec.help)
+        elif spec.choices and value not in spec.choices:
+            close = difflib.get_close_matches(str(value), spec.choices, n=1)
+            tail = f" (did you mean `{close[0]}`?)" if close else ""
+            self.problem(line_of(node, name),
+                         f"`{name}: {value}` in {where} is not accepted{tail}",
+                         "accepted: " + ", ".join(spec.choices))
+        elif spec.minimum is not None and value < spec.minimum:
+            self.problem(line_of(node, name),
+                         f"`{name}` in {where} must be at least {spec.minimum:g}",
+                         spec.help)
+        elif spec.maximum is not None and value > spec.maximum:
+            self.problem(line_of(node, name),
+                         f"`{name}` in {where} must be at most {spec.maximum:g}",
+                         spec.help)
+        elif spec.items and isinstance(value, list):
+            for index, item in enumerate(value):
+                if not _type_ok(item, spec.items):
+                    self.problem(line_of(value, index, line_of(node, name)),
+                                 f"item {index + 1} of `{name}` in {where} must be "
+                                 f"{_a(spec.items)}, not {_describe(item)}", spec.help)
 
     def mapping(self, node: Mapping[str, Any], key: str) -> Mapping[str, Any]:
         value = node.get(key)
@@ -263,10 +294,12 @@ class _Loader:
         defaults = self.mapping(data, "defaults")
         if "defaults" in data and isinstance(data.get("defaults"), dict):
             self.check_keys(defaults, schema.DEFAULTS, "defaults")
+            OutputsResolver(self, defaults).check_nested(defaults, "defaults")
             self.check_size_field(defaults, "defaults")
         routes = self.resolve_routes(data)
         static = self.resolve_static(data, output_dir)
         assets = self.resolve_assets(data, output_dir, defaults, variables, routes)
+        masters_dir, assets_json, snippet_template = resolve_top_paths(self, data, output_dir)
 
         seen_paths: dict[str, int] = {}
         for item in [*static, *assets]:
@@ -277,13 +310,15 @@ class _Loader:
             else:
                 seen_paths[item.path] = item.line
         self.check_cycles(assets, data)
+        check_collisions(self, assets, static)
 
         if self.problems:
             self.problems.sort(key=lambda p: (p.line or 0))
             raise ManifestError(self.problems)
         return Manifest(file=self.path, root=self.root, output_dir=output_dir,
                         sources=tuple(sources), vars=variables, routes=routes,
-                        static=tuple(static), assets=tuple(assets))
+                        static=tuple(static), assets=tuple(assets), masters_dir=masters_dir,
+                        assets_json=assets_json, snippet_template=snippet_template)
 
     def resolve_output_dir(self, data: Mapping[str, Any]) -> Path:
         raw = data.get("output_dir", "public")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from assetgen import manifest_schema as schema
 from assetgen import sizes
 from assetgen.fsutil import escapes
+from assetgen.manifest_outputs import OutputsResolver
 
 if TYPE_CHECKING:
     from assetgen.manifest import Asset, EditInput, _Loader
@@ -27,6 +28,7 @@ class AssetResolver:
         self.variables = variables
         self.routes = routes
         self._jinja: Any = None
+        self.outputs = OutputsResolver(loader, defaults)
 
     def problem(self, line: int | None, message: str, hint: str | None = None) -> None:
         self.loader.problem(line, message, hint)
@@ -59,7 +61,7 @@ class AssetResolver:
 
     def resolve(self, entry: Any, index: int, entries: list[Any],
                 known_ids: dict[str, Path]) -> Asset | None:
-        from assetgen.imaging import format_for_path
+        from assetgen.formats import format_for_path
         from assetgen.manifest import Asset, _describe, line_of
 
         line = line_of(entries, index)
@@ -100,6 +102,7 @@ class AssetResolver:
             self.problem(line_of(entry, "background") if "background" in entry else line,
                          f"{where} asks for a transparent background but `{raw_path}` is a "
                          "JPEG, which has no alpha channel", "use a .png or .webp path")
+        outputs = self.outputs.resolve(entry, where, fmt, background, raw_path)
 
         width, height = entry.get("width"), entry.get("height")
         if ("width" in entry) != ("height" in entry):
@@ -122,8 +125,12 @@ class AssetResolver:
             model=model, quality=quality, size=size, format=fmt, line=line,
             width=width if isinstance(width, int) else None,
             height=height if isinstance(height, int) else None,
-            background=background, inputs=tuple(inputs), mask=mask, fidelity=fidelity,
-            alt=entry.get("alt") if isinstance(entry.get("alt"), str) else None,
+            background=outputs.background, inputs=tuple(inputs), mask=mask,
+            fidelity=fidelity,
+            alt=str(entry["alt"]) if isinstance(entry.get("alt"), str) else None,
+            variant_widths=outputs.variant_widths, variant_formats=outputs.variant_formats,
+            variant_sizes=outputs.variant_sizes, encoding=outputs.encoding,
+            transparent=outputs.transparent, chroma_key=outputs.chroma_key,
         )
 
     def generation_size(self, entry: Mapping[str, Any], where: str, width: Any,

@@ -31,6 +31,10 @@ class Field:
     required: bool = False
     items: str | None = None  # element type of arrays
     minimum: float | None = None
+    maximum: float | None = None
+    # String values accepted besides `type` (e.g. `transparent: true` or `transparent: chroma`);
+    # a JSON Schema spells the field as anyOf [{type}, {enum: also}].
+    also: tuple[str, ...] = ()
 
 
 TOP_LEVEL: dict[str, Field] = {
@@ -44,7 +48,17 @@ TOP_LEVEL: dict[str, Field] = {
     "static": Field("array", "hand-made images: lineage declared, not generated",
                     items="object"),
     "assets": Field("array", "the images assetgen generates or edits", items="object"),
+    "masters_dir": Field("string", "folder of the masters cache, relative to the manifest's "
+                         "folder (default: .assetgen/masters, gitignored); set it to commit "
+                         "the masters"),
+    "assets_json": Field("string", "write a JSON map of every asset (id -> files, sizes, alt, "
+                         "sidecar) to this path, relative to the manifest's folder"),
+    "snippet_template": Field("string", "a Jinja2 template, relative to the manifest's folder, "
+                              "that replaces the built-in one of `assetgen snippet`"),
 }
+
+TRANSPARENT_VALUES = ("chroma",)
+DEFAULT_CHROMA_KEY = "#00ff00"
 
 DEFAULTS: dict[str, Field] = {
     "route": Field("string", "how images are made", choices=ROUTES),
@@ -52,6 +66,15 @@ DEFAULTS: dict[str, Field] = {
     "quality": Field("string", "generation quality", choices=QUALITIES),
     "size": Field("string", "generation size: WxH (multiples of 16) or auto"),
     "background": Field("string", "background of generated images", choices=BACKGROUNDS),
+    "variants": Field("object", "extra widths and formats written beside the main file, "
+                      "e.g. {widths: [480, 960], formats: [avif, webp]}"),
+    "encoding": Field("object", "encoder settings per output format, e.g. "
+                      "{webp: {quality: 80}, jpeg: {progressive: true}}"),
+    "transparent": Field("boolean", "true: ask the API for a transparent background (png, "
+                         "webp); chroma: generate on a flat key colour and remove it locally",
+                         also=TRANSPARENT_VALUES),
+    "chroma_key": Field("string", "the key colour of `transparent: chroma`, #rrggbb "
+                        f"(default {DEFAULT_CHROMA_KEY}); pick one the subject does not use"),
 }
 
 ASSET: dict[str, Field] = {
@@ -64,6 +87,10 @@ ASSET: dict[str, Field] = {
     "quality": DEFAULTS["quality"],
     "size": DEFAULTS["size"],
     "background": DEFAULTS["background"],
+    "variants": DEFAULTS["variants"],
+    "encoding": DEFAULTS["encoding"],
+    "transparent": DEFAULTS["transparent"],
+    "chroma_key": DEFAULTS["chroma_key"],
     "width": Field("integer", "exact final width in pixels (with height)", minimum=1),
     "height": Field("integer", "exact final height in pixels (with width)", minimum=1),
     "edit": Field("object", "make this asset as an edit of other images"),
@@ -75,6 +102,30 @@ EDIT: dict[str, Field] = {
                     items="string", required=True),
     "mask": Field("string", "manifest-relative PNG mask (alpha 0 = repaint)"),
     "fidelity": Field("string", "input fidelity", choices=FIDELITIES),
+}
+
+VARIANTS: dict[str, Field] = {
+    "widths": Field("array", "widths in pixels; wider than the image are skipped (never "
+                    "upscaled)", items="integer"),
+    "formats": Field("array", "formats of the variants (default: the main file's)",
+                     items="string"),
+    "sizes": Field("string", "the `sizes` attribute `assetgen snippet` prints "
+                   "(default: 100vw)"),
+}
+
+# `encoding:` maps a format name to these settings; which apply depends on the format.
+ENCODING: dict[str, Field] = {
+    "quality": Field("integer", "lossy quality 0-100 (jpeg, webp, avif)", minimum=0,
+                     maximum=100),
+    "lossless": Field("boolean", "lossless encoding (webp; avif as near-lossless)"),
+    "progressive": Field("boolean", "progressive jpeg (default true)"),
+    "optimize": Field("boolean", "extra compression passes (jpeg default true, png false)"),
+}
+ENCODING_APPLIES: dict[str, tuple[str, ...]] = {
+    "png": ("optimize",),
+    "jpeg": ("quality", "progressive", "optimize"),
+    "webp": ("quality", "lossless"),
+    "avif": ("quality", "lossless"),
 }
 
 STATIC: dict[str, Field] = {

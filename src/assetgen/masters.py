@@ -1,10 +1,10 @@
 """The masters cache: every image a route returned, content-addressed.
 
-`.assetgen/masters/<sha256>.<ext>` holds the bytes; `index/<generation hash>.json`
-remembers which request made them. A build that finds its generation hash
-here reuses the master instead of paying for it again: this is how an
-interrupted build resumes, and how a change to fitting or format re-derives
-without a request.
+`.assetgen/masters/<sha256>.<ext>` (or the manifest's `masters_dir`) holds the bytes;
+`index/<generation hash>.json` remembers which request made them. A build that finds its
+generation hash here reuses the master instead of paying for it again: this is how an
+interrupted build resumes. A change to fitting, format, variants or encoding re-derives
+from the master the sidecar names (`get_sha`) without a request.
 """
 
 from __future__ import annotations
@@ -25,6 +25,13 @@ class CachedMaster:
     data: bytes
     sha256: str
     meta: dict[str, Any]
+
+
+def _safe(sha256: Any, ext: Any) -> bool:
+    """A sidecar's master fields name a file inside the cache, nothing else."""
+    return (isinstance(sha256, str) and len(sha256) == 64
+            and all(c in "0123456789abcdef" for c in sha256)
+            and isinstance(ext, str) and ext.isalnum() and len(ext) <= 10)
 
 
 class MastersCache:
@@ -48,6 +55,25 @@ class MastersCache:
 
     def has(self, generation_hash: str) -> bool:
         return self._index_file(generation_hash).is_file()
+
+    def master_file(self, sha256: str, ext: str) -> Path:
+        return self.folder / f"{sha256}.{ext}"
+
+    def has_sha(self, sha256: str, ext: str) -> bool:
+        """Whether the master with these bytes is here (existence only: cheap, for plans)."""
+        return _safe(sha256, ext) and self.master_file(sha256, ext).is_file()
+
+    def get_sha(self, sha256: str, ext: str) -> CachedMaster | None:
+        """The master with these bytes, if present and intact (found by content, not spec)."""
+        if not _safe(sha256, ext):
+            return None
+        try:
+            data = self.master_file(sha256, ext).read_bytes()
+        except OSError:
+            return None
+        if sha256_bytes(data) != sha256:
+            return None
+        return CachedMaster(data=data, sha256=sha256, meta={"sha256": sha256, "ext": ext})
 
     def put(self, generation_hash: str, data: bytes, ext: str, meta: dict[str, Any]) -> str:
         sha = sha256_bytes(data)

@@ -1,22 +1,30 @@
-"""Lineage states, spec hashes and build order.
+"""Lineage states, spec hashes, the next action and build order.
 
 The spec of an asset is every input that shapes its image, split in two:
 the *generation* spec (what a route is asked: route, models, prompt, size,
 quality, background, API format, input hashes) and the *derivation* spec
-(what is done locally: fitting and the final format). `spec_hash` covers
-both; the generation hash keys the masters cache.
+(what is done locally: chroma keying, fitting, the final format, variants and
+encoder settings). `spec_hash` covers both; the generation hash keys the
+masters cache. When only the derivation changed (the sidecar's
+`generation_hash` is still the current one), the next build *re-derives* from
+the cached master for free; if that master is gone it says so instead of
+paying again without being asked (`build --force ID`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from assetgen import cost
+from assetgen import variants as variant_rules
 from assetgen.canonical import tagged_hash
+from assetgen.fsutil import escapes
 from assetgen.hashcache import HashCache
 from assetgen.manifest import Asset, Manifest
+from assetgen.masters import MastersCache
 from assetgen.provenance import CorruptSidecar, read_sidecar
 
 
@@ -29,6 +37,15 @@ class State(StrEnum):
     DRAFT = "draft"
 
 
+class Next(StrEnum):
+    """What the next build does with an asset."""
+
+    NOTHING = "-"
+    BUILD = "build"  # ask the route (or reuse a cached master for the same request)
+    REDERIVE = "rederive"  # only the derivation changed: re-derive from the master, free
+    FORCE = "needs --force"  # only the derivation changed but the master is gone
+
+
 DEFAULT_RESPONSES_MODEL = "gpt-5.5"
 
 
@@ -36,19 +53,33 @@ def effective_route(asset: Asset, draft_mode: bool) -> str:
     return "draft" if draft_mode else asset.route
 
 
+def request_prompt(asset: Asset) -> str:
+    """The prompt sent: the rendered one, plus the key-colour instruction for chroma assets."""
+    if asset.transparent == "chroma":
+        from assetgen.chroma import prompt_suffix
+
+        return f"{asset.prompt}\n\n{prompt_suffix(asset.chroma_key or '#00ff00')}"
+    return asset.prompt
+
+
+def request_format(asset: Asset) -> str:
+    """The format asked of the route: a lossless PNG master for chroma keying."""
+    from assetgen.formats import api_format_for
+
+    return "png" if asset.transparent == "chroma" else api_format_for(asset.format)
+
+
 def generation_spec(asset: Asset, manifest: Manifest, route: str,
                     input_hashes: dict[str, str | None], mask_hash: str | None
                     ) -> dict[str, Any]:
-    from assetgen.imaging import api_format_for
-
     spec: dict[str, Any] = {
         "route": route,
         "model": asset.model,
-        "prompt": asset.prompt,
+        "prompt": request_prompt(asset),
         "size": asset.size,
         "quality": asset.quality,
         "background": asset.background,
-        "format": api_format_for(asset.format),
+        "format": request_format(asset),
         "inputs": [{"ref": i.ref, "sha256": input_hashes.get(i.ref)} for i in asset.inputs],
         "mask": mask_hash,
         "fidelity": asset.fidelity,
@@ -67,14 +98,35 @@ def generation_spec(asset: Asset, manifest: Manifest, route: str,
 
 def derivation_spec(asset: Asset) -> dict[str, Any]:
     postprocess: list[dict[str, Any]] = []
+    if asset.transparent == "chroma":
+        postprocess.append({"op": "chroma-key", "key": asset.chroma_key})
     if asset.width and asset.height:
         postprocess.append({"op": "fit", "width": asset.width, "height": asset.height,
                             "method": "cover-centre-crop"})
-    return {"format": asset.format, "postprocess": postprocess}
+    return {"format": asset.format, "postprocess": postprocess,
+            **variant_rules.derivation(asset)}
 
 
 def spec_hash_of(generation: dict[str, Any], derivation: dict[str, Any]) -> str:
     return tagged_hash({"generation": generation, "derivation": derivation})
+
+
+def generation_hash_of(generation: dict[str, Any]) -> str:
+    """The masters cache key, recorded in sidecars as `generation_hash`."""
+    return spec_hash_of(generation, {})
+
+
+_DERIVATION_PARTS = (("format", "format"), ("postprocess", "fitting/transparency"),
+                     ("variants", "variants"), ("encoding", "encoding"))
+
+
+def derivation_changes(recorded: Any, current: dict[str, Any]) -> str:
+    """`variants, encoding`: what differs between a sidecar's derivation and the manifest's."""
+    if not isinstance(recorded, dict):
+        return "fitting, format, variants or encoding"
+    changed = [label for key, label in _DERIVATION_PARTS
+               if recorded.get(key) != current.get(key)]
+    return ", ".join(changed) or "settings"
 
 
 @dataclass
@@ -91,10 +143,13 @@ class AssetStatus:
     needs_build: bool = False
     estimate_usd: float = 0.0
     blocked_by: list[str] = field(default_factory=list)  # inputs that will change first
+    next: Next = Next.NOTHING
+    problem_file: Path | None = None  # a variant at fault, when not the main file
+    master_generation: dict[str, Any] | None = None  # the spec the sidecar's master answers
 
     @property
     def generation_hash(self) -> str:
-        return tagged_hash(self.generation)
+        return generation_hash_of(self.generation)
 
     def as_json(self) -> dict[str, Any]:
         a = self.asset
@@ -102,8 +157,10 @@ class AssetStatus:
             "id": a.id, "path": a.path, "state": str(self.state), "reason": self.reason,
             "route": self.route, "model": a.model, "size": a.size, "quality": a.quality,
             "final_size": [a.width, a.height] if a.width else None, "format": a.format,
-            "needs_build": self.needs_build, "estimated_cost_usd": self.estimate_usd,
+            "needs_build": self.needs_build, "next": str(self.next),
+            "estimated_cost_usd": self.estimate_usd,
             "spec_hash": self.spec_hash, "depends_on": list(a.dependencies),
+            "variants": [entry["file"] for entry in variant_rules.recorded(self.sidecar)],
         }
 
 
@@ -137,6 +194,7 @@ class Planner:
         self.force = force
         self.hashes = hashes or HashCache(None)
         self.statuses: dict[str, AssetStatus] = {}
+        self.masters = MastersCache(manifest.masters_folder)
 
     def file_hash(self, path: Any) -> str | None:
         try:
@@ -164,7 +222,14 @@ class Planner:
         self._classify(status)
         status.needs_build = self.force or self._needs_build(status)
         if status.needs_build:
-            status.estimate_usd = self.estimate(asset, route)
+            status.next = self._next(status)
+            if status.next == Next.BUILD:
+                status.estimate_usd = self.estimate(asset, route)
+            elif status.next == Next.FORCE:
+                price = self.estimate(asset, asset.route)
+                paid = f" (≈ {cost.format_usd(price)})" if price else ""
+                status.reason = (f"{status.reason}; master missing: rebuilding will pay "
+                                 f"again{paid} — run `assetgen build --force {asset.id}`")
         self.statuses[asset.id] = status
         return status
 
@@ -185,8 +250,13 @@ class Planner:
         status.sidecar = sidecar
         if sidecar is None:
             status.state, status.reason = State.UNRECORDED, "image has no provenance sidecar"
-        elif sidecar.get("sha256") != status.sha256:
+            return
+        if sidecar.get("sha256") != status.sha256:
             status.state, status.reason = State.TAMPERED, "file bytes differ from the sidecar"
+            return
+        issue = self._variant_issue(sidecar)
+        if issue is not None:  # like the main file's bytes: before staleness or drafts
+            status.state, status.reason, status.problem_file = issue
         elif sidecar.get("route") == "draft":
             status.state = State.DRAFT
             status.reason = "placeholder from the draft route"
@@ -202,16 +272,65 @@ class Planner:
         else:
             status.state, status.reason = State.FRESH, "up to date"
 
+    def _variant_issue(self, sidecar: dict[str, Any]) -> tuple[State, str, Path] | None:
+        """The first recorded variant that is gone or changed, if any."""
+        output_dir = self.manifest.output_dir
+        for entry in variant_rules.recorded(sidecar):
+            rel = entry["file"]
+            if escapes(rel, output_dir):
+                continue
+            path = output_dir / rel
+            if not path.is_file():
+                return State.MISSING, f"variant {rel} is missing", path
+            if self.file_hash(path) != entry["sha256"]:
+                return State.TAMPERED, f"variant {rel}: bytes differ from the sidecar", path
+        return None
+
+    def _real_generation(self, status: AssetStatus) -> dict[str, Any]:
+        """The generation spec of the asset's own route (also under --draft)."""
+        if not self.draft_mode:
+            return status.generation
+        asset = status.asset
+        generation = status.generation
+        return generation_spec(asset, self.manifest, asset.route,
+                               {i["ref"]: i["sha256"] for i in generation["inputs"]},
+                               generation["mask"])
+
+    def _next(self, status: AssetStatus) -> Next:
+        """Build, or re-derive from the master when only the derivation changed."""
+        sidecar = status.sidecar
+        if self.force or sidecar is None or status.blocked_by:
+            return Next.BUILD
+        placeholder = sidecar.get("route") == "draft"
+        if status.state == State.DRAFT or (placeholder and status.problem_file is not None):
+            if not (self.draft_mode or status.asset.route == "draft"):
+                return Next.BUILD  # a plain build replaces placeholders
+            generation = status.generation
+        elif status.state == State.STALE or status.problem_file is not None:
+            generation = self._real_generation(status)
+        else:
+            return Next.BUILD
+        if sidecar.get("generation_hash") != generation_hash_of(generation):
+            return Next.BUILD
+        status.master_generation = generation
+        if self._has_master(sidecar, generation):
+            return Next.REDERIVE
+        if sidecar.get("route") == "draft":
+            return Next.BUILD  # a placeholder costs nothing to draw again
+        return Next.FORCE
+
+    def _has_master(self, sidecar: dict[str, Any], generation: dict[str, Any]) -> bool:
+        master = sidecar.get("master")
+        if isinstance(master, dict) and self.masters.has_sha(master.get("sha256"),
+                                                             master.get("format")):
+            return True
+        return self.masters.has(generation_hash_of(generation))
+
     def _real_spec_hash(self, status: AssetStatus) -> str:
         """A real image is judged against its own route's spec, even under --draft."""
         if not self.draft_mode:
             return status.spec_hash
-        asset = status.asset
-        generation = dict(status.generation)
-        real = generation_spec(asset, self.manifest, asset.route,
-                               {i["ref"]: i["sha256"] for i in generation["inputs"]},
-                               generation["mask"])
-        return spec_hash_of(real, status.derivation)
+        return spec_hash_of(self._real_generation(status), status.derivation)
 
     def _needs_build(self, status: AssetStatus) -> bool:
         if status.state == State.FRESH:
@@ -226,8 +345,14 @@ class Planner:
     def _why_stale(self, status: AssetStatus) -> str:
         sidecar = status.sidecar or {}
         asset = status.asset
+        draft = sidecar.get("route") == "draft"
+        generation = status.generation if draft else self._real_generation(status)
+        if sidecar.get("generation_hash") == generation_hash_of(generation) \
+                and not status.blocked_by:
+            return "derivation changed (" + derivation_changes(
+                sidecar.get("derivation"), status.derivation) + ")"
         changed = []
-        for key, now in (("prompt", asset.prompt), ("model", asset.model),
+        for key, now in (("prompt", request_prompt(asset)), ("model", asset.model),
                          ("quality", asset.quality), ("size", asset.size)):
             if sidecar.get(key) is not None and sidecar.get(key) != now:
                 changed.append(f"{key} changed")

@@ -1,9 +1,12 @@
 """Where finished assets land: derive from the master, then commit atomically.
 
-Commit order: image to a temp file, sidecar to a *pending* file, rename the
-image, rename the sidecar. A crash between the two renames leaves a pending
-sidecar whose sha256 matches the new image; `recover()` finishes that commit
-at the next build, and discards anything else half-made.
+Derivation: chroma-key (for `transparent: chroma`), fit to the exact size, encode with the
+asset's settings and its embedded provenance record, then the variants from the same pixels.
+
+Commit order: every file to a temp file beside its target, the sidecar to a *pending* file,
+rename the variants, rename the main image, rename the sidecar. A crash before the last
+rename leaves a pending sidecar; `recover()` finishes that commit at the next build when
+the main image and every variant on disk match it, and discards it otherwise.
 """
 
 from __future__ import annotations
@@ -11,16 +14,36 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assetgen import variants as variant_rules
 from assetgen.canonical import sha256_bytes
-from assetgen.fsutil import atomic_write, remove_stale_temp_files, write_temp_beside
+from assetgen.fsutil import atomic_write, escapes, remove_stale_temp_files, write_temp_beside
 from assetgen.manifest import Asset
 from assetgen.provenance import render_sidecar, sidecar_path
 
 PENDING_SUFFIX = ".assetgen-pending"
+
+
+@dataclass(frozen=True)
+class DerivedFile:
+    """One variant, ready to write."""
+
+    rel: str  # below output_dir
+    data: bytes
+    width: int
+    height: int
+    format: str
+    embedded: str  # png-itxt | xmp | none
+
+    def entry(self) -> dict[str, Any]:
+        """Its line in the main sidecar's `variants` list."""
+        return {"file": self.rel, "width": self.width, "height": self.height,
+                "format": self.format, "sha256": sha256_bytes(self.data),
+                "bytes": len(self.data), "embedded": self.embedded}
 
 
 @dataclass(frozen=True)
@@ -30,61 +53,104 @@ class Derived:
     height: int
     format: str
     postprocess: list[dict[str, Any]]
+    embedded: dict[str, Any] = field(default_factory=dict)
+    variants: tuple[DerivedFile, ...] = ()
 
 
 def final_size(asset: Asset) -> tuple[int, int] | None:
     """The exact size the file must have: width/height if set, else the asked size."""
-    from assetgen.sizes import parse_size
-
-    if asset.width and asset.height:
-        return asset.width, asset.height
-    return parse_size(asset.size) if asset.size != "auto" else None
+    return variant_rules.final_size(asset)
 
 
-def derive(master: bytes, asset: Asset) -> Derived:
-    """The final file from a master: fit to the exact size, convert the format.
+def _encode_kwargs(asset: Asset, fmt: str) -> dict[str, Any]:
+    settings = variant_rules.encoding_for(asset, fmt)
+    return {key: settings[key] for key in ("quality", "lossless", "progressive", "optimize")
+            if key in settings}
 
-    Routes that choose their own size (codex, gateway) are fitted to the size
-    asked; for the Images API the master already has it and nothing is resized.
+
+def _encode(image: Any, asset: Asset, fmt: str, record: dict[str, str] | None
+            ) -> tuple[bytes, dict[str, Any]]:
+    """Encoded bytes and the sidecar's description of what they embed (read back, not assumed)."""
+    from assetgen import embed, imaging
+
+    data = imaging.encode(image, fmt, **_encode_kwargs(asset, fmt),
+                          **embed.encode_options(fmt, record))
+    found = embed.read_record(data) if record is not None else None
+    return data, embed.describe(fmt, record, found)
+
+
+def derive(master: bytes, asset: Asset, *, record: dict[str, str] | None = None) -> Derived:
+    """The final file (and its variants) from a master.
+
+    Routes that choose their own size (codex, gateway) are fitted to the size asked; for
+    the Images API the master already has it and nothing is resized. ``record`` is the
+    provenance record to embed in every file (see `embed.make_record`).
     """
     from assetgen import imaging
 
     info = imaging.probe(master)
     steps: list[dict[str, Any]] = []
-    image = None
+    image = imaging.decode(master)
+    if asset.transparent == "chroma":
+        from assetgen.chroma import remove_key
+
+        image, step = remove_key(image, asset.chroma_key or "#00ff00")
+        steps.append(step)
     target = final_size(asset)
-    if target and (info.width, info.height) != target:
-        image = imaging.fit(imaging.decode(master), *target)
-        steps.append({"op": "fit", "from": [info.width, info.height],
-                      "to": list(target), "method": "cover-centre-crop"})
-    if image is None and info.format == asset.format:
-        return Derived(master, info.width, info.height, info.format, steps)
-    if image is None:
-        image = imaging.decode(master)
-    data = imaging.encode(image, asset.format)
-    steps.append({"op": "encode", "from": info.format, "to": asset.format})
-    return Derived(data, image.width, image.height, asset.format, steps)
+    if target and image.size != target:
+        before = list(image.size)
+        image = imaging.fit(image, *target)
+        steps.append({"op": "fit", "from": before, "to": list(target),
+                      "method": "cover-centre-crop"})
+    data, embedded = _encode(image, asset, asset.format, record)
+    steps.append({"op": "encode", "from": info.format, "to": asset.format,
+                  **variant_rules.encoding_for(asset, asset.format)})
+    derived_variants = []
+    for variant in variant_rules.plan(asset, image.width, image.height):
+        scaled = imaging.resize_to_width(image, variant.width)
+        blob, described = _encode(scaled, asset, variant.format, record)
+        derived_variants.append(DerivedFile(variant.rel, blob, scaled.width, scaled.height,
+                                            variant.format, described["format"]))
+    return Derived(data, image.width, image.height, asset.format, steps, embedded,
+                   tuple(derived_variants))
 
 
 def pending_path(image: Path) -> Path:
     return image.with_name(f".{image.name}.provenance.json{PENDING_SUFFIX}")
 
 
-def commit(image_path: Path, data: bytes, record: dict[str, Any]) -> None:
-    """Write image + sidecar so that each is whole; image first, sidecar last."""
+def commit(image_path: Path, data: bytes, record: dict[str, Any], *,
+           extra: Sequence[tuple[Path, bytes]] = (), obsolete: Sequence[Path] = ()) -> None:
+    """Write image + ``extra`` files (variants) + sidecar so that each is whole.
+
+    Variants and image first, sidecar last; then remove ``obsolete`` files (variants the
+    previous sidecar listed that this one does not).
+    """
     sidecar_bytes = render_sidecar(record)
-    temp_image = write_temp_beside(image_path, data)
+    temps: list[tuple[Path, Path]] = []
     pending = pending_path(image_path)
     try:
+        for path, blob in extra:
+            temps.append((write_temp_beside(path, blob), path))
+        temps.append((write_temp_beside(image_path, data), image_path))
         atomic_write(pending, sidecar_bytes)
-        os.replace(temp_image, image_path)
+        while temps:
+            temp, path = temps[0]
+            os.replace(temp, path)
+            temps.pop(0)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            temp_image.unlink()
+        for temp, _path in temps:
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
         with contextlib.suppress(FileNotFoundError):
             pending.unlink()
         raise
     os.replace(pending, sidecar_path(image_path))
+    keep = {os.path.abspath(path) for path, _ in extra} | {os.path.abspath(image_path)}
+    for path in obsolete:
+        if os.path.abspath(path) not in keep:
+            with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+                path.unlink()
 
 
 def recover(output_dir: Path) -> list[str]:
@@ -99,8 +165,11 @@ def recover(output_dir: Path) -> list[str]:
         image = pending.with_name(pending.name[1: -len(".provenance.json" + PENDING_SUFFIX)])
         try:
             record = json.loads(pending.read_text(encoding="utf-8"))
-            matches = image.is_file() and sha256_bytes(image.read_bytes()) == record["sha256"]
-        except (OSError, ValueError, KeyError, TypeError):
+            matches = _matches(image, record["sha256"]) and all(
+                escapes(entry["file"], output_dir) is None
+                and _matches(output_dir / entry["file"], entry["sha256"])
+                for entry in record.get("variants") or [])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             matches = False
         if matches:
             os.replace(pending, sidecar_path(image))
@@ -111,3 +180,7 @@ def recover(output_dir: Path) -> list[str]:
     for temp in remove_stale_temp_files(output_dir):
         notes.append(f"removed temp file {temp.name}")
     return notes
+
+
+def _matches(path: Path, sha256: Any) -> bool:
+    return path.is_file() and isinstance(sha256, str) and sha256_bytes(path.read_bytes()) == sha256

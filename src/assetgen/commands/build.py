@@ -15,7 +15,8 @@ from assetgen.console import Console
 from assetgen.cost import format_usd
 from assetgen.errors import EXIT_BUDGET, EXIT_OK, EXIT_PROBLEMS
 from assetgen.fsutil import build_lock
-from assetgen.plan import Planner
+from assetgen.plan import Next, Planner
+from assetgen.published import write_assets_json
 from assetgen.routes import RouteContext, load_route
 
 HTTP_ROUTES = frozenset({"images", "responses", "gateway"})
@@ -42,9 +43,10 @@ def run(manifest_path: Path | None, cwd: Path, ids: list[str], *, force: bool = 
 
     context = RouteContext(manifest=manifest, client=None,
                            environ=os.environ if environ is None else environ)
-    routes_needed = sorted({s.route for s in work})
+    requests = [s for s in work if s.next == Next.BUILD]  # re-derivations ask no route
+    routes_needed = sorted({s.route for s in requests})
     for name in routes_needed:  # refuse before any work: missing keys, impossible assets
-        load_route(name, context).preflight([s.asset for s in work if s.route == name])
+        load_route(name, context).preflight([s.asset for s in requests if s.route == name])
 
     settings = BuildSettings(draft=draft, force=force, concurrency=concurrency,
                              max_cost=max_cost)
@@ -54,10 +56,14 @@ def run(manifest_path: Path | None, cwd: Path, ids: list[str], *, force: bool = 
         planner = Planner(manifest, draft_mode=draft, force=force, hashes=hashes)
         statuses = planner.plan([s.asset for s in statuses])
         reporter = ProgressLog(console, total=sum(1 for s in statuses if s.needs_build))
-        http = bool(HTTP_ROUTES & {s.route for s in statuses if s.needs_build})
+        http = bool(HTTP_ROUTES & {s.route for s in statuses
+                                   if s.needs_build and s.next == Next.BUILD})
         outcomes = asyncio.run(_execute(manifest, planner, settings, context, statuses,
                                         reporter, http, transport))
         hashes.save()
+        written = write_assets_json(manifest)
+    if written is not None:
+        console.log(f"wrote {manifest.rel(written)}")
     return summarise(console, outcomes, json_mode=json_mode, plan=plan_document(statuses))
 
 
@@ -109,7 +115,7 @@ def summarise(console: Console, outcomes: list[Outcome], *, json_mode: bool,
     estimated = round(sum(o.estimate_usd for o in outcomes if o.action != "skipped"), 6)
     by_surface: dict[str, float] = {}
     for outcome in outcomes:
-        if outcome.billing:
+        if outcome.billing and outcome.action != "rederived":  # no request, nothing billed
             by_surface[outcome.billing] = round(by_surface.get(outcome.billing, 0.0)
                                                 + (outcome.cost_usd or 0.0), 6)
     failed = [o for o in outcomes if o.action in ("failed", "blocked")]

@@ -10,7 +10,7 @@ from assetgen.console import Console, table
 from assetgen.cost import format_usd
 from assetgen.errors import EXIT_OK
 from assetgen.hashcache import HashCache
-from assetgen.plan import AssetStatus, Planner, State
+from assetgen.plan import AssetStatus, Next, Planner, State
 
 STATE_STYLE = {State.FRESH: ("green",), State.MISSING: ("yellow",), State.STALE: ("yellow",),
                State.TAMPERED: ("red", "bold"), State.UNRECORDED: ("red",),
@@ -33,6 +33,7 @@ def plan_document(statuses: list[AssetStatus]) -> dict[str, Any]:
         "summary": {
             "total": len(statuses),
             "to_build": len(work),
+            "to_rederive": sum(1 for s in work if s.next == Next.REDERIVE),
             "by_state": _count(str(s.state) for s in statuses),
             "estimated_cost_usd": round(sum(s.estimate_usd for s in work), 6),
         },
@@ -45,7 +46,7 @@ def print_plan(console: Console, statuses: list[AssetStatus]) -> None:
         a = s.asset
         state = str(s.state)
         size = a.size + (f"→{a.width}x{a.height}" if a.width else "")
-        action = "build" if s.needs_build else "-"
+        action = str(s.next) if s.needs_build else "-"
         rows.append([a.id, state, action, s.route, a.model, size, a.quality,
                      format_usd(s.estimate_usd) if s.needs_build else "", s.reason])
     lines = table(rows, ["ID", "STATE", "NEXT", "ROUTE", "MODEL", "SIZE", "QUALITY", "EST.",
