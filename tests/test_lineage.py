@@ -383,3 +383,64 @@ def test_an_embedded_provenance_record_marks_an_image_generated(tmp_path: Path) 
     assert [(f.state, f.path.name) for f in findings] == [("untracked", "copied.png")]
     assert "embedded assetgen provenance record (asset `elsewhere`)" in findings[0].message
     assert "--id elsewhere" in findings[0].remedy
+
+
+VARIANT_SITE = """\
+version: 1
+assets:
+  - id: hero
+    path: img/hero.png
+    prompt: hero
+    variants:
+      widths: [480]
+      formats: [webp]
+"""
+
+
+def _built_variant_site(tmp_path: Path) -> Manifest:
+    from tests.fakes.sites import run_cli
+
+    write_site(tmp_path, VARIANT_SITE)
+    assert run_cli("-C", tmp_path, "build", "--draft").code == 0
+    return load_manifest(tmp_path / "assetgen.yaml")
+
+
+def test_a_changed_variant_is_reported_at_its_own_path(tmp_path: Path) -> None:
+    manifest = _built_variant_site(tmp_path)
+    variant = tmp_path / "public/img/hero-480w.webp"
+    variant.write_bytes(variant.read_bytes() + b"x")
+    findings = check(manifest).findings
+    tampered = [f for f in findings if f.state == "tampered"]
+    assert [f.path for f in tampered] == [variant]
+    assert "hero-480w.webp" in tampered[0].message and "assetgen build hero" in tampered[0].remedy
+
+
+def test_an_embedded_record_that_disagrees_with_the_sidecar_is_tampered(tmp_path: Path) -> None:
+    import json
+
+    manifest = _built_variant_site(tmp_path)
+    sidecar = sidecar_path(tmp_path / "public/img/hero.png")
+    record = json.loads(sidecar.read_text())
+    record["model"] = "someone-elses-model"  # the sha256 still matches: only the record lies
+    sidecar.write_text(json.dumps(record))
+    findings = [f for f in check(manifest).findings if f.state == "tampered"]
+    assert {f.path.name for f in findings} == {"hero.png", "hero-480w.webp"}
+    assert all("embedded model" in f.message for f in findings)
+
+
+def test_a_warm_check_reads_no_image_headers(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from assetgen import embed
+    from assetgen.hashcache import HashCache
+
+    manifest = _built_variant_site(tmp_path)
+    cache_file = tmp_path / "hashes.json"
+    reads: list[object] = []
+    original = embed.read_record_file
+    monkeypatch.setattr(embed, "read_record_file", lambda p: reads.append(p) or original(p))
+    cold = HashCache(cache_file)
+    assert [f.state for f in check(manifest, hashes=cold).findings] == ["draft"]
+    cold.save()
+    assert len(reads) == 2  # the main file and its variant
+    assert [f.state for f in check(manifest, hashes=HashCache(cache_file)).findings] == ["draft"]
+    assert len(reads) == 2

@@ -9,16 +9,20 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from assetgen.canonical import sha256_file
 from assetgen.fsutil import atomic_write
+
+T = TypeVar("T")
 
 
 class HashCache:
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self._entries: dict[str, list[int | str]] = {}
+        self._entries: dict[str, list[Any]] = {}
         self._dirty = False
         if path is not None:
             with contextlib.suppress(OSError, ValueError):
@@ -38,6 +42,21 @@ class HashCache:
         self._entries[key] = [*fingerprint, digest]
         self._dirty = True
         return digest
+
+    def remember(self, file: Path, tag: str, compute: Callable[[], T]) -> T:
+        """A value derived from ``file`` (e.g. a header check), reused while the file's
+        size, mtime and inode are unchanged and ``tag`` (what it was checked against) is
+        the same. Values must be JSON-serialisable.
+        """
+        self.sha256(file)  # makes sure the entry is current for this fingerprint
+        entry = self._entries[os.fspath(file)]
+        memo = entry[4] if len(entry) > 4 and isinstance(entry[4], dict) else {}
+        if tag in memo:
+            return memo[tag]  # type: ignore[no-any-return]
+        value = compute()
+        entry[4:] = [{**memo, tag: value}]
+        self._dirty = True
+        return value
 
     def save(self) -> None:
         if self.path is None or not self._dirty:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from assetgen import variants
+from assetgen.canonical import tagged_hash
 from assetgen.hashcache import HashCache
 from assetgen.manifest import Asset, Manifest
 from assetgen.plan import AssetStatus, Planner, State
@@ -247,6 +248,9 @@ class _Checker:
             build = f"run `assetgen build {asset.id}`"
             if status.state == State.FRESH:
                 self.by_state["fresh"] += 1
+            elif status.state == State.MISSING and status.problem_file is not None:
+                self.add(status.problem_file, state, status.reason, f"{build} to restore it",
+                         asset_id=asset.id)
             elif status.state == State.MISSING:
                 refs = referrers.get(_key(asset.file), [])
                 self.add(asset.file, state, "no image file yet" + _used_by(refs, self.show),
@@ -257,16 +261,43 @@ class _Checker:
             elif status.state == State.DRAFT:
                 self.add(asset.file, state, status.reason, build + " for the real image",
                          asset_id=asset.id)
+            elif status.state == State.TAMPERED and status.problem_file is not None:
+                # A variant at fault: name that file; build restores it from the master.
+                self.add(status.problem_file, state, status.reason,
+                         f"{build} to restore it", asset_id=asset.id)
             elif status.state == State.TAMPERED:
                 self.add(asset.file, state, "the file's bytes differ from its sidecar's sha256",
                          f"restore it, {build} to remake it, or record your version with "
                          f"`assetgen adopt {self.show(asset.file)} --id {asset.id} "
                          "--prompt \"…\" --force`", asset_id=asset.id)
-            elif status.state == State.UNRECORDED:
+            if status.state in (State.FRESH, State.STALE, State.DRAFT):
+                self.embedded_findings(status)
+            if status.state == State.UNRECORDED:
                 self.add(asset.file, state, status.reason,
                          f"{build} to remake it, or record where it came from with "
                          f"`assetgen adopt {self.show(asset.file)} --id {asset.id} "
                          "--prompt \"…\" --force`", asset_id=asset.id)
+
+    def embedded_findings(self, status: AssetStatus) -> None:
+        """The record embedded in each published file must agree with the sidecar."""
+        from assetgen import embed, variants
+
+        sidecar = status.sidecar or {}
+        files = [status.asset.file, *variants.files_of(sidecar, self.manifest.output_dir)]
+        # Memoised by file fingerprint: a warm verify reads no image headers.
+        compared = {k: sidecar.get(k) for k in ("embedded", "asset", "route", "model",
+                                                 "spec_hash", "prompt")}
+        tag = "embedded:" + tagged_hash(compared)
+        for path in files:
+            try:
+                problems = self.hashes.remember(path, tag,
+                                                lambda p=path: embed.check_file(p, sidecar))
+            except OSError:
+                continue  # a missing variant is reported by its state already
+            if problems:
+                self.add(path, str(State.TAMPERED), "; ".join(problems),
+                         f"run `assetgen build {status.asset.id} --force` to remake it",
+                         asset_id=status.asset.id)
 
     def static_findings(self, referrers: dict[str, list[Reference]],
                         targets: set[str]) -> int:
