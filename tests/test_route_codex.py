@@ -330,3 +330,24 @@ def test_doctor_diagnostics(codex: Codex, monkeypatch: pytest.MonkeyPatch) -> No
     assert steps["codex binary"][0] is False and "npm i -g @openai/codex" in steps[
         "codex binary"][1]
     assert "codex login" not in steps
+
+
+def test_codex_caps_its_own_sessions_and_the_summary_names_credits(
+        tmp_path: Path, codex: Codex, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_CODEX_DELAY", "0.3")
+    assets = "".join(f"  - id: pic{i}\n    path: img/pic{i}.png\n    prompt: picture {i}\n"
+                     for i in range(5))
+    site = write_site(tmp_path / "site",
+                      "version: 1\ndefaults:\n  route: codex\nassets:\n" + assets)
+    result = run_cli("-C", site, "build", "--concurrency", "8")
+    assert result.code == 0, result.output
+    calls = codex.calls()
+    assert len(calls) == 5
+    events = sorted([(c["start"], 1) for c in calls] + [(c["end"], -1) for c in calls])
+    running = peak = 0
+    for _, step in events:
+        running += step
+        peak = max(peak, running)
+    assert peak == 3  # CodexRoute.max_concurrency, below --concurrency 8
+    assert "codex-credits: ChatGPT plan credits (no USD price) (5 images)" in result.out
+    assert "$0.0000 (5" not in result.out

@@ -91,6 +91,7 @@ class Engine:
         self.budget = Budget(settings.max_cost)
         self.masters = MastersCache(manifest.masters_folder)
         self.routes: dict[str, Route] = {}
+        self.route_slots: dict[str, asyncio.Semaphore] = {}
         self.outcomes: dict[str, Outcome] = {}
         self.finished: dict[str, asyncio.Event] = {}
 
@@ -98,6 +99,16 @@ class Engine:
         if name not in self.routes:
             self.routes[name] = load_route(name, self.context)
         return self.routes[name]
+
+    async def run_capped(self, route: Route, job: ImageJob) -> RouteResult:
+        """Run a job, within the route's own cap when it has one (e.g. codex sessions)."""
+        cap = getattr(route, "max_concurrency", None)
+        if not cap:
+            return await route.run(job)
+        if route.name not in self.route_slots:
+            self.route_slots[route.name] = asyncio.Semaphore(cap)
+        async with self.route_slots[route.name]:
+            return await route.run(job)
 
     async def run(self, statuses: list[AssetStatus]) -> list[Outcome]:
         self.finished = {s.asset.id: asyncio.Event() for s in statuses}
@@ -167,7 +178,8 @@ class Engine:
             route = self.route(status.route)
             try:
                 result = await call_with_retries(
-                    lambda: route.run(job), limiter=self.limiter, policy=self.settings.retry,
+                    lambda: self.run_capped(route, job), limiter=self.limiter,
+                    policy=self.settings.retry,
                     record=attempts,
                     on_retry=lambda exc, wait: self.emit(Event(
                         "retry", asset.id, message=f"{exc.describe()}; retrying in {wait:.1f}s")),
@@ -176,7 +188,9 @@ class Engine:
                 self.budget.settle(estimate, None)
                 raise
             self.budget.settle(estimate, result.cost_usd)
-            spent = result.cost_usd if result.cost_usd is not None else estimate
+            # What this build spent, in USD: unknown (None) when the surface bills
+            # otherwise (codex credits, providers that report no cost).
+            spent = result.cost_usd
             action = "edited" if job.is_edit else "generated"
             await asyncio.to_thread(self.check_and_cache, route, job, result, generation_hash)
         if asset.transparent == "api" and status.route != "draft":

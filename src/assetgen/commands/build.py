@@ -114,10 +114,15 @@ def summarise(console: Console, outcomes: list[Outcome], *, json_mode: bool,
     actual = round(sum(o.cost_usd or 0.0 for o in outcomes), 6)
     estimated = round(sum(o.estimate_usd for o in outcomes if o.action != "skipped"), 6)
     by_surface: dict[str, float] = {}
+    priced: dict[str, bool] = {}  # whether any outcome of a surface carried a USD cost
+    images: dict[str, int] = {}
     for outcome in outcomes:
         if outcome.billing and outcome.action != "rederived":  # no request, nothing billed
             by_surface[outcome.billing] = round(by_surface.get(outcome.billing, 0.0)
                                                 + (outcome.cost_usd or 0.0), 6)
+            priced[outcome.billing] = priced.get(outcome.billing, False) \
+                or (outcome.cost_usd is not None and outcome.billing != "none")
+            images[outcome.billing] = images.get(outcome.billing, 0) + 1
     failed = [o for o in outcomes if o.action in ("failed", "blocked")]
     over_budget = [o for o in outcomes if o.action == "budget"]
     code = EXIT_BUDGET if over_budget else EXIT_PROBLEMS if failed else EXIT_OK
@@ -135,10 +140,23 @@ def summarise(console: Console, outcomes: list[Outcome], *, json_mode: bool,
     console.print(f"cost: {format_usd(actual)} actual, {format_usd(estimated)} estimated"
                   + (f"; {retries} retries" if retries else ""))
     for surface, amount in sorted(by_surface.items()):
-        console.print(f"  {surface}: {format_usd(amount)}")
+        console.print(f"  {surface}: {_surface_cost(surface, amount, priced[surface])}"
+                      f" ({images[surface]} image{'s' if images[surface] != 1 else ''})")
     for outcome in failed + over_budget:
         console.print(f"{outcome.asset_id}: {outcome.action} — {outcome.error}")
     if over_budget:
         console.print("the budget (--max-cost) stopped the build; raise it or build fewer "
                       "assets (`assetgen build ID...`)")
     return code
+
+
+def _surface_cost(surface: str, amount: float, priced: bool) -> str:
+    """A billing surface's cost as words when it has no USD price (never a fake $0)."""
+    if priced:
+        return format_usd(amount)
+    if surface == "none":
+        return "not billed"
+    if surface == "codex-credits":
+        return "ChatGPT plan credits (no USD price)"
+    return "billed by the provider (no cost reported)"
+

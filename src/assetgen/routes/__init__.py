@@ -97,6 +97,8 @@ class Route(Protocol):
     # True when the surface must return exactly the generation size asked;
     # False for surfaces that pick their own size (the engine then fits).
     exact_size: bool
+    # Optional: a route may also set `max_concurrency: int` to cap its own jobs in
+    # flight below --concurrency (codex does: each job is an agent session).
 
     def preflight(self, assets: list[Asset]) -> None:
         """Refuse before any work (missing key, impossible asset) with a ConfigError."""

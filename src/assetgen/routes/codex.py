@@ -89,6 +89,9 @@ class CodexRoute:
     name = "codex"
     billing = "codex-credits"
     exact_size = False  # the tool picks its own size; the engine fits the master
+    # Each job is a whole agent session: more than a few at once only queues at
+    # the ChatGPT plan's limits (the engine's --concurrency still applies too).
+    max_concurrency = 3
 
     def __init__(self, context: RouteContext) -> None:
         self.context = context
