@@ -202,3 +202,32 @@ def test_example_site_manifest_is_valid(repo_root: Path) -> None:
     assert any(a.width and a.height for a in manifest.assets)
     assert any(a.format == "webp" for a in manifest.assets)
     assert manifest.static
+
+
+@pytest.mark.parametrize("template", [
+    "plain text, no variables", "{{ brand }} rocket", "{{brand}} and {{ style }}!",
+    "{{ n }} items", "braces } and { alone", "{{ brand | upper }}", "{% if 1 %}x{% endif %}",
+    "{# note #}{{ brand }}", "{{ brand ~ style }}", "  padded {{ brand }}  \n",
+])
+def test_fast_prompt_rendering_matches_jinja(template: str) -> None:
+    import jinja2
+
+    from assetgen.manifest_assets import render_simple
+
+    variables = {"brand": "Acme", "style": "flat", "n": 3}
+    expected = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(
+        template).render(**variables).strip()
+    fast = render_simple(template, variables)
+    assert fast is None or fast == expected
+    if "|" not in template and "%" not in template and "#" not in template \
+            and "~" not in template:
+        assert fast == expected  # the simple forms really take the fast path
+
+
+def test_fast_path_leaves_undefined_names_to_jinja(tmp_path: Path) -> None:
+    from assetgen.manifest_assets import render_simple
+
+    assert render_simple("{{ missing }}", {}) is None
+    found = problems(tmp_path, HEAD + "assets:\n  - id: a\n    path: a.png\n"
+                     "    prompt: \"{{ missing }}\"\n")
+    assert "undefined variable" in found[0].message

@@ -6,6 +6,7 @@ rendered, generation sizes are chosen and edit inputs are found.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -154,6 +155,9 @@ class AssetResolver:
         if not template.strip():
             self.problem(line, f"{where} has an empty prompt", "describe the image to make")
             return None
+        simple = render_simple(template, self.variables)
+        if simple is not None:
+            return self.check_length(simple, line, where)
         import jinja2
 
         if self._jinja is None:
@@ -174,6 +178,9 @@ class AssetResolver:
             self.problem(line, f"the prompt of {where} failed to render: {exc}",
                          "check the expressions used in the prompt")
             return None
+        return self.check_length(rendered, line, where)
+
+    def check_length(self, rendered: str, line: int, where: str) -> str | None:
         if len(rendered) > schema.MAX_PROMPT_CHARS:
             self.problem(line, f"the prompt of {where} is {len(rendered):,} characters after "
                          "rendering", f"at most {schema.MAX_PROMPT_CHARS:,} are accepted")
@@ -243,3 +250,25 @@ def schema_id_ok(asset_id: str) -> bool:
     from assetgen.manifest import _ID_RE
 
     return bool(_ID_RE.match(asset_id))
+
+
+_SIMPLE_VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+
+
+def render_simple(template: str, variables: Mapping[str, Any]) -> str | None:
+    """Render prompts that are plain text or only `{{ name }}` substitutions without Jinja.
+
+    Compiling a Jinja template per prompt dominated loading large manifests. The result
+    is identical to Jinja's (values rendered with str(), no escaping); anything else —
+    statements, comments, filters, expressions, an undefined name — returns None so
+    that Jinja renders it and reports errors its usual way.
+    """
+    if "{%" in template or "{#" in template:
+        return None
+    names = _SIMPLE_VARIABLE.findall(template)
+    if "{{" in _SIMPLE_VARIABLE.sub("", template) or any(n not in variables for n in names):
+        return None
+    if not names:
+        return template.strip()
+    return _SIMPLE_VARIABLE.sub(lambda m: str(variables[m.group(1)]), template).strip()
+

@@ -6,15 +6,22 @@ import difflib
 from pathlib import Path
 
 from assetgen.errors import UsageError
-from assetgen.manifest import Asset, Manifest, find_manifest, load_manifest
+from assetgen.manifest import Asset, Manifest, find_manifest
 
 
-def open_manifest(manifest_path: Path | None, cwd: Path) -> Manifest:
+def open_manifest(manifest_path: Path | None, cwd: Path, *, cache: bool = True) -> Manifest:
+    """The manifest at ``manifest_path`` or found upwards from ``cwd``, fully validated.
+
+    Answered from the resolved-manifest cache (`manifest_cache`) when nothing it depends
+    on changed; ``cache=False`` always parses.
+    """
+    from assetgen.manifest_cache import cache_file_for, load_manifest_cached
+
     path = manifest_path if manifest_path is not None else find_manifest(cwd)
     if manifest_path is not None and not path.exists():
         raise UsageError(f"{path}: no such manifest",
                          hint="check --manifest, or run `assetgen init` to create one")
-    return load_manifest(path)
+    return load_manifest_cached(path, cache_file_for(path) if cache else None)
 
 
 def select_assets(manifest: Manifest, ids: list[str], *, with_inputs: bool) -> list[Asset]:
