@@ -174,11 +174,17 @@ class Engine:
                 return Outcome(asset.id, "budget", route=status.route, estimate_usd=estimate,
                                error=f"not started: estimated ${estimate:.4f} would pass "
                                      f"--max-cost ${self.settings.max_cost:.2f}")
-            self.emit(Event("start", asset.id, message=status.route))
             route = self.route(status.route)
+
+            async def attempt() -> RouteResult:
+                # Announced once a request slot is held, so progress shows what is
+                # really in flight rather than what is queued behind the limiter.
+                self.emit(Event("start", asset.id, message=status.route))
+                return await self.run_capped(route, job)
+
             try:
                 result = await call_with_retries(
-                    lambda: self.run_capped(route, job), limiter=self.limiter,
+                    attempt, limiter=self.limiter,
                     policy=self.settings.retry,
                     record=attempts,
                     on_retry=lambda exc, wait: self.emit(Event(

@@ -9,20 +9,18 @@ from pathlib import Path
 from typing import Any
 
 from assetgen import store
-from assetgen.build import BuildSettings, Engine, Event, Outcome
+from assetgen.build import BuildSettings, Engine, Outcome
 from assetgen.commands.plan import plan_document, plan_statuses, print_plan
 from assetgen.console import Console
 from assetgen.cost import format_usd
 from assetgen.errors import EXIT_BUDGET, EXIT_OK, EXIT_PROBLEMS
 from assetgen.fsutil import build_lock
 from assetgen.plan import Next, Planner
+from assetgen.progress import ProgressLog
 from assetgen.published import write_assets_json
 from assetgen.routes import RouteContext, load_route
 
 HTTP_ROUTES = frozenset({"images", "responses", "gateway"})
-ACTION_STYLE = {"generated": ("green",), "edited": ("green",), "resumed": ("green",),
-                "rederived": ("green",), "skipped": ("dim",), "failed": ("red", "bold"),
-                "blocked": ("red",), "budget": ("yellow",)}
 
 
 def run(manifest_path: Path | None, cwd: Path, ids: list[str], *, force: bool = False,
@@ -58,8 +56,9 @@ def run(manifest_path: Path | None, cwd: Path, ids: list[str], *, force: bool = 
         reporter = ProgressLog(console, total=sum(1 for s in statuses if s.needs_build))
         http = bool(HTTP_ROUTES & {s.route for s in statuses
                                    if s.needs_build and s.next == Next.BUILD})
-        outcomes = asyncio.run(_execute(manifest, planner, settings, context, statuses,
-                                        reporter, http, transport))
+        with reporter:
+            outcomes = asyncio.run(_execute(manifest, planner, settings, context, statuses,
+                                            reporter, http, transport))
         hashes.save()
         written = write_assets_json(manifest)
     if written is not None:
@@ -80,30 +79,6 @@ async def _execute(manifest: Any, planner: Planner, settings: BuildSettings,
                                  transport=transport, follow_redirects=True) as client:
         context.client = client
         return await Engine(manifest, planner, settings, context, reporter).run(statuses)
-
-
-class ProgressLog:
-    """Plain, line-per-event progress on stderr (safe in CI logs)."""
-
-    def __init__(self, console: Console, total: int) -> None:
-        self.console = console
-        self.total = total
-        self.done = 0
-
-    def __call__(self, event: Event) -> None:
-        if event.kind == "retry":
-            self.console.log(f"  retry    {event.asset_id}: {event.message}")
-        elif event.kind == "done" and event.outcome is not None:
-            outcome = event.outcome
-            if outcome.action == "skipped":
-                return
-            self.done += 1
-            word = self.console.style(f"{outcome.action:<9}", *ACTION_STYLE[outcome.action])
-            detail = outcome.error or ", ".join(filter(None, [
-                outcome.route, f"{outcome.duration_s:.1f}s" if outcome.duration_s else "",
-                format_usd(outcome.cost_usd) if outcome.cost_usd else "",
-                f"{outcome.retries} retries" if outcome.retries else ""]))
-            self.console.log(f"[{self.done}/{self.total}] {word} {outcome.asset_id}  {detail}")
 
 
 def summarise(console: Console, outcomes: list[Outcome], *, json_mode: bool,
