@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.fakes import codex_cli
+from tests.fakes.codex_cli import Codex
 from tests.fakes.emulator import Emulator
+from tests.fakes.sites import png_bytes
 
 TEST_KEY = "sk-test-emulator-0123456789abcdef"
 
@@ -39,3 +43,28 @@ def openai_env(monkeypatch: pytest.MonkeyPatch, emulator: Emulator) -> Emulator:
 @pytest.fixture
 def repo_root() -> Path:
     return Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def codex(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Codex:
+    """A fake `codex` CLI on PATH with a logged-in user home (see tests/fakes/codex_cli.py)."""
+    bin_dir = tmp_path / "bin"
+    codex_cli.install(bin_dir)
+    user_home = tmp_path / "user-codex"
+    (user_home / "generated_images" / "old-session").mkdir(parents=True)
+    (user_home / "auth.json").write_text('{"tokens": {"access_token": "x"}}')
+    (user_home / "config.toml").write_text('model = "gpt-5.5"\n')
+    (user_home / "history.jsonl").write_text("{}\n")  # not config: must not be linked
+    stale = user_home / "generated_images" / "old-session" / "ig_newest.png"
+    stale.write_bytes(png_bytes(300, 300))  # "the newest PNG" of another session
+    future = time.time() + 3600
+    os.utime(stale, (future, future))
+    tmp, decoys = tmp_path / "tmp", tmp_path / "decoys"
+    tmp.mkdir()
+    decoys.mkdir()
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin")
+    monkeypatch.setenv("CODEX_HOME", str(user_home))
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    monkeypatch.setenv("FAKE_CODEX_LOG", str(tmp_path / "codex-calls.jsonl"))
+    monkeypatch.setenv("FAKE_CODEX_DECOY_DIR", str(decoys))
+    return Codex(bin_dir, user_home, tmp_path / "codex-calls.jsonl", tmp, decoys)

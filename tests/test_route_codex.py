@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 
-from tests.fakes import codex_cli
+from tests.fakes.codex_cli import Codex
 from tests.fakes.sites import mask_bytes, png_bytes, run_cli, write_site
 
 SITE = """\
@@ -40,45 +39,6 @@ assets:
     width: 1200
     height: 630
 """
-
-
-@dataclass
-class Codex:
-    bin_dir: Path
-    user_home: Path
-    log: Path
-    tmp: Path
-    decoys: Path
-
-    def calls(self, command: str = "exec") -> list[dict[str, Any]]:
-        if not self.log.exists():
-            return []
-        entries = [json.loads(line) for line in self.log.read_text().splitlines()]
-        return [e for e in entries if e["argv"][:1] == [command]]
-
-
-@pytest.fixture
-def codex(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Codex:
-    bin_dir = tmp_path / "bin"
-    codex_cli.install(bin_dir)
-    user_home = tmp_path / "user-codex"
-    (user_home / "generated_images" / "old-session").mkdir(parents=True)
-    (user_home / "auth.json").write_text('{"tokens": {"access_token": "x"}}')
-    (user_home / "config.toml").write_text('model = "gpt-5.5"\n')
-    (user_home / "history.jsonl").write_text("{}\n")  # not config: must not be linked
-    stale = user_home / "generated_images" / "old-session" / "ig_newest.png"
-    stale.write_bytes(png_bytes(300, 300))  # "the newest PNG" of another session
-    future = time.time() + 3600
-    os.utime(stale, (future, future))
-    tmp, decoys = tmp_path / "tmp", tmp_path / "decoys"
-    tmp.mkdir()
-    decoys.mkdir()
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin")
-    monkeypatch.setenv("CODEX_HOME", str(user_home))
-    monkeypatch.setenv("TMPDIR", str(tmp))
-    monkeypatch.setenv("FAKE_CODEX_LOG", str(tmp_path / "codex-calls.jsonl"))
-    monkeypatch.setenv("FAKE_CODEX_DECOY_DIR", str(decoys))
-    return Codex(bin_dir, user_home, tmp_path / "codex-calls.jsonl", tmp, decoys)
 
 
 def sidecar(site: Path, rel: str) -> dict[str, Any]:

@@ -36,8 +36,10 @@ import sys
 import time
 import uuid
 import zlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 VERSION = "codex-cli 0.98.0"
 SELF = Path(__file__).resolve()
@@ -258,3 +260,20 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
+
+
+@dataclass
+class Codex:
+    """A test's view of the fake: where it lives, the user's home, its call log."""
+
+    bin_dir: Path
+    user_home: Path
+    log: Path
+    tmp: Path
+    decoys: Path
+
+    def calls(self, command: str = "exec") -> list[dict[str, Any]]:
+        if not self.log.exists():
+            return []
+        entries = [json.loads(line) for line in self.log.read_text().splitlines()]
+        return [e for e in entries if e["argv"][:1] == [command]]
