@@ -5,39 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from assetgen import cost
-from assetgen.errors import ConfigError, PermanentError
-from assetgen.manifest import Asset
+from assetgen.errors import PermanentError
 from assetgen.routes import ImageJob, RouteContext, RouteResult
 from assetgen.routes.http import json_body, request_id_of, send
-from assetgen.routes.openai_config import OpenAIConfig, decode_b64_image
-
-DEFAULT_TIMEOUT_S = 300.0
+from assetgen.routes.openai_config import OpenAIRoute, decode_b64_image
 
 
-class ImagesRoute:
+class ImagesRoute(OpenAIRoute):
     name = "images"
-    billing = "openai-api"
-    exact_size = True
-
-    def __init__(self, context: RouteContext) -> None:
-        self.context = context
-        settings = context.manifest.route_settings("images")
-        self.timeout_s = float(settings.get("timeout_s", DEFAULT_TIMEOUT_S))
-        self._config: OpenAIConfig | None = None
-
-    @property
-    def config(self) -> OpenAIConfig:
-        if self._config is None:
-            self._config = OpenAIConfig.from_env(self.context.environ, self.name)
-        return self._config
-
-    def preflight(self, assets: list[Asset]) -> None:
-        self.config  # noqa: B018 - raises ConfigError naming the missing variable
 
     async def run(self, job: ImageJob) -> RouteResult:
-        client = self.context.client
-        if client is None:
-            raise ConfigError("the images route needs an HTTP client")
+        client = self.client
         route = "images.edit" if job.is_edit else "images.generate"
         if job.is_edit:
             response = await send(client, "POST", self.config.url("images/edits"),

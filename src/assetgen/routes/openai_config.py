@@ -6,9 +6,16 @@ import base64
 import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from assetgen.errors import ConfigError, PermanentError
 from assetgen.routes.http import OFFICIAL_BASE_URL
+
+if TYPE_CHECKING:
+    import httpx
+
+    from assetgen.manifest import Asset
+    from assetgen.routes import RouteContext
 
 KEY_VAR = "OPENAI_API_KEY"
 
@@ -56,3 +63,38 @@ def decode_b64_image(value: object, *, route: str, request_id: str | None) -> by
     except (binascii.Error, ValueError) as exc:
         raise PermanentError("the response image is not valid base64", route=route,
                              code="bad_base64", request_id=request_id) from exc
+
+
+class OpenAIRoute:
+    """What the OpenAI routes (images, responses) share: settings, credentials, the client.
+
+    Subclasses set `name` and implement `run`.
+    """
+
+    name: str
+    billing = "openai-api"
+    exact_size = True
+    default_timeout_s = 300.0
+
+    def __init__(self, context: RouteContext) -> None:
+        self.context = context
+        self.settings = context.manifest.route_settings(self.name)
+        self.timeout_s = float(self.settings.get("timeout_s", self.default_timeout_s))
+        self._config: OpenAIConfig | None = None
+
+    @property
+    def config(self) -> OpenAIConfig:
+        """Endpoint and key from the environment; ConfigError naming what is missing."""
+        if self._config is None:
+            self._config = OpenAIConfig.from_env(self.context.environ, self.name)
+        return self._config
+
+    def preflight(self, assets: list[Asset]) -> None:
+        self.config  # noqa: B018 - raises ConfigError naming the missing variable
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self.context.client is None:
+            raise ConfigError(f"the {self.name} route needs an HTTP client")
+        return self.context.client
+

@@ -26,15 +26,13 @@ import base64
 from typing import Any
 
 from assetgen import cost
-from assetgen.errors import ConfigError, PermanentError
-from assetgen.manifest import Asset
+from assetgen.errors import PermanentError
 from assetgen.plan import DEFAULT_RESPONSES_MODEL
 from assetgen.routes import ImageJob, InputImage, RouteContext, RouteResult
 from assetgen.routes.http import json_body, request_id_of, send
-from assetgen.routes.openai_config import OpenAIConfig, decode_b64_image
+from assetgen.routes.openai_config import OpenAIRoute, decode_b64_image
 
 ROUTE = "responses"
-DEFAULT_TIMEOUT_S = 300.0
 QUOTE_CHARS = 300
 INSTRUCTIONS = (
     "You make exactly one image with the image_generation tool. Call the tool once, "
@@ -43,31 +41,15 @@ INSTRUCTIONS = (
 )
 
 
-class ResponsesRoute:
+class ResponsesRoute(OpenAIRoute):
     name = "responses"
-    billing = "openai-api"
-    exact_size = True
 
     def __init__(self, context: RouteContext) -> None:
-        self.context = context
-        settings = context.manifest.route_settings("responses")
-        self.responses_model = str(settings.get("model") or DEFAULT_RESPONSES_MODEL)
-        self.timeout_s = float(settings.get("timeout_s", DEFAULT_TIMEOUT_S))
-        self._config: OpenAIConfig | None = None
-
-    @property
-    def config(self) -> OpenAIConfig:
-        if self._config is None:
-            self._config = OpenAIConfig.from_env(self.context.environ, self.name)
-        return self._config
-
-    def preflight(self, assets: list[Asset]) -> None:
-        self.config  # noqa: B018 - raises ConfigError naming the missing variable
+        super().__init__(context)
+        self.responses_model = str(self.settings.get("model") or DEFAULT_RESPONSES_MODEL)
 
     async def run(self, job: ImageJob) -> RouteResult:
-        client = self.context.client
-        if client is None:
-            raise ConfigError("the responses route needs an HTTP client")
+        client = self.client
         body = request_body(job, self.responses_model)
         response = await send(client, "POST", self.config.url("responses"), route=ROUTE,
                               headers=self.config.headers(), json=body,
