@@ -17,13 +17,14 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from assetgen import variants
 from assetgen.canonical import tagged_hash
 from assetgen.hashcache import HashCache
+from assetgen.lineage_scope import Scope, file_key, scope_for, with_dependents
 from assetgen.manifest import Asset, Manifest
 from assetgen.plan import AssetStatus, Planner, State
 from assetgen.provenance import SUFFIX, CorruptSidecar, image_path_for, read_sidecar
@@ -95,69 +96,9 @@ def display_path(path: Path | str, cwd: Path) -> str:
     return Path(relative).as_posix()
 
 
-def _key(path: Path | str) -> str:
-    return os.path.normpath(os.path.abspath(path))
-
-
-@dataclass
-class _Scope:
-    """What a list of files touches; ``everything`` when no files (or the manifest) are given."""
-
-    everything: bool = True
-    images: set[str] = field(default_factory=set)  # image paths (sidecars mapped to theirs)
-    sidecars: set[str] = field(default_factory=set)  # sidecars named directly
-    pages: set[str] = field(default_factory=set)  # any other file may be a page
-    assets: set[str] = field(default_factory=set)  # asset ids
-
-    def has_image(self, key: str) -> bool:
-        return self.everything or key in self.images
-
-    def has_ref(self, ref: Reference, target: str) -> bool:
-        return self.everything or target in self.images or _key(ref.page) in self.pages
-
-
-def _scope_for(manifest: Manifest, files: Sequence[Path] | None,
-               owner: Callable[[str], Asset | None]) -> _Scope:
-    if files is None:
-        return _Scope()
-    keys = {_key(f) for f in files}
-    if _key(manifest.file) in keys:
-        return _Scope()
-    scope = _Scope(everything=False)
-    for key in keys:
-        if key.endswith(SUFFIX):
-            scope.sidecars.add(key)
-            scope.images.add(str(image_path_for(Path(key))))
-            continue
-        if os.path.splitext(key)[1].lower() in IMAGE_SUFFIXES:
-            scope.images.add(key)
-        scope.pages.add(key)  # an .svg can be a scanned source too
-    for key in scope.images:
-        if (asset := owner(key)) is not None:
-            scope.assets.add(asset.id)
-    for asset in manifest.assets:
-        touched = any(_key(i.path) in keys for i in asset.inputs if not i.asset_id)
-        if touched or (asset.mask is not None and _key(asset.mask) in keys):
-            scope.assets.add(asset.id)
-    return scope
-
-
-def _with_dependents(manifest: Manifest, ids: set[str]) -> set[str]:
-    """``ids`` and every asset that edits one of them, transitively (their state follows)."""
-    result = set(ids)
-    changed = True
-    while changed:
-        changed = False
-        for asset in manifest.assets:
-            if asset.id not in result and any(d in result for d in asset.dependencies):
-                result.add(asset.id)
-                changed = True
-    return result
-
-
 class _Checker:
     def __init__(self, manifest: Manifest, hashes: HashCache, strict: bool,
-                 scope: _Scope, show: Callable[[Path], str]) -> None:
+                 scope: Scope, show: Callable[[Path], str]) -> None:
         self.manifest = manifest
         self._show = show
         self.hashes = hashes
@@ -165,7 +106,7 @@ class _Checker:
         self.scope = scope
         self.findings: list[Finding] = []
         self.by_state: dict[str, int] = dict.fromkeys(STATES, 0)
-        self.assets_by_file = {_key(a.file): a for a in manifest.assets}
+        self.assets_by_file = {file_key(a.file): a for a in manifest.assets}
         # Variant files (`img/hero-480w.avif`) belong to their asset: the manifest's
         # possible names, plus what sidecars record once plan has read them.
         self.variant_owner: dict[str, Asset] = {}
@@ -173,8 +114,8 @@ class _Checker:
         for asset in manifest.assets:
             if asset.variant_widths:
                 for name in variants.candidate_names(asset):
-                    self.variant_owner[_key(output / name)] = asset
-        self.static_by_file = {_key(s.file): s for s in manifest.static}
+                    self.variant_owner[file_key(output / name)] = asset
+        self.static_by_file = {file_key(s.file): s for s in manifest.static}
         self.statuses: dict[str, AssetStatus] = {}
         self._exists: dict[str, bool] = {}
         self._dims: dict[str, tuple[int, int] | None] = {}
@@ -237,7 +178,7 @@ class _Checker:
         self.statuses = {s.asset.id: s for s in statuses}
         for status in statuses:
             for file in variants.files_of(status.sidecar, self.manifest.output_dir):
-                self.variant_owner.setdefault(_key(file), status.asset)
+                self.variant_owner.setdefault(file_key(file), status.asset)
         return statuses
 
     def asset_findings(self, statuses: Iterable[AssetStatus],
@@ -252,7 +193,7 @@ class _Checker:
                 self.add(status.problem_file, state, status.reason, f"{build} to restore it",
                          asset_id=asset.id)
             elif status.state == State.MISSING:
-                refs = referrers.get(_key(asset.file), [])
+                refs = referrers.get(file_key(asset.file), [])
                 self.add(asset.file, state, "no image file yet" + _used_by(refs, self.show),
                          build, ref=refs[0] if refs else None, asset_id=asset.id)
             elif status.state == State.STALE:
@@ -303,7 +244,7 @@ class _Checker:
                         targets: set[str]) -> int:
         checked = 0
         for image in self.manifest.static:
-            key = _key(image.file)
+            key = file_key(image.file)
             if not self.scope.has_image(key) and key not in targets:
                 continue
             checked += 1
@@ -327,7 +268,7 @@ class _Checker:
         if self.scope.everything:
             images, sidecars = _walk(self.manifest.output_dir)
         else:
-            inside = _key(self.manifest.output_dir) + os.sep
+            inside = file_key(self.manifest.output_dir) + os.sep
             candidates = self.scope.images | {t for t in targets if t.startswith(inside)}
             images = [k for k in candidates if self.exists(k)]
             sidecars = [k for k in self.scope.sidecars if self.exists(k)]
@@ -356,7 +297,7 @@ class _Checker:
     def reference_findings(self, refs: list[tuple[str, Reference]]) -> None:
         unknown: dict[str, list[Reference]] = {}
         broken: list[tuple[str, Reference]] = []
-        inside = _key(self.manifest.output_dir) + os.sep
+        inside = file_key(self.manifest.output_dir) + os.sep
         for target, ref in refs:
             if target in self.assets_by_file or target in self.static_by_file:
                 if ref.attrs and self.exists(target):
@@ -457,9 +398,9 @@ def check(manifest: Manifest, *, hashes: HashCache | None = None,
     manifest everything. ``None`` checks the whole site. ``strict`` turns warnings into errors.
     ``show`` renders paths inside messages (default: relative to the manifest's folder).
     """
-    checker = _Checker(manifest, hashes or HashCache(None), strict, _Scope(),
+    checker = _Checker(manifest, hashes or HashCache(None), strict, Scope(),
                        show or manifest.rel)
-    scope = checker.scope = _scope_for(manifest, files, checker.owner)
+    scope = checker.scope = scope_for(manifest, files, checker.owner)
     if scan is None:
         scan = scan_sources(manifest.root, manifest.sources, manifest.output_dir)
     referrers: dict[str, list[Reference]] = {}
@@ -473,7 +414,7 @@ def check(manifest: Manifest, *, hashes: HashCache | None = None,
             if asset is not None and not scope.everything:
                 scope.assets.add(asset.id)
 
-    wanted = None if scope.everything else _with_dependents(manifest, scope.assets)
+    wanted = None if scope.everything else with_dependents(manifest, scope.assets)
     selected = None if wanted is None else [a for a in manifest.assets if a.id in wanted]
     statuses = [s for s in checker.plan(selected) if wanted is None or s.asset.id in wanted] \
         if selected != [] else []
