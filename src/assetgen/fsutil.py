@@ -93,6 +93,8 @@ def escapes(relative: str, base: Path) -> str | None:
     """
     if not relative or not relative.strip():
         return "the path is empty"
+    if "\x00" in relative:
+        return "the path contains a NUL character"
     if relative.startswith(("/", "\\")) or Path(relative).is_absolute() or ":" in relative[:3]:
         return "absolute paths are not allowed"
     parts = Path(relative).parts

@@ -150,6 +150,7 @@ def load_yaml(path: Path) -> Any:
     """Parse with ruamel.yaml round-trip (keeps line numbers); errors become file:line."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.reader import ReaderError
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -166,6 +167,12 @@ def load_yaml(path: Path) -> Any:
         what = (exc.problem or exc.context or "invalid YAML").strip()
         raise ManifestError([Problem(display_path(path), line, f"invalid YAML: {what}",
                                      "fix the YAML syntax (indentation, quotes, colons)")]) from exc
+    except ReaderError as exc:  # a character YAML does not allow: not a MarkedYAMLError
+        line = text.count("\n", 0, exc.position) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1])
+        raise ManifestError([Problem(display_path(path), line,
+                                     f"invalid YAML: unacceptable character #x{code:04x}: "
+                                     f"{exc.reason}", "remove or escape the character")]) from exc
     except YAMLError as exc:
         raise ManifestError([Problem(display_path(path), None, f"invalid YAML: {exc}",
                                      "fix the YAML syntax")]) from exc
@@ -276,12 +283,24 @@ class _Loader:
 
     # -- the manifest -----------------------------------------------------
 
+    def refuse_alias_bombs(self, data: Mapping[str, Any]) -> None:
+        """YAML aliases can make a small file expand to billions of values ("billion
+        laughs"); anything that big is refused before it is walked or rendered."""
+        memo: dict[int, int] = {}
+        for key, value in data.items():
+            if _expanded_size(value, memo) > MAX_EXPANDED_VALUES:
+                self.problem(line_of(data, key), f"`{key}` expands to more than "
+                             f"{MAX_EXPANDED_VALUES:,} values through YAML aliases",
+                             "write the values out instead of nesting aliases")
+                raise ManifestError(self.problems)
+
     def load(self) -> Manifest:
         data = self.data
         if not isinstance(data, dict):
             self.problem(1, f"the manifest must be a YAML mapping, not {_describe(data)}",
                          "start with `version: 1` and an `assets:` list")
             raise ManifestError(self.problems)
+        self.refuse_alias_bombs(data)
         self.check_keys(data, schema.TOP_LEVEL, "the manifest")
         version = data.get("version")
         if "version" in data and version != 1 and _type_ok(version, "integer"):
@@ -468,6 +487,28 @@ class _Loader:
         for asset_id in graph:
             if state.get(asset_id) is None:
                 visit(asset_id, [asset_id])
+
+
+MAX_EXPANDED_VALUES = 100_000
+
+
+def _expanded_size(node: Any, memo: dict[int, int]) -> int:
+    """How many values ``node`` stands for once aliases are expanded (memoised by identity,
+    so it costs time in proportion to the distinct nodes, not the expansion)."""
+    if not isinstance(node, dict | list):
+        return 1
+    known = memo.get(id(node))
+    if known is not None:
+        return known
+    memo[id(node)] = MAX_EXPANDED_VALUES + 1  # a cycle (recursive alias) counts as too big
+    children = node.values() if isinstance(node, dict) else node
+    total = 1
+    for child in children:
+        total += _expanded_size(child, memo)
+        if total > MAX_EXPANDED_VALUES:
+            break
+    memo[id(node)] = total
+    return total
 
 
 def _a(type_name: str) -> str:
