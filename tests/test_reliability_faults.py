@@ -106,12 +106,8 @@ def _cases() -> list[Any]:
         Case("gateway", "task_cancelled", "failed", None, "task_cancelled", ident="task"),
     ]
     cases += gateway
-    cases.append(pytest.param(
-        Case("gateway", "bad_base64", "failed", None, "bad_base64", shape="b64", ident="task"),
-        id="gateway-bad_base64",
-        marks=pytest.mark.xfail(strict=True, reason=(
-            "BUG: gateway_poll.Poller.fetch decodes a base64 task result with "
-            "request_id=None and no task id, so the failure names neither"))))
+    cases.append(Case("gateway", "bad_base64", "failed", None, "bad_base64", shape="b64",
+                      ident="task"))
     return [c if not isinstance(c, Case) else pytest.param(c, id=c.id) for c in cases]
 
 
@@ -227,9 +223,6 @@ def slow_hang(api: Emulator) -> Emulator:
     return api
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: routes/gateway.py GatewayRoute.run submits with a fixed SUBMIT_TIMEOUT_S=120 s, "
-    "ignoring routes.gateway.timeout_s, so a hanging provider holds the asset for minutes"))
 def test_gateway_submit_hang_is_bounded_by_timeout_s(tmp_path: Path, slow_hang: Emulator
                                                      ) -> None:
     site = make_site(tmp_path, two_asset_manifest(
@@ -247,9 +240,6 @@ def test_gateway_submit_hang_is_bounded_by_timeout_s(tmp_path: Path, slow_hang: 
         "timeout"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: routes/gateway_poll.py download() uses a fixed DOWNLOAD_TIMEOUT_S=120 s, so a "
-    "hanging result download runs far past routes.gateway.timeout_s"))
 def test_gateway_download_hang_is_bounded_by_timeout_s(tmp_path: Path, slow_hang: Emulator
                                                        ) -> None:
     site = make_site(tmp_path, two_asset_manifest(

@@ -404,9 +404,6 @@ def test_gateway_result_over_max_download_bytes_is_refused(tmp_path: Path,
     assert "larger than 4000 bytes" in result.out
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: gateway_poll.Poller.fetch decodes base64 task results without checking "
-    "max_download_bytes (only URL downloads are capped)"))
 def test_gateway_base64_result_over_max_download_bytes_is_refused(tmp_path: Path,
                                                                   gateway: Emulator) -> None:
     gateway.gateway_result_shape = "b64"

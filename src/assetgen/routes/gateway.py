@@ -152,7 +152,8 @@ class GatewayRoute:
         references = await self.references(client, job)
         body = request_body(job, model, references)
         response = await send(client, "POST", f"{s.base_url}/images/generations", route=ROUTE,
-                              headers=headers, json=body, timeout=SUBMIT_TIMEOUT_S)
+                              headers=headers, json=body,
+                              timeout=min(SUBMIT_TIMEOUT_S, s.timeout_s))
         request_id = request_id_of(response)
         task = parse_task(json_body(response, ROUTE), request_id)
         poller = Poller(client, s.base_url, headers, s.timeout_s, s.poll_intervals_s,

@@ -179,6 +179,7 @@ class Poller:
     max_bytes: int
     started: float = field(default_factory=time.monotonic)
     polls: int = 0
+    last_request_id: str | None = None  # of the poll that saw the task completed
 
     @property
     def deadline(self) -> float:
@@ -205,7 +206,8 @@ class Poller:
                 response = await send(self.client, "GET",
                                       f"{self.base_url}/tasks/{quote(task.id, safe='')}",
                                       route=ROUTE, headers=self.headers, timeout=budget)
-                task = parse_task(json_body(response, ROUTE), request_id_of(response))
+                self.last_request_id = request_id_of(response)
+                task = parse_task(json_body(response, ROUTE), self.last_request_id)
                 last_error, retry_after = None, None
             except TransientError as exc:  # 429, 5xx, dropped connections: poll again
                 last_error, retry_after = exc, exc.retry_after
@@ -239,15 +241,24 @@ class Poller:
             raise PermanentError(f"task {task.id} completed without a result image",
                                  route=ROUTE, code="no_image")
         kind, value = task.images[0]
+        what = f"the result of task {task.id}"
         if kind == "b64":
-            return decode_b64_image(value, route=ROUTE, request_id=None)
+            if len(value) * 3 // 4 > self.max_bytes:  # the same cap as a download
+                raise _too_large(what, len(value) * 3 // 4, self.max_bytes)
+            try:
+                return decode_b64_image(value, route=ROUTE, request_id=self.last_request_id)
+            except PermanentError as exc:
+                raise PermanentError(f"{what}: {exc.message}", route=ROUTE, code=exc.code,
+                                     request_id=self.last_request_id,
+                                     hint="build again to submit a new task") from exc
         url = value if "://" in value else str(httpx.URL(self.base_url).join(value))
         headers = self.headers if same_origin(url, self.base_url) else {}
         while True:
             try:
+                # A hanging download must not carry the task past its deadline either.
+                budget = max(1.0, min(DOWNLOAD_TIMEOUT_S, self.deadline - time.monotonic()))
                 return await download(self.client, url, headers=headers,
-                                      max_bytes=self.max_bytes,
-                                      what=f"the result of task {task.id}")
+                                      max_bytes=self.max_bytes, what=what, timeout_s=budget)
             except TransientError as exc:
                 if time.monotonic() + 1.0 >= self.deadline:
                     raise PermanentError(
@@ -274,7 +285,8 @@ def looks_like_image(data: bytes) -> bool:
 
 
 async def download(client: httpx.AsyncClient, url: str, *, headers: Mapping[str, str],
-                   max_bytes: int, what: str) -> bytes:
+                   max_bytes: int, what: str,
+                   timeout_s: float = DOWNLOAD_TIMEOUT_S) -> bytes:
     """GET an image with a size cap; gone URLs (`UrlGone`), non-images and oversize fail.
 
     Streams through the shared client (`send` reads whole bodies, which a size cap
@@ -283,7 +295,7 @@ async def download(client: httpx.AsyncClient, url: str, *, headers: Mapping[str,
     shown = url.split("?", 1)[0]  # signed URLs carry their credentials in the query
     with transport_errors(ROUTE, f"downloading {shown}"):
         async with client.stream("GET", url, headers=dict(headers),
-                                 timeout=DOWNLOAD_TIMEOUT_S) as response:
+                                 timeout=timeout_s) as response:
             if response.status_code in (401, 403, 404, 410):
                 await response.aread()
                 raise UrlGone(
