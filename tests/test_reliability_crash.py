@@ -66,7 +66,6 @@ class RunStats:
     cached: int = 0
     resumed_requests: int = 0
     paid_twice: int = 0
-    masters_temp: int = 0
     notes: list[str] = field(default_factory=list)
 
 
@@ -175,19 +174,16 @@ def _one_run(stats: RunStats, tmp_path: Path, emu: Emulator,
     completed_notes = [n for n in stats.notes if "completed the interrupted write" in n]
     assert len(completed_notes) == len(interrupted), stats.notes
     # Paid twice: only requests whose answer had not reached the masters cache at the
-    # kill. That this is at most --concurrency is checked deterministically below (xfail);
-    # once that bug is fixed, also assert `stats.paid_twice <= CONCURRENCY` here.
+    # kill, and never more than --concurrency (a slot is held until the master is saved).
     killed_assets = {_prompt_asset(r.prompt) for r in killed}
     stats.paid_twice = len(killed_assets & set(resumed_assets))
     assert killed_assets & set(resumed_assets) <= killed_assets - cached
     assert len(killed) + len(resumed) == ASSETS + stats.paid_twice
+    assert stats.paid_twice <= CONCURRENCY, (run, stats)
 
-    # Afterwards: nothing half-written anywhere, every asset fresh and intact. (The
-    # masters cache's own temp files are checked by the deterministic test below (xfail);
-    # once fixed, assert `leftovers(site) == []` here without the exception.)
-    masters = site / ".assetgen" / "masters"
-    assert [p for p in leftovers(site) if masters not in p.parents] == [], run
-    stats.masters_temp = len(leftovers(masters))
+    # Afterwards: nothing half-written anywhere (masters cache included), every asset
+    # fresh and intact.
+    assert leftovers(site) == [], run
     images = images_below(site / "public")
     assert len(images) == ASSETS and all(sidecar_matches(i) for i in images)
     plan = json.loads(run_cli("-C", site, "plan", "--json").out)
@@ -221,8 +217,7 @@ def test_sigkill_at_random_moments_leaves_every_asset_complete_or_absent(
         print(f"  run {s.run:2d}: latency {s.latency_s:.3f}s kill +{s.delay_s:.3f}s"
               f"{' (blind)' if s.before_first_request else ''}: {s.killed_requests} sent, "
               f"{s.done} done, {s.interrupted_commits} mid-commit, {s.cached} cached, "
-              f"{s.resumed_requests} re-sent, {s.paid_twice} paid twice"
-              + (f", {s.masters_temp} masters temp left" if s.masters_temp else ""))
+              f"{s.resumed_requests} re-sent, {s.paid_twice} paid twice")
     over = [s.run for s in all_stats if s.paid_twice > CONCURRENCY]
     mid_build = [s for s in all_stats if 0 < s.done + s.cached < ASSETS]
     with capsys.disabled():
@@ -232,9 +227,6 @@ def test_sigkill_at_random_moments_leaves_every_asset_complete_or_absent(
     assert len(mid_build) >= RUNS // 4, [(s.run, s.done, s.cached) for s in all_stats]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: commands/build.py runs store.recover(output_dir) only; temp files a killed build "
-    "left in the masters cache (masters.put -> fsutil.atomic_write) are never removed"))
 def test_temp_files_a_killed_build_left_in_the_masters_cache_are_removed(
         tmp_path: Path, openai_env: Emulator) -> None:
     site = make_site(tmp_path, many_asset_manifest(1, tag="lonely picture"))
@@ -250,10 +242,6 @@ def test_temp_files_a_killed_build_left_in_the_masters_cache_are_removed(
     assert leftovers(site) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: build.Engine.make releases the concurrency slot (call_with_retries returns) "
-    "before check_and_cache has written the master, so a kill can lose more paid answers "
-    "than --concurrency"))
 def test_answers_paid_but_not_yet_cached_never_exceed_the_concurrency(
         tmp_path: Path, openai_env: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
     """A SIGKILL loses exactly the answers that are paid but not yet in the masters cache;

@@ -180,7 +180,12 @@ class Engine:
                 # Announced once a request slot is held, so progress shows what is
                 # really in flight rather than what is queued behind the limiter.
                 self.emit(Event("start", asset.id, message=status.route))
-                return await self.run_capped(route, job)
+                answer = await self.run_capped(route, job)
+                # The slot is held until the paid image is safe in the masters cache:
+                # a kill can then lose at most --concurrency answers, never more.
+                await asyncio.to_thread(self.check_and_cache, route, job, answer,
+                                        generation_hash)
+                return answer
 
             try:
                 result = await call_with_retries(
@@ -198,7 +203,6 @@ class Engine:
             # otherwise (codex credits, providers that report no cost).
             spent = result.cost_usd
             action = "edited" if job.is_edit else "generated"
-            await asyncio.to_thread(self.check_and_cache, route, job, result, generation_hash)
         if asset.transparent == "api" and status.route != "draft":
             await asyncio.to_thread(_require_alpha, result)
 

@@ -14,7 +14,7 @@ from assetgen.commands.plan import plan_document, plan_statuses, print_plan
 from assetgen.console import Console
 from assetgen.cost import format_usd
 from assetgen.errors import EXIT_BUDGET, EXIT_OK, EXIT_PROBLEMS
-from assetgen.fsutil import build_lock
+from assetgen.fsutil import build_lock, remove_stale_temp_files
 from assetgen.plan import Next, Planner
 from assetgen.progress import ProgressLog
 from assetgen.published import write_assets_json
@@ -51,6 +51,8 @@ def run(manifest_path: Path | None, cwd: Path, ids: list[str], *, force: bool = 
     with build_lock(manifest.state_dir / "build.lock"):
         for note in store.recover(manifest.output_dir):
             console.log(f"recovered: {note}")
+        # A killed build can also leave half-written masters-cache files.
+        remove_stale_temp_files(manifest.masters_folder)
         planner = Planner(manifest, draft_mode=draft, force=force, hashes=hashes)
         statuses = planner.plan([s.asset for s in statuses])
         reporter = ProgressLog(console, total=sum(1 for s in statuses if s.needs_build))
