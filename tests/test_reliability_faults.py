@@ -75,7 +75,7 @@ def _cases() -> list[Any]:
         cases.append(Case(route, "drop", "retried", reasons=("connection_error",)))
         cases.append(Case(route, "reset_mid_body", "retried", reasons=("connection_error",)))
         cases.append(Case(route, "truncated_json", "retried",
-                          reasons=("HTTP 200", "invalid_json")))
+                          reasons=("invalid_json",)))
         cases.append(Case(route, "moderation", "failed", 400, "moderation_blocked"))
         cases.append(Case(route, "401", "failed", 401, "invalid_api_key"))
         cases.append(Case(route, "403", "failed", 403, "organization_verification_required"))

@@ -118,14 +118,15 @@ def plan(ctx: click.Context, ids: tuple[str, ...], draft: bool, json_mode: bool)
                        console=Console(json_mode=json_mode))
 
 
-def _write_crash_log() -> Path:
+def _write_crash_log(argv: list[str]) -> Path:
     from assetgen.secrets import redact
 
-    folder = Path(tempfile.gettempdir())
-    path = folder / f"assetgen-crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
-    path.write_text(f"assetgen {__version__}\nargv: {redact(' '.join(sys.argv))}\n\n"
-                    + redact(traceback.format_exc()), encoding="utf-8")
-    return path
+    fd, name = tempfile.mkstemp(prefix=f"assetgen-crash-{time.strftime('%Y%m%d-%H%M%S')}-",
+                                suffix=".log")  # unique even for two crashes in one second
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(f"assetgen {__version__}\nargv: {redact(' '.join(argv))}\n\n"
+                     + redact(traceback.format_exc()))
+    return Path(name)
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:
@@ -165,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         code = 0
     except Exception as exc:  # a bug: never show a traceback, keep it in a log
-        log = _write_crash_log()
+        log = _write_crash_log(sys.argv if argv is None else ['assetgen', *argv])
         console.error(f"internal error ({type(exc).__name__}), a bug in assetgen; "
                       f"the traceback is in {log}")
         code = EXIT_INTERNAL

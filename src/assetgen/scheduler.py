@@ -135,7 +135,9 @@ async def call_with_retries(
             if not exc.retryable or retry_number > policy.max_retries:
                 raise
             wait = policy.wait_for(retry_number, exc.retry_after)
-            reason = f"HTTP {exc.status}" if exc.status else (exc.code or "error")
+            # An error status names itself; a 200 with a cut-off body names the problem.
+            reason = f"HTTP {exc.status}" if exc.status and exc.status >= 400 \
+                else (exc.code or "error")
             record.retries.append({"reason": reason, "wait_s": round(wait, 3),
                                    "request_id": exc.request_id})
             if on_retry is not None:
