@@ -15,14 +15,40 @@ from tests.fakes.sites import png_bytes
 TEST_KEY = "sk-test-emulator-0123456789abcdef"
 
 
+SECRETS_SEEN: set[str] = {TEST_KEY, "gw-test-key"}
+# Tests that plant keys on purpose, to prove the scanner finds them.
+_PLANTING_TESTS = ("test_the_audit_finds_planted",)
+
+
 @pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test sees the developer's real keys, base URLs or colour settings."""
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No test sees the developer's real keys, base URLs or colour settings; every key a
+    test did set is remembered for the end-of-session secrets audit."""
     for name in list(os.environ):
         if name.startswith(("OPENAI_", "GATEWAY_", "ASSETGEN_", "CODEX_")):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("ASSETGEN_RETRY_BASE_S", "0.02")
+    yield
+    from assetgen.secrets import secret_values
+
+    SECRETS_SEEN.update(v for v in secret_values() if len(v) >= 8)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _secrets_audit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """After the whole suite: no file any test wrote and no CLI output holds a key or an
+    unmasked Authorization header (SPEC: secrets never reach a file, log or terminal)."""
+    yield
+    from tests.fakes.reliability import scan_files, secret_hits
+    from tests.fakes.sites import CAPTURED_OUTPUTS
+
+    secrets = sorted(SECRETS_SEEN)
+    base = tmp_path_factory.getbasetemp()
+    hits = {path: found for path, found in scan_files([base], secrets).items()
+            if not any(name in path for name in _PLANTING_TESTS)}
+    leaks = [found for text in CAPTURED_OUTPUTS if (found := secret_hits(text, secrets))]
+    assert not hits and not leaks, f"secrets leaked: files {hits}, outputs {leaks[:5]}"
 
 
 @pytest.fixture

@@ -75,6 +75,10 @@ class CliResult:
         return self.out + self.err
 
 
+# Every output run_cli captured this session: the end-of-session secrets audit reads them.
+CAPTURED_OUTPUTS: list[str] = []
+
+
 def run_cli(*args: str | Path) -> CliResult:
     """Run the real CLI in-process (same argument parsing and error boundary)."""
     from assetgen.cli import main
@@ -82,4 +86,5 @@ def run_cli(*args: str | Path) -> CliResult:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main([str(a) for a in args])
+    CAPTURED_OUTPUTS.append(out.getvalue() + err.getvalue())
     return CliResult(code, out.getvalue(), err.getvalue())
