@@ -39,6 +39,12 @@ def run(manifest_path: Path | None, cwd: Path, ids: list[str], *, force: bool = 
             print_plan(console, statuses)
         return EXIT_PROBLEMS if check and work else EXIT_OK
 
+    if not work:  # nothing to do: no lock, no second plan, no client
+        hashes.save()
+        skipped = [Outcome(s.asset.id, "skipped", route=s.route, reason=s.reason,
+                           state_before=str(s.state)) for s in statuses]
+        return summarise(console, skipped, json_mode=json_mode, plan=plan_document(statuses))
+
     context = RouteContext(manifest=manifest, client=None,
                            environ=os.environ if environ is None else environ)
     requests = [s for s in work if s.next == Next.BUILD]  # re-derivations ask no route
