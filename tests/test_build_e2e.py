@@ -68,6 +68,7 @@ def test_generate_writes_images_and_sidecars(tmp_path: Path, openai_env: Emulato
     assert {r.json["size"] for r in sent} == {"1024x1024", card["size"]}
     assert all(r.json["model"] == "gpt-image-2" for r in sent)
     assert "cost:" in result.out and "2 generated" in result.out
+    assert "routes: images.generate 2" in result.out
 
 
 def test_second_build_sends_nothing(tmp_path: Path, openai_env: Emulator) -> None:
@@ -182,6 +183,7 @@ def test_json_output_is_one_document(tmp_path: Path, openai_env: Emulator) -> No
     document = json.loads(result.out)
     assert document["exit_code"] == 0 and document["counts"] == {"generated": 2}
     assert document["cost_by_billing"]["openai-api"] == pytest.approx(document["cost_usd"])
+    assert document["assets_by_route"] == {"images.generate": 2}
 
 
 def test_key_never_reaches_files_or_output(tmp_path: Path, openai_env: Emulator) -> None:

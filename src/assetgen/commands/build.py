@@ -106,13 +106,18 @@ def summarise(console: Console, outcomes: list[Outcome], *, json_mode: bool,
             priced[outcome.billing] = priced.get(outcome.billing, False) \
                 or (outcome.cost_usd is not None and outcome.billing != "none")
             images[outcome.billing] = images.get(outcome.billing, 0) + 1
+    by_route: dict[str, int] = {}
+    for outcome in outcomes:
+        if outcome.action not in ("skipped", "budget") and outcome.route:
+            by_route[outcome.route] = by_route.get(outcome.route, 0) + 1
     failed = [o for o in outcomes if o.action in ("failed", "blocked")]
     over_budget = [o for o in outcomes if o.action == "budget"]
     code = EXIT_BUDGET if over_budget else EXIT_PROBLEMS if failed else EXIT_OK
     if json_mode:
         console.emit_json({"assets": [o.as_json() for o in outcomes], "counts": counts,
                            "cost_usd": actual, "estimated_cost_usd": estimated,
-                           "cost_by_billing": by_surface, "exit_code": code,
+                           "cost_by_billing": by_surface, "assets_by_route": by_route,
+                           "exit_code": code,
                            "retries": sum(o.retries for o in outcomes), "plan": plan})
         return code
     order = ["generated", "edited", "resumed", "rederived", "skipped", "failed", "blocked",
@@ -122,6 +127,9 @@ def summarise(console: Console, outcomes: list[Outcome], *, json_mode: bool,
     retries = sum(o.retries for o in outcomes)
     console.print(f"cost: {format_usd(actual)} actual, {format_usd(estimated)} estimated"
                   + (f"; {retries} retries" if retries else ""))
+    if by_route:
+        console.print("routes: " + ", ".join(f"{name} {count}"
+                                             for name, count in sorted(by_route.items())))
     for surface, amount in sorted(by_surface.items()):
         console.print(f"  {surface}: {_surface_cost(surface, amount, priced[surface])}"
                       f" ({images[surface]} image{'s' if images[surface] != 1 else ''})")
