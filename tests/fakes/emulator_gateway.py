@@ -106,11 +106,10 @@ def submit(emu: Emulator, ex: Exchange) -> None:
     body = json_body(ex)
     if body is None:
         return
-    prompt = body.get("prompt")
-    ex.record.prompt = prompt if isinstance(prompt, str) else None
-    proceed, fault = prelude(emu, ex, body.get("model"))
+    proceed, fault = prelude(emu, ex, prompt=body.get("prompt"), model=body.get("model"))
     if not proceed:
         return
+    prompt = ex.record.prompt  # the prompt if it is a string, else None
     model = body.get("model")
     size = body.get("size", "1:1")
     resolution = body.get("resolution", "1K")

@@ -93,8 +93,11 @@ def apply_pre_fault(emu: Emulator, ex: Exchange, fault: Fault, model: str | None
     return True
 
 
-def prelude(emu: Emulator, ex: Exchange, model: Any) -> tuple[bool, Fault | None]:
-    """Faults and the rate limit for an image request; (proceed, fault)."""
+def prelude(emu: Emulator, ex: Exchange, *, prompt: Any, model: Any
+            ) -> tuple[bool, Fault | None]:
+    """Record the request's prompt (faults are aimed by it), then apply faults and the
+    rate limit for an image request; (proceed, fault)."""
+    ex.record.prompt = prompt if isinstance(prompt, str) else None
     fault = emu.take_fault(ex.path, ex.record.prompt)
     if fault is not None and apply_pre_fault(emu, ex, fault, model if isinstance(model, str)
                                              else None):  # fmt: skip
@@ -272,11 +275,10 @@ def images_generations(emu: Emulator, ex: Exchange) -> None:
     body = json_body(ex)
     if body is None:
         return
-    prompt = body.get("prompt")
-    ex.record.prompt = prompt if isinstance(prompt, str) else None
-    proceed, fault = prelude(emu, ex, body.get("model"))
+    proceed, fault = prelude(emu, ex, prompt=body.get("prompt"), model=body.get("model"))
     if not proceed:
         return
+    prompt = ex.record.prompt  # the prompt if it is a string, else None
     errors = openapi.validate("CreateImageRequest", body)
     if errors:
         return schema_mismatch(emu, ex, errors)
@@ -328,11 +330,10 @@ def images_edits(emu: Emulator, ex: Exchange) -> None:
     ex.record.form = form
     ex.record.files = [imgs.file_record(f.field, f.filename, f.content_type, f.data)
                        for f in mp.files]  # fmt: skip
-    prompt = form.get("prompt")
-    ex.record.prompt = prompt if isinstance(prompt, str) else None
-    proceed, fault = prelude(emu, ex, form.get("model"))
+    proceed, fault = prelude(emu, ex, prompt=form.get("prompt"), model=form.get("model"))
     if not proceed:
         return
+    prompt = ex.record.prompt  # the prompt if it is a string, else None
     errors = openapi.validate("CreateImageEditRequest", edit_validation_view(form, mp.files))
     if errors:
         return schema_mismatch(emu, ex, errors)

@@ -156,8 +156,7 @@ def responses(emu: Emulator, ex: Exchange) -> None:
     if body is None:
         return
     prompt, image_parts = _extract_input(body.get("input"))
-    ex.record.prompt = prompt
-    proceed, fault = prelude(emu, ex, body.get("model"))
+    proceed, fault = prelude(emu, ex, prompt=prompt, model=body.get("model"))
     if not proceed:
         return
     errors = openapi.validate("CreateResponse", body)
