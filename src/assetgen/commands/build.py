@@ -57,8 +57,12 @@ def run(manifest_path: Path | None, cwd: Path, ids: list[str], *, force: bool = 
     with build_lock(manifest.state_dir / "build.lock"):
         for note in store.recover(manifest.output_dir):
             console.log(f"recovered: {note}")
-        # A killed build can also leave half-written masters-cache files.
-        remove_stale_temp_files(manifest.masters_folder)
+        # A killed command can also leave half-written local state: masters, the hash
+        # and manifest caches (written by every command, outside the lock). Writers of
+        # those caches ignore a vanished temp file, so removing them here is safe.
+        remove_stale_temp_files(manifest.state_dir)
+        if not manifest.masters_folder.is_relative_to(manifest.state_dir):
+            remove_stale_temp_files(manifest.masters_folder)
         planner = Planner(manifest, draft_mode=draft, force=force, hashes=hashes)
         statuses = planner.plan([s.asset for s in statuses])
         reporter = ProgressLog(console, total=sum(1 for s in statuses if s.needs_build))
