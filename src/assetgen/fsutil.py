@@ -7,6 +7,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from assetgen.errors import LockError
 
@@ -122,8 +123,7 @@ def build_lock(lock_path: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            handle.seek(0)
-            owner = handle.read().strip() or "another process"
+            owner = _lock_owner(handle)
             raise LockError(
                 f"another build of this manifest is running ({owner})",
                 hint="wait for it to finish, or stop it; the lock is released when it exits",
@@ -135,3 +135,21 @@ def build_lock(lock_path: Path) -> Iterator[None]:
         yield
     finally:
         handle.close()
+
+
+def _lock_owner(handle: IO[str]) -> str:
+    """Who holds the lock, as its holder wrote it ("pid N").
+
+    The holder can only write its pid after taking the lock, so a contender may look in
+    between: give it a moment before settling for "another process".
+    """
+    import time
+
+    for _ in range(25):
+        handle.seek(0)
+        owner = handle.read().strip()
+        if owner:
+            return owner
+        time.sleep(0.02)
+    return "another process"
+
