@@ -12,6 +12,7 @@ from assetgen.fsutil import (
     atomic_write,
     build_lock,
     escapes,
+    real_path,
     remove_stale_temp_files,
 )
 
@@ -53,6 +54,25 @@ def test_escapes_follows_symlinks(tmp_path: Path) -> None:
     assert "symlink" in (escapes("link/x.png", base) or "")
     assert "symlink" in (escapes("file.png", base) or "")
     assert escapes("inside/x.png", base) is None
+
+
+def test_escapes_with_a_shared_memo_gives_the_same_answers(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    (outside / "deep").mkdir(parents=True)
+    base = tmp_path / "base"
+    (base / "real" / "sub").mkdir(parents=True)
+    os.symlink(outside, base / "out")
+    os.symlink(base / "real", base / "alias")  # a link that stays inside
+    os.symlink("alias/sub", base / "chain")  # a relative link to a link
+    os.symlink(outside / "f.png", base / "real" / "sub" / "leak.png")
+    paths = ["a.png", "real/sub/x.png", "alias/sub/x.png", "chain/x.png", "out/x.png",
+             "out/deep/x.png", "real/sub/leak.png", "chain/leak.png", "missing/dir/x.png"]
+    memo: dict[Path, Path] = {}
+    assert [escapes(p, base, memo) for p in paths] == [escapes(p, base) for p in paths]
+    assert [escapes(p, base, memo) is None for p in paths] == [
+        True, True, True, True, False, False, False, False, True]
+    for rel in paths:
+        assert real_path(base / rel, memo) == (base / rel).resolve()
 
 
 def test_lock_refuses_a_second_holder(tmp_path: Path) -> None:

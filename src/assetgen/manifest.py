@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from assetgen import manifest_schema as schema
-from assetgen import sizes
+from assetgen import manifest_yaml, sizes
 from assetgen.errors import ManifestError, Problem, UsageError
 from assetgen.fsutil import escapes
 from assetgen.manifest_outputs import OutputsResolver, check_collisions, resolve_top_paths
@@ -147,11 +147,8 @@ def display_path(path: Path) -> str:
 
 
 def load_yaml(path: Path) -> Any:
-    """Parse with ruamel.yaml round-trip (keeps line numbers); errors become file:line."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
-    from ruamel.yaml.reader import ReaderError
-
+    """Parse keeping line numbers (libyaml when it reads the file exactly as ruamel would,
+    else ruamel.yaml round-trip); errors become file:line."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
@@ -159,8 +156,21 @@ def load_yaml(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise ManifestError([Problem(display_path(path), None, f"cannot read the manifest: {exc}",
                                      "it must be a readable UTF-8 YAML file")]) from exc
+    fast = manifest_yaml.parse(text)
+    if fast is not manifest_yaml.NOT_FAST:
+        return fast
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.reader import ReaderError
+
     try:
-        return YAML(typ="rt").load(text)
+        try:
+            return YAML(typ="rt").load(text)
+        except (NotImplementedError, AssertionError):
+            # ruamel's round-trip comment handling fails on some valid files (a comment
+            # after `key:` whose value follows on the next line, then a blank line). Its
+            # safe loader reads them; problems are then reported at line 1.
+            return YAML(typ="safe", pure=True).load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -222,6 +232,7 @@ class _Loader:
         self.data = data
         self.problems: list[Problem] = []
         self.label = display_path(path)
+        self.resolved_paths: dict[Path, Path] = {}  # folders already resolved, for escapes()
 
     def problem(self, line: int | None, message: str, hint: str | None = None) -> None:
         self.problems.append(Problem(self.label, line, message, hint))
@@ -343,7 +354,7 @@ class _Loader:
         raw = data.get("output_dir", "public")
         if not isinstance(raw, str):
             return self.root / "public"
-        why = escapes(raw, self.root)
+        why = escapes(raw, self.root, self.resolved_paths)
         if why:
             self.problem(line_of(data, "output_dir"), f"output_dir `{raw}` is refused: {why}",
                          "use a folder inside the manifest's folder, e.g. public")
@@ -418,7 +429,7 @@ class _Loader:
         return result
 
     def check_output_path(self, raw: str, output_dir: Path, line: int) -> str | None:
-        why = escapes(raw, output_dir)
+        why = escapes(raw, output_dir, self.resolved_paths)
         if why:
             self.problem(line, f"path `{raw}` escapes output_dir: {why}",
                          "paths are relative to output_dir, e.g. img/hero.webp")

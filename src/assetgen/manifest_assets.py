@@ -235,7 +235,7 @@ class AssetResolver:
 
     def repo_file(self, ref: str, line: int, what: str, hint: str) -> Path | None:
         root = self.loader.root
-        why = escapes(ref, root)
+        why = escapes(ref, root, self.loader.resolved_paths)
         if why:
             self.problem(line, f"{what} is refused: {why}", hint)
             return None

@@ -273,7 +273,7 @@ def _manifest_path(loader: _Loader, data: Mapping[str, Any], key: str,
     if not isinstance(raw, str):
         return None
     line = _line(data, key)
-    why = escapes(raw, loader.root)
+    why = escapes(raw, loader.root, loader.resolved_paths)
     if why:
         loader.problem(line, f"{key} `{raw}` is refused: {why}",
                        "use a path inside the manifest's folder")

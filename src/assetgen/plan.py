@@ -195,6 +195,7 @@ class Planner:
         self.hashes = hashes or HashCache(None)
         self.statuses: dict[str, AssetStatus] = {}
         self.masters = MastersCache(manifest.masters_folder)
+        self.resolved_paths: dict[Path, Path] = {}  # folders already resolved, for escapes()
 
     def file_hash(self, path: Any) -> str | None:
         try:
@@ -277,7 +278,7 @@ class Planner:
         output_dir = self.manifest.output_dir
         for entry in variant_rules.recorded(sidecar):
             rel = entry["file"]
-            if escapes(rel, output_dir):
+            if escapes(rel, output_dir, self.resolved_paths):
                 continue
             path = output_dir / rel
             if not path.is_file():
