@@ -157,3 +157,64 @@ def test_derive_writes_variants_from_the_final_pixels(tmp_path: Path) -> None:
     for variant in derived.variants:
         with Image.open(io.BytesIO(variant.data)) as opened:
             assert opened.size == (variant.width, variant.height)
+
+
+def _png_asset(tmp_path: Path, extra: str = ""):
+    from assetgen.manifest import load_manifest
+
+    write_site(tmp_path, "version: 1\nassets:\n  - id: a\n    path: img/a.png\n"
+               "    prompt: x\n    size: 1024x1024\n" + extra)
+    return load_manifest(tmp_path / "assetgen.yaml").assets[0]
+
+
+_STAMP = {"schema": "assetgen.embedded/1", "asset": "a", "route": "draft", "model": "m",
+          "prompt_sha256": "sha256:0", "spec_hash": "sha256:1"}
+
+
+def _idat(data: bytes) -> bytes:
+    from assetgen import pngdata
+
+    return b"".join(c for kind, c in pngdata._chunks(data) or [] if kind == b"IDAT")
+
+
+def test_a_png_master_that_is_already_the_final_file_keeps_its_image_data(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assetgen import imaging
+    from assetgen.embed import read_record
+
+    master = png_bytes(1024, 1024)
+    monkeypatch.setattr(imaging, "decode_checked", _no_decode)
+    derived = derive(master, _png_asset(tmp_path), record=_STAMP)
+    assert _idat(derived.data) == _idat(master)
+    assert derived.postprocess == [{"op": "embed", "to": "png", "image_data": "kept"}]
+    assert read_record(derived.data) == _STAMP and derived.embedded["format"] == "png-itxt"
+    assert (derived.width, derived.height, derived.format) == (1024, 1024, "png")
+
+
+@pytest.mark.parametrize("extra", [
+    "    encoding: {png: {optimize: true}}\n",  # asks for a re-encode
+    "    transparent: chroma\n",  # changes pixels
+    "    width: 512\n    height: 512\n",  # changes size
+])
+def test_a_png_master_is_re_encoded_when_the_asset_asks_for_more(tmp_path: Path,
+                                                                  extra: str) -> None:
+    derived = derive(png_bytes(1024, 1024), _png_asset(tmp_path, extra), record=_STAMP)
+    assert derived.postprocess[-1]["op"] == "encode"
+
+
+def test_derive_decodes_at_most_once_and_not_at_all_when_given_the_pixels(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assetgen import imaging
+
+    master = png_bytes(1024, 1024)
+    checked = imaging.decode_checked(master)
+    monkeypatch.setattr(imaging, "decode_checked", _no_decode)
+    asset = _png_asset(tmp_path, "    variants: {widths: [256], formats: [webp]}\n")
+    derived = derive(master, asset, record=_STAMP, decoded=checked)  # variants need pixels
+    assert [(v.rel, v.width) for v in derived.variants] == [("img/a-256w.webp", 256)]
+    webp = derive(master, _asset(tmp_path), record=_STAMP, decoded=checked)
+    assert webp.format == "webp" and webp.postprocess[-1]["op"] == "encode"
+
+
+def _no_decode(data: bytes):
+    raise AssertionError("decoded again")

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assetgen import embed, records, store
 from assetgen.canonical import sha256_bytes
@@ -33,6 +33,9 @@ from assetgen.plan import (
 from assetgen.provenance import base_record
 from assetgen.routes import ImageJob, InputImage, Route, RouteContext, RouteResult, load_route
 from assetgen.scheduler import AdaptiveLimiter, Attempts, Budget, RetryPolicy, call_with_retries
+
+if TYPE_CHECKING:
+    from assetgen.imaging import Decoded  # imaging imports Pillow: only when building
 
 
 @dataclass
@@ -164,6 +167,7 @@ class Engine:
 
         attempts = Attempts()
         cached = None if self.settings.force else self.masters.get(generation_hash)
+        checked: Decoded | None = None
         if cached is not None:
             result = _result_from_cache(cached.data, cached.meta)
             action = "resumed"
@@ -176,19 +180,19 @@ class Engine:
                                      f"--max-cost ${self.settings.max_cost:.2f}")
             route = self.route(status.route)
 
-            async def attempt() -> RouteResult:
+            async def attempt() -> tuple[RouteResult, Decoded]:
                 # Announced once a request slot is held, so progress shows what is
                 # really in flight rather than what is queued behind the limiter.
                 self.emit(Event("start", asset.id, message=status.route))
                 answer = await self.run_capped(route, job)
                 # The slot is held until the paid image is safe in the masters cache:
                 # a kill can then lose at most --concurrency answers, never more.
-                await asyncio.to_thread(self.check_and_cache, route, job, answer,
-                                        generation_hash)
-                return answer
+                decoded = await asyncio.to_thread(self.check_and_cache, route, job, answer,
+                                                  generation_hash)
+                return answer, decoded
 
             try:
-                result = await call_with_retries(
+                result, checked = await call_with_retries(
                     attempt, limiter=self.limiter,
                     policy=self.settings.retry,
                     record=attempts,
@@ -203,22 +207,30 @@ class Engine:
             # otherwise (codex credits, providers that report no cost).
             spent = result.cost_usd
             action = "edited" if job.is_edit else "generated"
-        if asset.transparent == "api" and status.route != "draft":
-            await asyncio.to_thread(_require_alpha, result)
-
-        stamp = embed.make_record(asset=asset.id, route=result.route, model=result.model,
-                                  prompt=job.prompt, spec_hash=spec_hash)
-        derived = await asyncio.to_thread(store.derive, result.image, asset, record=stamp)
-        record = self.record(asset, job, result, derived, spec_hash, generation_hash, attempts,
-                             time.monotonic() - started)
-        record.update(records.file_fields(derived, spec_hash=spec_hash, derivation=derivation,
-                                          master=result.image))
-        await asyncio.to_thread(self.commit, asset, derived, record, status.sidecar)
+        master = _master_fields(result.image, checked, cached.meta if cached else None)
+        made = _Made(asset, job, result, checked, master, spec_hash, generation_hash,
+                     derivation, attempts, started, check_alpha=(
+                         asset.transparent == "api" and status.route != "draft"))
+        await asyncio.to_thread(self.finish, made, status.sidecar)
         return Outcome(asset.id, action, route=result.route, billing=result.billing,
                        reason=status.reason, cost_usd=spent, estimate_usd=status.estimate_usd,
                        retries=len(attempts.retries), attempts=attempts.count,
                        duration_s=round(time.monotonic() - started, 3),
                        request_id=result.request_id)
+
+    def finish(self, made: _Made, old_sidecar: dict[str, Any] | None) -> None:
+        """Derive, record and commit an answer: one thread hop, the pixels decoded once."""
+        asset, result = made.asset, made.result
+        if made.check_alpha:
+            _require_alpha(result, made.checked)
+        stamp = embed.make_record(asset=asset.id, route=result.route, model=result.model,
+                                  prompt=made.job.prompt, spec_hash=made.spec_hash)
+        derived = store.derive(result.image, asset, record=stamp, decoded=made.checked)
+        made.checked = None  # the pixels are not needed any more: let them go
+        record = self.record(made, derived, time.monotonic() - made.started)
+        record.update(records.file_fields(derived, spec_hash=made.spec_hash,
+                                          derivation=made.derivation, master=result.image))
+        self.commit(asset, derived, record, old_sidecar)
 
     async def rederive(self, status: AssetStatus) -> Outcome:
         """Only the derivation changed: derive again from the cached master, no request."""
@@ -235,12 +247,17 @@ class Engine:
         stamp = embed.make_record(asset=asset.id, route=str(old.get("route", "")),
                                   model=str(old.get("model", "")),
                                   prompt=str(old.get("prompt", "")), spec_hash=spec_hash)
-        derived = await asyncio.to_thread(store.derive, cached.data, asset, record=stamp)
-        fields = records.file_fields(derived, spec_hash=spec_hash, derivation=derivation,
-                                     master=cached.data)
-        record = records.rederived(old, fields, asset_id=asset.id, file=asset.path, now=_now())
-        record.setdefault("generation_hash", generation_hash_of(generation))
-        await asyncio.to_thread(self.commit, asset, derived, record, old)
+
+        def derive_and_commit() -> None:
+            derived = store.derive(cached.data, asset, record=stamp)
+            fields = records.file_fields(derived, spec_hash=spec_hash, derivation=derivation,
+                                         master=cached.data)
+            record = records.rederived(old, fields, asset_id=asset.id, file=asset.path,
+                                       now=_now())
+            record.setdefault("generation_hash", generation_hash_of(generation))
+            self.commit(asset, derived, record, old)
+
+        await asyncio.to_thread(derive_and_commit)
         return Outcome(asset.id, "rederived", route=str(old.get("route", "")),
                        billing=str(old.get("billing", "")), reason=status.reason,
                        cost_usd=0.0, estimate_usd=0.0,
@@ -280,16 +297,18 @@ class Engine:
                         fidelity=asset.fidelity)
 
     def check_and_cache(self, route: Route, job: ImageJob, result: RouteResult,
-                        generation_hash: str) -> None:
-        """Refuse an image that does not decode or has the wrong size; keep the rest."""
+                        generation_hash: str) -> Decoded:
+        """Refuse an image that does not decode or has the wrong size; keep the rest (and
+        return its pixels, for the derivation)."""
         from assetgen import imaging, sizes
 
         try:
-            info = imaging.probe(result.image)
+            decoded = imaging.decode_checked(result.image)
         except ImageError as exc:
             raise PermanentError(f"the returned image does not decode ({exc.message})",
                                  route=result.route, code="bad_image",
                                  request_id=result.request_id) from exc
+        info = decoded.info
         asked = sizes.parse_size(job.size) if job.size != "auto" else None
         if route.exact_size and asked and (info.width, info.height) != asked:
             raise PermanentError(
@@ -304,13 +323,11 @@ class Engine:
             "format": info.format, "created_at": _now(),
         }
         self.masters.put(generation_hash, result.image, info.format, meta)
+        return decoded
 
-    def record(self, asset: Asset, job: ImageJob, result: RouteResult, derived: store.Derived,
-               spec_hash: str, generation_hash: str, attempts: Attempts,
-               duration: float) -> dict[str, Any]:
-        from assetgen.imaging import probe
-
-        master = probe(result.image)
+    def record(self, made: _Made, derived: store.Derived, duration: float) -> dict[str, Any]:
+        asset, job, result, attempts = made.asset, made.job, made.result, made.attempts
+        spec_hash, generation_hash = made.spec_hash, made.generation_hash
         record = base_record(
             asset=asset.id, file=asset.path, sha256=sha256_bytes(derived.data),
             bytes=len(derived.data), width=derived.width, height=derived.height,
@@ -321,8 +338,7 @@ class Engine:
             revised_prompt=result.revised_prompt, usage=result.usage,
             cost_usd=result.cost_usd, cost_basis=result.cost_basis,
             background=asset.background, transparent=asset.transparent,
-            master={"sha256": sha256_bytes(result.image), "width": master.width,
-                    "height": master.height, "format": master.format},
+            master=made.master,
             postprocess=derived.postprocess or None,
             attempts=attempts.count or None, retries=attempts.retries or None,
             duration_s=round(duration, 3),
@@ -357,16 +373,51 @@ def _read_input(ref: str, path: Path, asset_id: str | None) -> InputImage:
                       width=info.width, height=info.height, asset_id=asset_id)
 
 
-def _require_alpha(result: RouteResult) -> None:
+def _require_alpha(result: RouteResult, checked: Decoded | None = None) -> None:
     """`transparent: true` asked for a transparent background: an opaque answer fails."""
-    from assetgen.imaging import has_alpha
+    from assetgen.imaging import has_alpha, image_has_alpha
 
-    if not has_alpha(result.image):
+    opaque = (not image_has_alpha(checked.image) if checked is not None
+              else not has_alpha(result.image))
+    if opaque:
         raise PermanentError(
             "the route returned an opaque image although a transparent background was asked "
             "(gpt-image-2's transparent background is a preview feature)", route=result.route,
             code="not_transparent", request_id=result.request_id,
             hint="use `transparent: chroma` to key out a flat background locally instead")
+
+
+@dataclass
+class _Made:
+    """One answer on its way from the route to the commit."""
+
+    asset: Asset
+    job: ImageJob
+    result: RouteResult
+    checked: Decoded | None  # None when resumed from the masters cache
+    master: dict[str, Any]
+    spec_hash: str
+    generation_hash: str
+    derivation: dict[str, Any]
+    attempts: Attempts
+    started: float
+    check_alpha: bool
+
+
+def _master_fields(data: bytes, checked: Decoded | None,
+                   meta: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The sidecar's `master` entry, from the check just made or the cached master's meta."""
+    if checked is not None:
+        width, height, fmt = checked.info.width, checked.info.height, checked.info.format
+    elif meta and all(isinstance(meta.get(k), int) for k in ("width", "height")) \
+            and isinstance(meta.get("format"), str):
+        width, height, fmt = meta["width"], meta["height"], meta["format"]
+    else:
+        from assetgen.imaging import probe
+
+        info = probe(data)
+        width, height, fmt = info.width, info.height, info.format
+    return {"sha256": sha256_bytes(data), "width": width, "height": height, "format": fmt}
 
 
 def _result_from_cache(data: bytes, meta: Mapping[str, Any]) -> RouteResult:

@@ -3,7 +3,7 @@
 The sidecar is the full record; the embedded one travels with the file when it is copied
 out of the repository: asset id, route, model, a digest of the prompt and the spec hash.
 It is written before the file is hashed, so the sidecar's sha256 covers it, and it is
-deterministic (no timestamps), so the same pixels and spec give the same bytes.
+deterministic (no timestamps), so the same master and spec give the same bytes.
 
 - PNG: an uncompressed iTXt chunk, keyword `assetgen.provenance`, canonical JSON.
 - JPEG, WebP, AVIF: an XMP packet with the fields as `assetgen:` attributes.

@@ -8,6 +8,8 @@ file's sha256 depends only on its pixels, the format settings and that record.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -117,8 +119,27 @@ def _load(data: bytes) -> Image.Image:
 
 def probe(data: bytes) -> ImageInfo:
     """Decode ``data`` fully and describe it; ``ImageError`` if it is not a whole image."""
-    image = _load(data)
+    return _describe(_load(data))
+
+
+def _describe(image: Image.Image) -> ImageInfo:
     return ImageInfo(image.width, image.height, (image.format or "").lower(), image.mode)
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A checked image: how the file describes itself, and its pixels turned upright."""
+
+    info: ImageInfo
+    image: Image.Image
+
+
+def decode_checked(data: bytes) -> Decoded:
+    """`probe` and `decode` in one decode (a build checks each answer, then derives from it)."""
+    image = _load(data)
+    info = _describe(image)
+    ImageOps.exif_transpose(image, in_place=True)
+    return Decoded(info, image)
 
 
 def probe_file(path: Path) -> ImageInfo:
@@ -158,7 +179,8 @@ def _flatten_on_white(image: Image.Image) -> Image.Image:
 
 
 def _prepare_pixels(image: Image.Image, spec: FormatInfo) -> Image.Image:
-    """A copy of ``image`` in a mode ``spec`` writes as is, with no metadata left on it."""
+    """``image`` in a mode ``spec`` writes as is: itself when it already is one (callers
+    save it with `_without_metadata`), else a converted copy."""
     has_alpha = image.has_transparency_data
     # Alpha that lives in info["transparency"] survives as is only for palette images.
     alpha_kept_as_is = image.mode in ("RGBA", "LA", "P") or not has_alpha
@@ -166,16 +188,26 @@ def _prepare_pixels(image: Image.Image, spec: FormatInfo) -> Image.Image:
     if has_alpha and not spec.keeps_alpha:
         prepared = _flatten_on_white(image)
     elif image.mode in modes and alpha_kept_as_is:
-        prepared = image.copy()
+        prepared = image  # a copy would cost a whole image of memory (50 MB at 4096x4096)
     elif has_alpha:
         prepared = image.convert("RGBA")
     elif image.mode in ("1", "I;16", "I;16L", "I;16B", "I", "F") and "L" in modes:
         prepared = image.convert("L")
     else:
         prepared = image.convert("RGB")
-    # Plugins fall back to image.info for comments, EXIF, XMP and more: clear it all.
-    prepared.info = {}
     return prepared
+
+
+@contextmanager
+def _without_metadata(image: Image.Image) -> Iterator[Image.Image]:
+    """``image`` with an empty ``info`` while it is saved: plugins fall back to it for
+    comments, EXIF, XMP and more. Restored after, since ``image`` may be the caller's."""
+    kept = image.info
+    image.info = {}
+    try:
+        yield image
+    finally:
+        image.info = kept
 
 
 def _save_options(
@@ -252,7 +284,8 @@ def encode(
     if prepared.mode == "P" and "transparency" in image.info:
         options["transparency"] = image.info["transparency"]
     buffer = io.BytesIO()
-    prepared.save(buffer, format=spec.pillow_name, **options)
+    with _without_metadata(prepared) as bare:
+        bare.save(buffer, format=spec.pillow_name, **options)
     return buffer.getvalue()
 
 
@@ -279,7 +312,11 @@ def metadata(data: bytes) -> dict[str, Any]:
 
 def has_alpha(data: bytes) -> bool:
     """Whether ``data`` decodes to an image with at least one pixel that is not opaque."""
-    image = _load(data)
+    return image_has_alpha(_load(data))
+
+
+def image_has_alpha(image: Image.Image) -> bool:
+    """Whether at least one pixel of ``image`` is not opaque."""
     if not image.has_transparency_data:
         return False
     alpha = image.convert("RGBA").getchannel("A")

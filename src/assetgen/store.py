@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assetgen import embed, pngdata
 from assetgen import variants as variant_rules
 from assetgen.canonical import sha256_bytes
+from assetgen.formats import DEFAULT_ENCODING
 from assetgen.fsutil import atomic_write, escapes, remove_stale_temp_files, write_temp_beside
 from assetgen.manifest import Asset
 from assetgen.provenance import render_sidecar, sidecar_path
@@ -71,7 +73,7 @@ def _encode_kwargs(asset: Asset, fmt: str) -> dict[str, Any]:
 def _encode(image: Any, asset: Asset, fmt: str, record: dict[str, str] | None
             ) -> tuple[bytes, dict[str, Any]]:
     """Encoded bytes and the sidecar's description of what they embed (read back, not assumed)."""
-    from assetgen import embed, imaging
+    from assetgen import imaging
 
     data = imaging.encode(image, fmt, **_encode_kwargs(asset, fmt),
                           **embed.encode_options(fmt, record))
@@ -79,40 +81,74 @@ def _encode(image: Any, asset: Asset, fmt: str, record: dict[str, str] | None
     return data, embed.describe(fmt, record, found)
 
 
-def derive(master: bytes, asset: Asset, *, record: dict[str, str] | None = None) -> Derived:
+def derive(master: bytes, asset: Asset, *, record: dict[str, str] | None = None,
+           decoded: Any = None) -> Derived:
     """The final file (and its variants) from a master.
 
     Routes that choose their own size (codex, gateway) are fitted to the size asked; for
     the Images API the master already has it and nothing is resized. ``record`` is the
-    provenance record to embed in every file (see `embed.make_record`).
+    provenance record to embed in every file (see `embed.make_record`). ``decoded``: the
+    master's `imaging.Decoded` when the caller already has it (it is decoded at most once).
+    A PNG master that already is the final file keeps its image data (see `pngdata`).
     """
     from assetgen import imaging
 
-    info = imaging.probe(master)
-    steps: list[dict[str, Any]] = []
-    image = imaging.decode(master)
-    if asset.transparent == "chroma":
-        from assetgen.chroma import remove_key
+    def pixels() -> imaging.Decoded:
+        nonlocal decoded
+        if decoded is None:
+            decoded = imaging.decode_checked(master)
+        return decoded
 
-        image, step = remove_key(image, asset.chroma_key or "#00ff00")
-        steps.append(step)
-    target = final_size(asset)
-    if target and image.size != target:
-        before = list(image.size)
-        image = imaging.fit(image, *target)
-        steps.append({"op": "fit", "from": before, "to": list(target),
-                      "method": "cover-centre-crop"})
-    data, embedded = _encode(image, asset, asset.format, record)
-    steps.append({"op": "encode", "from": info.format, "to": asset.format,
-                  **variant_rules.encoding_for(asset, asset.format)})
+    rewrapped = _rewrap(master, asset, record)
+    if rewrapped is not None:
+        data, width, height = rewrapped
+        steps: list[dict[str, Any]] = [{"op": "embed", "to": "png", "image_data": "kept"}]
+        embedded = embed.describe("png", record, embed.read_record(data))
+        image = None
+    else:
+        info = pixels().info
+        image = pixels().image
+        steps = []
+        if asset.transparent == "chroma":
+            from assetgen.chroma import remove_key
+
+            image, step = remove_key(image, asset.chroma_key or "#00ff00")
+            steps.append(step)
+        target = final_size(asset)
+        if target and image.size != target:
+            before = list(image.size)
+            image = imaging.fit(image, *target)
+            steps.append({"op": "fit", "from": before, "to": list(target),
+                          "method": "cover-centre-crop"})
+        data, embedded = _encode(image, asset, asset.format, record)
+        steps.append({"op": "encode", "from": info.format, "to": asset.format,
+                      **variant_rules.encoding_for(asset, asset.format)})
+        width, height = image.size
     derived_variants = []
-    for variant in variant_rules.plan(asset, image.width, image.height):
+    for variant in variant_rules.plan(asset, width, height):
+        if image is None:
+            image = pixels().image
         scaled = imaging.resize_to_width(image, variant.width)
         blob, described = _encode(scaled, asset, variant.format, record)
         derived_variants.append(DerivedFile(variant.rel, blob, scaled.width, scaled.height,
                                             variant.format, described["format"]))
-    return Derived(data, image.width, image.height, asset.format, steps, embedded,
+    return Derived(data, width, height, asset.format, steps, embedded,
                    tuple(derived_variants))
+
+
+def _rewrap(master: bytes, asset: Asset, record: dict[str, str] | None
+            ) -> tuple[bytes, int, int] | None:
+    """The final file without touching the pixels, when the master already is it."""
+    size = pngdata.size(master)
+    default_encoding = variant_rules.encoding_for(asset, "png") == DEFAULT_ENCODING["png"]
+    if size is None or asset.format != "png" or asset.transparent == "chroma" or not (
+            default_encoding):
+        return None
+    target = final_size(asset)
+    if target and size != target:
+        return None
+    data = pngdata.rewrap(master, embed.encode_options("png", record).get("png_text", {}))
+    return None if data is None else (data, *size)
 
 
 def pending_path(image: Path) -> Path:
