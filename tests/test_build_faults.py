@@ -86,6 +86,7 @@ def test_permanent_faults_fail_one_asset_without_retry(tmp_path: Path, openai_en
 @pytest.mark.parametrize(("kind", "phrase"), [
     ("bad_base64", "not valid base64"),
     ("not_image", "does not decode"),
+    ("broken_pixels", "does not decode"),  # found after the request slot is released
     ("wrong_size", "but 1024x1024 was asked"),
 ])
 def test_bad_images_fail_the_asset_and_write_nothing(tmp_path: Path, openai_env: Emulator,
@@ -98,6 +99,10 @@ def test_bad_images_fail_the_asset_and_write_nothing(tmp_path: Path, openai_env:
     assert not (site / "public/img/hero.png").exists()
     assert (site / "public/img/card.webp").exists()
     assert not list((site / "public").rglob(f"*{TEMP_MARKER}*"))
+    # Nothing broken stays in the masters cache: the next build asks again.
+    assert run_cli("-C", site, "build").code == 0
+    assert openai_env.count(GENERATIONS, prompt_contains=HERO) == 2
+    assert (site / "public/img/hero.png").exists()
 
 
 def test_retries_give_up_after_the_policy(tmp_path: Path, openai_env: Emulator) -> None:

@@ -85,6 +85,7 @@ def _cases() -> list[Any]:
         cases.append(Case(route, "hang", "retried", reasons=("timeout",)))
         cases.append(Case(route, "bad_base64", "failed", None, "bad_base64"))
         cases.append(Case(route, "not_image", "failed", None, "bad_image"))
+        cases.append(Case(route, "broken_pixels", "failed", None, "bad_image"))
         cases.append(Case(route, "wrong_size", "failed", None, "wrong_size"))
     gateway = [
         # A hanging poll: the poll's own timeout is bounded by the task's deadline.

@@ -7,12 +7,14 @@ the masters cache and atomic commits. Routes only turn a job into bytes.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from assetgen import embed, records, store
 from assetgen.canonical import sha256_bytes
@@ -34,8 +36,10 @@ from assetgen.provenance import base_record
 from assetgen.routes import ImageJob, InputImage, Route, RouteContext, RouteResult, load_route
 from assetgen.scheduler import AdaptiveLimiter, Attempts, Budget, RetryPolicy, call_with_retries
 
+T = TypeVar("T")
+
 if TYPE_CHECKING:
-    from assetgen.imaging import Decoded  # imaging imports Pillow: only when building
+    from assetgen.imaging import Decoded, ImageInfo  # imaging imports Pillow: when building
 
 
 @dataclass
@@ -97,6 +101,12 @@ class Engine:
         self.route_slots: dict[str, asyncio.Semaphore] = {}
         self.outcomes: dict[str, Outcome] = {}
         self.finished: dict[str, asyncio.Event] = {}
+        # Two pools, so that a paid answer's quick check-and-cache (which holds a request
+        # slot) never queues behind the decoding and encoding of earlier answers, and so
+        # that at most one image per core is decoded at a time (memory stays flat).
+        self.check_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="check")
+        self.image_pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 2,
+                                             thread_name_prefix="image")
 
     def route(self, name: str) -> Route:
         if name not in self.routes:
@@ -121,6 +131,8 @@ class Engine:
         finally:
             for task in tasks:
                 task.cancel()
+            self.check_pool.shutdown(wait=False, cancel_futures=True)
+            self.image_pool.shutdown(wait=False, cancel_futures=True)
         return [self.outcomes[s.asset.id] for s in statuses]
 
     async def run_one(self, status: AssetStatus) -> None:
@@ -167,7 +179,7 @@ class Engine:
 
         attempts = Attempts()
         cached = None if self.settings.force else self.masters.get(generation_hash)
-        checked: Decoded | None = None
+        looked: ImageInfo | None = None
         if cached is not None:
             result = _result_from_cache(cached.data, cached.meta)
             action = "resumed"
@@ -180,19 +192,21 @@ class Engine:
                                      f"--max-cost ${self.settings.max_cost:.2f}")
             route = self.route(status.route)
 
-            async def attempt() -> tuple[RouteResult, Decoded]:
+            async def attempt() -> tuple[RouteResult, ImageInfo]:
                 # Announced once a request slot is held, so progress shows what is
                 # really in flight rather than what is queued behind the limiter.
                 self.emit(Event("start", asset.id, message=status.route))
                 answer = await self.run_capped(route, job)
                 # The slot is held until the paid image is safe in the masters cache:
-                # a kill can then lose at most --concurrency answers, never more.
-                decoded = await asyncio.to_thread(self.check_and_cache, route, job, answer,
-                                                  generation_hash)
-                return answer, decoded
+                # a kill can then lose at most --concurrency answers, never more. Only
+                # the header is read here; the pixels are decoded (and proven whole)
+                # after the slot is free for the next request.
+                info = await _in_pool(self.check_pool, self.check_and_cache, route, job,
+                                      answer, generation_hash)
+                return answer, info
 
             try:
-                result, checked = await call_with_retries(
+                result, looked = await call_with_retries(
                     attempt, limiter=self.limiter,
                     policy=self.settings.retry,
                     record=attempts,
@@ -207,11 +221,11 @@ class Engine:
             # otherwise (codex credits, providers that report no cost).
             spent = result.cost_usd
             action = "edited" if job.is_edit else "generated"
-        master = _master_fields(result.image, checked, cached.meta if cached else None)
-        made = _Made(asset, job, result, checked, master, spec_hash, generation_hash,
+        master = _master_fields(result.image, looked, cached.meta if cached else None)
+        made = _Made(asset, job, result, None, master, spec_hash, generation_hash,
                      derivation, attempts, started, check_alpha=(
                          asset.transparent == "api" and status.route != "draft"))
-        await asyncio.to_thread(self.finish, made, status.sidecar)
+        await _in_pool(self.image_pool, self.finish, made, status.sidecar)
         return Outcome(asset.id, action, route=result.route, billing=result.billing,
                        reason=status.reason, cost_usd=spent, estimate_usd=status.estimate_usd,
                        retries=len(attempts.retries), attempts=attempts.count,
@@ -219,8 +233,18 @@ class Engine:
                        request_id=result.request_id)
 
     def finish(self, made: _Made, old_sidecar: dict[str, Any] | None) -> None:
-        """Derive, record and commit an answer: one thread hop, the pixels decoded once."""
+        """Decode, derive, record and commit an answer: one thread hop, one decode."""
+        from assetgen import imaging
+
         asset, result = made.asset, made.result
+        try:
+            made.checked = imaging.decode_checked(result.image)
+        except ImageError as exc:
+            # Never published, and never resumed from: the next build asks again.
+            self.masters.forget(made.generation_hash)
+            raise PermanentError(f"the returned image does not decode ({exc.message})",
+                                 route=result.route, code="bad_image",
+                                 request_id=result.request_id) from exc
         if made.check_alpha:
             _require_alpha(result, made.checked)
         stamp = embed.make_record(asset=asset.id, route=result.route, model=result.model,
@@ -257,7 +281,7 @@ class Engine:
             record.setdefault("generation_hash", generation_hash_of(generation))
             self.commit(asset, derived, record, old)
 
-        await asyncio.to_thread(derive_and_commit)
+        await _in_pool(self.image_pool, derive_and_commit)
         return Outcome(asset.id, "rederived", route=str(old.get("route", "")),
                        billing=str(old.get("billing", "")), reason=status.reason,
                        cost_usd=0.0, estimate_usd=0.0,
@@ -297,18 +321,17 @@ class Engine:
                         fidelity=asset.fidelity)
 
     def check_and_cache(self, route: Route, job: ImageJob, result: RouteResult,
-                        generation_hash: str) -> Decoded:
-        """Refuse an image that does not decode or has the wrong size; keep the rest (and
-        return its pixels, for the derivation)."""
+                        generation_hash: str) -> ImageInfo:
+        """Refuse an answer that is not an image or has the wrong size (by its header);
+        keep the rest in the masters cache."""
         from assetgen import imaging, sizes
 
         try:
-            decoded = imaging.decode_checked(result.image)
+            info = imaging.header(result.image)
         except ImageError as exc:
             raise PermanentError(f"the returned image does not decode ({exc.message})",
                                  route=result.route, code="bad_image",
                                  request_id=result.request_id) from exc
-        info = decoded.info
         asked = sizes.parse_size(job.size) if job.size != "auto" else None
         if route.exact_size and asked and (info.width, info.height) != asked:
             raise PermanentError(
@@ -323,7 +346,7 @@ class Engine:
             "format": info.format, "created_at": _now(),
         }
         self.masters.put(generation_hash, result.image, info.format, meta)
-        return decoded
+        return info
 
     def record(self, made: _Made, derived: store.Derived, duration: float) -> dict[str, Any]:
         asset, job, result, attempts = made.asset, made.job, made.result, made.attempts
@@ -394,7 +417,7 @@ class _Made:
     asset: Asset
     job: ImageJob
     result: RouteResult
-    checked: Decoded | None  # None when resumed from the masters cache
+    checked: Decoded | None  # the decoded master, once `finish` has decoded it
     master: dict[str, Any]
     spec_hash: str
     generation_hash: str
@@ -404,11 +427,11 @@ class _Made:
     check_alpha: bool
 
 
-def _master_fields(data: bytes, checked: Decoded | None,
+def _master_fields(data: bytes, looked: ImageInfo | None,
                    meta: Mapping[str, Any] | None) -> dict[str, Any]:
     """The sidecar's `master` entry, from the check just made or the cached master's meta."""
-    if checked is not None:
-        width, height, fmt = checked.info.width, checked.info.height, checked.info.format
+    if looked is not None:
+        width, height, fmt = looked.width, looked.height, looked.format
     elif meta and all(isinstance(meta.get(k), int) for k in ("width", "height")) \
             and isinstance(meta.get("format"), str):
         width, height, fmt = meta["width"], meta["height"], meta["format"]
@@ -428,6 +451,10 @@ def _result_from_cache(data: bytes, meta: Mapping[str, Any]) -> RouteResult:
         usage=meta.get("usage"), cost_usd=meta.get("cost_usd"),
         cost_basis=meta.get("cost_basis"), extra=dict(meta.get("extra") or {}),
     )
+
+
+async def _in_pool(pool: Executor, function: Callable[..., T], *args: Any) -> T:
+    return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
 
 
 def _now() -> str:

@@ -122,6 +122,24 @@ def probe(data: bytes) -> ImageInfo:
     return _describe(_load(data))
 
 
+def header(data: bytes) -> ImageInfo:
+    """What the file's header says (format, size, mode), without decoding any pixels: a
+    quick first look. Only `probe`/`decode_checked` prove that the image is whole."""
+    if not data:
+        raise ImageError("image data does not decode: it is empty (0 bytes)")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            _check_pixel_count(image)
+            return _describe(image)
+    except ImageError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageError("image data does not decode: not a recognised image format") from None
+    except Exception as exc:  # Pillow's header parsers raise many types on damaged data
+        raise ImageError(f"image data does not decode: {str(exc) or type(exc).__name__}"
+                         ) from exc
+
+
 def _describe(image: Image.Image) -> ImageInfo:
     return ImageInfo(image.width, image.height, (image.format or "").lower(), image.mode)
 

@@ -49,7 +49,7 @@ IMAGE_PATHS = frozenset(
 FAULT_KINDS = frozenset(
     {
         "429", "500", "502", "503", "504", "drop", "reset_mid_body", "truncated_json",
-        "bad_base64", "not_image", "wrong_size", "moderation", "401", "403",
+        "bad_base64", "not_image", "broken_pixels", "wrong_size", "moderation", "401", "403",
         "model_not_found", "hang", "task_failed", "task_cancelled", "task_stuck",
     }
 )  # fmt: skip
@@ -245,7 +245,8 @@ class Emulator:
         (organization verification), ``model_not_found``, ``moderation`` (400
         ``moderation_blocked``), ``drop`` (close without response), ``reset_mid_body``
         (headers + part of the body, then close), ``truncated_json`` (200, cut-off body),
-        ``bad_base64``, ``not_image``, ``wrong_size`` (200 with a broken/odd image), ``hang``
+        ``bad_base64``, ``not_image``, ``wrong_size``, ``broken_pixels`` (a whole header, then
+        the image data cut off) (200 with a broken/odd image), ``hang``
         (sleep ``hang_s`` first; released by :meth:`close`). Gateway submit only:
         ``task_failed``, ``task_cancelled``, ``task_stuck``; there ``not_image``,
         ``wrong_size`` and ``bad_base64`` affect the task's result instead of the submit.
