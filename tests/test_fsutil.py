@@ -27,6 +27,16 @@ def test_atomic_write_replaces_whole_and_respects_umask(tmp_path: Path) -> None:
     assert not list(tmp_path.rglob(f"*{TEMP_MARKER}*"))
 
 
+def test_only_durable_writes_are_fsynced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd)))
+    atomic_write(tmp_path / "cache.bin", b"x", durable=False)
+    assert synced == [] and (tmp_path / "cache.bin").read_bytes() == b"x"
+    atomic_write(tmp_path / "published.bin", b"y")
+    assert len(synced) == 1
+
+
 def test_stale_temp_files_are_removed(tmp_path: Path) -> None:
     leftover = tmp_path / "img" / f".hero.png{TEMP_MARKER}abc"
     leftover.parent.mkdir()

@@ -141,6 +141,39 @@ def test_bad_base64_is_permanent(tmp_path: Path) -> None:
         _run(manifest, job, handler)
 
 
+def test_large_answers_are_parsed_off_the_event_loop_with_the_same_results(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bodies over http.OFF_LOOP_BYTES are parsed and decoded in worker threads."""
+    import threading
+
+    from assetgen.routes import http, openai_config
+
+    job, manifest = _job(tmp_path)
+    big = bytes(range(256)) * 6000  # 1.5 MB: over the threshold once base64-encoded
+    threads: list[str] = []
+    for module, name in ((http, "json_body"), (openai_config, "decode_b64_image")):
+        original = getattr(module, name)
+
+        def spy(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            threads.append(threading.current_thread().name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, spy)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"created": 1, "data": [
+            {"b64_json": base64.b64encode(big).decode()}]})
+
+    assert _run(manifest, job, handler).image == big
+    assert len(threads) == 2 and "MainThread" not in threads
+
+    def broken(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"created": 1, "data": [{"b64_json": "%" * 2_000_000}]})
+
+    with pytest.raises(PermanentError, match="base64"):
+        _run(manifest, job, broken)
+
+
 def test_missing_key_names_the_variable_and_draft(tmp_path: Path) -> None:
     job, manifest = _job(tmp_path)
     route = ImagesRoute(RouteContext(manifest, None, {}))

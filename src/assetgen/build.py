@@ -179,7 +179,7 @@ class Engine:
 
         attempts = Attempts()
         cached = None if self.settings.force else self.masters.get(generation_hash)
-        looked: ImageInfo | None = None
+        looked: tuple[ImageInfo, str] | None = None
         if cached is not None:
             result = _result_from_cache(cached.data, cached.meta)
             action = "resumed"
@@ -192,7 +192,7 @@ class Engine:
                                      f"--max-cost ${self.settings.max_cost:.2f}")
             route = self.route(status.route)
 
-            async def attempt() -> tuple[RouteResult, ImageInfo]:
+            async def attempt() -> tuple[RouteResult, tuple[ImageInfo, str]]:
                 # Announced once a request slot is held, so progress shows what is
                 # really in flight rather than what is queued behind the limiter.
                 self.emit(Event("start", asset.id, message=status.route))
@@ -221,7 +221,7 @@ class Engine:
             # otherwise (codex credits, providers that report no cost).
             spent = result.cost_usd
             action = "edited" if job.is_edit else "generated"
-        master = _master_fields(result.image, looked, cached.meta if cached else None)
+        master = _master_fields(result.image, looked, cached)
         made = _Made(asset, job, result, None, master, spec_hash, generation_hash,
                      derivation, attempts, started, check_alpha=(
                          asset.transparent == "api" and status.route != "draft"))
@@ -321,9 +321,9 @@ class Engine:
                         fidelity=asset.fidelity)
 
     def check_and_cache(self, route: Route, job: ImageJob, result: RouteResult,
-                        generation_hash: str) -> ImageInfo:
+                        generation_hash: str) -> tuple[ImageInfo, str]:
         """Refuse an answer that is not an image or has the wrong size (by its header);
-        keep the rest in the masters cache."""
+        keep the rest in the masters cache. Returns the header and the master's sha256."""
         from assetgen import imaging, sizes
 
         try:
@@ -345,14 +345,13 @@ class Engine:
             "extra": result.extra, "width": info.width, "height": info.height,
             "format": info.format, "created_at": _now(),
         }
-        self.masters.put(generation_hash, result.image, info.format, meta)
-        return info
+        return info, self.masters.put(generation_hash, result.image, info.format, meta)
 
     def record(self, made: _Made, derived: store.Derived, duration: float) -> dict[str, Any]:
         asset, job, result, attempts = made.asset, made.job, made.result, made.attempts
         spec_hash, generation_hash = made.spec_hash, made.generation_hash
         record = base_record(
-            asset=asset.id, file=asset.path, sha256=sha256_bytes(derived.data),
+            asset=asset.id, file=asset.path, sha256=derived.sha256,
             bytes=len(derived.data), width=derived.width, height=derived.height,
             format=derived.format, route=result.route, model=result.model,
             prompt=job.prompt, quality=asset.quality, size=asset.size, spec_hash=spec_hash,
@@ -427,11 +426,13 @@ class _Made:
     check_alpha: bool
 
 
-def _master_fields(data: bytes, looked: ImageInfo | None,
-                   meta: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The sidecar's `master` entry, from the check just made or the cached master's meta."""
+def _master_fields(data: bytes, looked: tuple[ImageInfo, str] | None,
+                   cached: CachedMaster | None) -> dict[str, Any]:
+    """The sidecar's `master` entry, from the check just made or the cached master."""
+    meta = cached.meta if cached is not None else None
+    sha = looked[1] if looked is not None else cached.sha256 if cached is not None else None
     if looked is not None:
-        width, height, fmt = looked.width, looked.height, looked.format
+        width, height, fmt = looked[0].width, looked[0].height, looked[0].format
     elif meta and all(isinstance(meta.get(k), int) for k in ("width", "height")) \
             and isinstance(meta.get("format"), str):
         width, height, fmt = meta["width"], meta["height"], meta["format"]
@@ -440,7 +441,8 @@ def _master_fields(data: bytes, looked: ImageInfo | None,
 
         info = probe(data)
         width, height, fmt = info.width, info.height, info.format
-    return {"sha256": sha256_bytes(data), "width": width, "height": height, "format": fmt}
+    return {"sha256": sha or sha256_bytes(data), "width": width, "height": height,
+            "format": fmt}
 
 
 def _result_from_cache(data: bytes, meta: Mapping[str, Any]) -> RouteResult:

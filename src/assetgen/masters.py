@@ -76,12 +76,16 @@ class MastersCache:
         return CachedMaster(data=data, sha256=sha256, meta={"sha256": sha256, "ext": ext})
 
     def put(self, generation_hash: str, data: bytes, ext: str, meta: dict[str, Any]) -> str:
+        """Keep a paid master. Atomic (a kill leaves it whole or absent) but not fsynced:
+        this runs while a request slot is held, and an entry a power loss tears is found
+        by its sha256 on read and ignored (that image is then paid for again)."""
         sha = sha256_bytes(data)
         master = self.folder / f"{sha}.{ext}"
         if not master.exists():
-            atomic_write(master, data)
+            atomic_write(master, data, durable=False)
         record = {**meta, "sha256": sha, "ext": ext, "generation_hash": generation_hash}
-        atomic_write(self._index_file(generation_hash), redact(readable_json(record)).encode())
+        atomic_write(self._index_file(generation_hash), redact(readable_json(record)).encode(),
+                     durable=False)
         return sha
 
     def forget(self, generation_hash: str) -> None:

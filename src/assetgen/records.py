@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from assetgen import TOOL
-from assetgen.canonical import sha256_bytes
 from assetgen.store import Derived
 
 # Fields a re-derivation recomputes; everything else in the old record is lineage, kept.
@@ -25,7 +24,7 @@ def file_fields(derived: Derived, *, spec_hash: str, derivation: dict[str, Any],
                 master: bytes | None) -> dict[str, Any]:
     """What the derived files are: bytes, size, post-processing, variants, embedded record."""
     fields: dict[str, Any] = {
-        "sha256": sha256_bytes(derived.data), "bytes": len(derived.data),
+        "sha256": derived.sha256, "bytes": len(derived.data),
         "width": derived.width, "height": derived.height, "format": derived.format,
         "postprocess": derived.postprocess or None, "spec_hash": spec_hash,
         "derivation": derivation, "embedded": derived.embedded or None,

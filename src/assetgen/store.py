@@ -16,6 +16,7 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,11 @@ class Derived:
     postprocess: list[dict[str, Any]]
     embedded: dict[str, Any] = field(default_factory=dict)
     variants: tuple[DerivedFile, ...] = ()
+
+    @cached_property
+    def sha256(self) -> str:
+        """The final file's digest, computed once (a 2048x2048 PNG is up to ~12 MB)."""
+        return sha256_bytes(self.data)
 
 
 def final_size(asset: Asset) -> tuple[int, int] | None:

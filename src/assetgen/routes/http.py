@@ -7,6 +7,7 @@ request id; the original exception is kept as ``__cause__``.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import email.utils
 import json
@@ -126,6 +127,18 @@ async def send(client: httpx.AsyncClient, method: str, url: str, *, route: str,
         response = await client.request(method, url, **kwargs)
     raise_for_status(response, route)
     return response
+
+
+OFF_LOOP_BYTES = 1 << 20
+
+
+async def json_body_off_loop(response: httpx.Response, route: str) -> dict[str, Any]:
+    """`json_body`, parsed in a worker thread when the body is large: a 2048x2048 image is
+    ~17 MB of base64 in JSON, and parsing that on the event loop holds back every other
+    request's sending and receiving."""
+    if len(response.content) < OFF_LOOP_BYTES:
+        return json_body(response, route)
+    return await asyncio.to_thread(json_body, response, route)
 
 
 def json_body(response: httpx.Response, route: str) -> dict[str, Any]:

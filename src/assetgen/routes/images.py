@@ -7,8 +7,8 @@ from typing import Any
 from assetgen import cost
 from assetgen.errors import PermanentError
 from assetgen.routes import ImageJob, RouteContext, RouteResult
-from assetgen.routes.http import json_body, request_id_of, send
-from assetgen.routes.openai_config import OpenAIRoute, decode_b64_image
+from assetgen.routes.http import json_body_off_loop, request_id_of, send
+from assetgen.routes.openai_config import OpenAIRoute, decode_b64_image_off_loop
 
 
 class ImagesRoute(OpenAIRoute):
@@ -27,12 +27,13 @@ class ImagesRoute(OpenAIRoute):
                                   route=route, headers=self.config.headers(),
                                   json=generation_body(job), timeout=self.timeout_s)
         request_id = request_id_of(response)
-        body = json_body(response, route)
+        body = await json_body_off_loop(response, route)
         data = body.get("data")
         if not isinstance(data, list) or not data or not isinstance(data[0], dict):
             raise PermanentError("the response has no `data` image", route=route,
                                  code="no_image", request_id=request_id)
-        image = decode_b64_image(data[0].get("b64_json"), route=route, request_id=request_id)
+        image = await decode_b64_image_off_loop(data[0].get("b64_json"), route=route,
+                                                request_id=request_id)
         usage = body.get("usage") if isinstance(body.get("usage"), dict) else None
         actual = cost.usd_from_usage(usage)
         return RouteResult(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from collections.abc import Mapping
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from assetgen.errors import ConfigError, PermanentError
-from assetgen.routes.http import OFFICIAL_BASE_URL
+from assetgen.routes.http import OFF_LOOP_BYTES, OFFICIAL_BASE_URL
 
 if TYPE_CHECKING:
     import httpx
@@ -51,6 +52,16 @@ class OpenAIConfig:
 
     def url(self, path: str) -> str:
         return f"{self.base_url}/{path.lstrip('/')}"
+
+
+async def decode_b64_image_off_loop(value: object, *, route: str,
+                                    request_id: str | None) -> bytes:
+    """`decode_b64_image`, in a worker thread when the image is large (see
+    `http.json_body_off_loop`)."""
+    if not isinstance(value, str) or len(value) < OFF_LOOP_BYTES:
+        return decode_b64_image(value, route=route, request_id=request_id)
+    return await asyncio.to_thread(decode_b64_image, value, route=route,
+                                   request_id=request_id)
 
 
 def decode_b64_image(value: object, *, route: str, request_id: str | None) -> bytes:

@@ -29,8 +29,8 @@ from assetgen import cost
 from assetgen.errors import PermanentError
 from assetgen.plan import DEFAULT_RESPONSES_MODEL
 from assetgen.routes import ImageJob, InputImage, RouteContext, RouteResult
-from assetgen.routes.http import json_body, request_id_of, send
-from assetgen.routes.openai_config import OpenAIRoute, decode_b64_image
+from assetgen.routes.http import json_body_off_loop, request_id_of, send
+from assetgen.routes.openai_config import OpenAIRoute, decode_b64_image_off_loop
 
 ROUTE = "responses"
 QUOTE_CHARS = 300
@@ -55,9 +55,10 @@ class ResponsesRoute(OpenAIRoute):
                               headers=self.config.headers(), json=body,
                               timeout=self.timeout_s)
         request_id = request_id_of(response)
-        payload = json_body(response, ROUTE)
+        payload = await json_body_off_loop(response, ROUTE)
         call = image_call(payload, request_id)
-        image = decode_b64_image(call.get("result"), route=ROUTE, request_id=request_id)
+        image = await decode_b64_image_off_loop(call.get("result"), route=ROUTE,
+                                                request_id=request_id)
         usage = payload.get("usage") if isinstance(payload.get("usage"), dict) else None
         estimate = cost.estimate_usd(
             size=job.size, quality=job.quality, prompt=job.prompt,
