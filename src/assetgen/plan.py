@@ -235,7 +235,9 @@ class Planner:
         return status
 
     def plan(self, selected: list[Asset] | None = None) -> list[AssetStatus]:
-        return [self.status(asset) for asset in build_order(self.manifest, selected)]
+        ordered = build_order(self.manifest, selected)
+        self.hashes.prefetch(asset.file for asset in ordered)
+        return [self.status(asset) for asset in ordered]
 
     def _classify(self, status: AssetStatus) -> None:
         asset = status.asset
