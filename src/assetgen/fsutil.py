@@ -88,43 +88,46 @@ def is_within(path: Path, folder: Path) -> bool:
     return True
 
 
-def escapes(relative: str, base: Path, resolved: dict[Path, Path] | None = None) -> str | None:
+def escapes(relative: str, base: Path, resolved: dict[str, str] | None = None) -> str | None:
     """Why ``relative`` (a manifest path) would leave ``base``, or None if it stays inside.
 
     Absolute paths and ``..`` are refused lexically; then symlinks on the way are
     resolved, so a link inside ``base`` that points outside is refused too. Callers checking
-    many paths pass one ``resolved`` dict: each folder is then looked at once (2,000 asset
-    paths cost ~110 ms with `Path.resolve` each, ~10 ms this way).
+    many paths pass one ``resolved`` dict (see `real_path`).
     """
     if not relative or not relative.strip():
         return "the path is empty"
     if "\x00" in relative:
         return "the path contains a NUL character"
-    if relative.startswith(("/", "\\")) or Path(relative).is_absolute() or ":" in relative[:3]:
+    if relative.startswith(("/", "\\")) or os.path.isabs(relative) or ":" in relative[:3]:
         return "absolute paths are not allowed"
-    parts = Path(relative).parts
-    if ".." in parts:
+    if ".." in relative.split("/"):
         return "'..' is not allowed"
     if resolved is None:
         resolved = {}
-    real_base = real_path(base, resolved)
-    real = real_path(base / relative, resolved)
-    if not is_within(real, real_base):
+    real_base = _real(os.path.abspath(base), resolved)
+    real = _real(os.path.abspath(os.path.join(base, relative)), resolved)
+    if real != real_base and not real.startswith(real_base.rstrip(os.sep) + os.sep):
         return f"it resolves through a symlink to {real}, outside {base.name}/"
     return None
 
 
-def real_path(path: Path, resolved: dict[Path, Path]) -> Path:
-    """``path.resolve()``, remembering every folder on the way in ``resolved``."""
-    path = Path(os.path.abspath(path))
+def real_path(path: Path, resolved: dict[str, str]) -> Path:
+    """``path.resolve()`` (symlinks followed, loops left as they are), remembering every
+    folder on the way in ``resolved``: checking 2,000 asset paths then costs ~2 lstat
+    calls each instead of one per path component."""
+    return Path(_real(os.path.abspath(path), resolved))
+
+
+def _real(path: str, resolved: dict[str, str]) -> str:
     known = resolved.get(path)
     if known is not None:
         return known
-    parent = path.parent
-    if parent == path:
-        return path
-    candidate = real_path(parent, resolved) / path.name
-    real = candidate.resolve() if os.path.islink(candidate) else candidate
+    parent, name = os.path.split(path)
+    if not name:
+        return path  # the root
+    candidate = os.path.join(_real(parent, resolved), name)
+    real = os.path.realpath(candidate) if os.path.islink(candidate) else candidate
     resolved[path] = real
     return real
 

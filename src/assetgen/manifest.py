@@ -232,7 +232,7 @@ class _Loader:
         self.data = data
         self.problems: list[Problem] = []
         self.label = display_path(path)
-        self.resolved_paths: dict[Path, Path] = {}  # folders already resolved, for escapes()
+        self.resolved_paths: dict[str, str] = {}  # folders already resolved, for escapes()
 
     def problem(self, line: int | None, message: str, hint: str | None = None) -> None:
         self.problems.append(Problem(self.label, line, message, hint))

@@ -195,7 +195,7 @@ class Planner:
         self.hashes = hashes or HashCache(None)
         self.statuses: dict[str, AssetStatus] = {}
         self.masters = MastersCache(manifest.masters_folder)
-        self.resolved_paths: dict[Path, Path] = {}  # folders already resolved, for escapes()
+        self.resolved_paths: dict[str, str] = {}  # folders already resolved, for escapes()
 
     def file_hash(self, path: Any) -> str | None:
         try:
