@@ -489,3 +489,15 @@ def test_format_table_agrees_with_pillow() -> None:
     assert {spec.name for spec in formats.writable()} >= set(writable_formats())
     assert formats.suffix_for("jpeg") == ".jpg" and formats.mime_for("avif") == "image/avif"
     assert imaging.API_FORMATS is formats.API_FORMATS
+
+
+def test_header_reads_size_without_proving_the_pixels() -> None:
+    header = imaging.header
+    data = encode(Image.new("RGB", (40, 30), (1, 2, 3)), "png")
+    assert (header(data).width, header(data).height, header(data).format) == (40, 30, "png")
+    assert header(data[: len(data) // 2]).width == 40  # cut pixels: only probe notices
+    with pytest.raises(ImageError, match="does not decode"):
+        probe(data[: len(data) // 2])
+    for junk in (b"", b"<html>"):
+        with pytest.raises(ImageError, match="does not decode"):
+            header(junk)

@@ -94,16 +94,13 @@ def _check_pixel_count(image: Image.Image) -> None:
         )
 
 
-def _load(data: bytes) -> Image.Image:
-    """Open, verify and fully decode ``data``; ``ImageError`` for anything that fails."""
+@contextmanager
+def _decoding(data: bytes) -> Iterator[None]:
+    """Pillow's failures on ``data`` as one ``ImageError`` each."""
     if not data:
         raise ImageError("image data does not decode: it is empty (0 bytes)")
     try:
-        with Image.open(io.BytesIO(data)) as candidate:
-            _check_pixel_count(candidate)
-            candidate.verify()  # checksums (PNG CRCs) that a plain decode would not look at
-        image = Image.open(io.BytesIO(data))
-        image.load()
+        yield
     except ImageError:
         raise
     except UnidentifiedImageError:
@@ -114,6 +111,16 @@ def _load(data: bytes) -> Image.Image:
     except Exception as exc:
         reason = str(exc) or type(exc).__name__
         raise ImageError(f"image data does not decode: {reason}") from exc
+
+
+def _load(data: bytes) -> Image.Image:
+    """Open, verify and fully decode ``data``; ``ImageError`` for anything that fails."""
+    with _decoding(data):
+        with Image.open(io.BytesIO(data)) as candidate:
+            _check_pixel_count(candidate)
+            candidate.verify()  # checksums (PNG CRCs) that a plain decode would not look at
+        image = Image.open(io.BytesIO(data))
+        image.load()
     return image
 
 
@@ -125,19 +132,9 @@ def probe(data: bytes) -> ImageInfo:
 def header(data: bytes) -> ImageInfo:
     """What the file's header says (format, size, mode), without decoding any pixels: a
     quick first look. Only `probe`/`decode_checked` prove that the image is whole."""
-    if not data:
-        raise ImageError("image data does not decode: it is empty (0 bytes)")
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            _check_pixel_count(image)
-            return _describe(image)
-    except ImageError:
-        raise
-    except UnidentifiedImageError:
-        raise ImageError("image data does not decode: not a recognised image format") from None
-    except Exception as exc:  # Pillow's header parsers raise many types on damaged data
-        raise ImageError(f"image data does not decode: {str(exc) or type(exc).__name__}"
-                         ) from exc
+    with _decoding(data), Image.open(io.BytesIO(data)) as image:
+        _check_pixel_count(image)
+        return _describe(image)
 
 
 def _describe(image: Image.Image) -> ImageInfo:
