@@ -39,17 +39,27 @@ class HashCache:
                 if isinstance(loaded, dict):
                     self._entries = loaded
 
-    def sha256(self, file: Path) -> str:
-        """Hex SHA-256 of ``file``; raises OSError if it cannot be read."""
+    def _lookup(self, file: Path) -> tuple[str, list[Any], str | None]:
+        """``file``'s key, its current fingerprint and the cached hash if that still
+        matches (None when stale); raises OSError if it cannot be stat'ed."""
         stat = file.stat()
         key = os.fspath(file)
         fingerprint = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
         cached = self._entries.get(key)
         if cached and cached[:3] == fingerprint and isinstance(cached[3], str):
-            return cached[3]
-        digest = sha256_file(file)
+            return key, fingerprint, cached[3]
+        return key, fingerprint, None
+
+    def _store(self, key: str, fingerprint: list[Any], digest: str) -> None:
         self._entries[key] = [*fingerprint, digest]
         self._dirty = True
+
+    def sha256(self, file: Path) -> str:
+        """Hex SHA-256 of ``file``; raises OSError if it cannot be read."""
+        key, fingerprint, digest = self._lookup(file)
+        if digest is None:
+            digest = sha256_file(file)
+            self._store(key, fingerprint, digest)
         return digest
 
     def prefetch(self, files: Iterable[Path]) -> None:
@@ -65,15 +75,12 @@ class HashCache:
         stale_bytes = 0
         for file in files:
             try:
-                stat = file.stat()
+                key, fingerprint, digest = self._lookup(file)
             except OSError:
                 continue
-            key = os.fspath(file)
-            fingerprint = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
-            cached = self._entries.get(key)
-            if not (cached and cached[:3] == fingerprint and isinstance(cached[3], str)):
+            if digest is None:
                 stale.append((key, fingerprint, file))
-                stale_bytes += stat.st_size
+                stale_bytes += fingerprint[0]
         if workers < 2 or len(stale) < 2 or stale_bytes < PARALLEL_MIN_BYTES:
             return
         from concurrent.futures import ThreadPoolExecutor
@@ -82,8 +89,7 @@ class HashCache:
             digests = list(pool.map(_hash_or_none, (file for _, _, file in stale)))
         for (key, fingerprint, _), digest in zip(stale, digests, strict=True):
             if digest is not None:
-                self._entries[key] = [*fingerprint, digest]
-                self._dirty = True
+                self._store(key, fingerprint, digest)
 
     def remember(self, file: Path, tag: str, compute: Callable[[], T]) -> T:
         """A value derived from ``file`` (e.g. a header check), reused while the file's

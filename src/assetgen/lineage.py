@@ -401,9 +401,6 @@ def check(manifest: Manifest, *, hashes: HashCache | None = None,
     checker = _Checker(manifest, hashes or HashCache(None), strict, Scope(),
                        show or manifest.rel)
     scope = checker.scope = scope_for(manifest, files, checker.owner)
-    if scope.everything:
-        checker.hashes.prefetch([a.file for a in manifest.assets]
-                                + [s.file for s in manifest.static])
     if scan is None:
         scan = scan_sources(manifest.root, manifest.sources, manifest.output_dir)
     referrers: dict[str, list[Reference]] = {}
