@@ -242,9 +242,7 @@ class Engine:
         except ImageError as exc:
             # Never published, and never resumed from: the next build asks again.
             self.masters.forget(made.generation_hash)
-            raise PermanentError(f"the returned image does not decode ({exc.message})",
-                                 route=result.route, code="bad_image",
-                                 request_id=result.request_id) from exc
+            raise _does_not_decode(result, exc) from exc
         if made.check_alpha:
             _require_alpha(result, made.checked)
         stamp = embed.make_record(asset=asset.id, route=result.route, model=result.model,
@@ -329,9 +327,7 @@ class Engine:
         try:
             info = imaging.header(result.image)
         except ImageError as exc:
-            raise PermanentError(f"the returned image does not decode ({exc.message})",
-                                 route=result.route, code="bad_image",
-                                 request_id=result.request_id) from exc
+            raise _does_not_decode(result, exc) from exc
         asked = sizes.parse_size(job.size) if job.size != "auto" else None
         if route.exact_size and asked and (info.width, info.height) != asked:
             raise PermanentError(
@@ -393,6 +389,11 @@ def _read_input(ref: str, path: Path, asset_id: str | None) -> InputImage:
                          hint="replace it with a PNG, JPEG or WebP file") from exc
     return InputImage(ref=ref, path=path, data=data, sha256=sha256_bytes(data),
                       width=info.width, height=info.height, asset_id=asset_id)
+
+
+def _does_not_decode(result: RouteResult, exc: ImageError) -> PermanentError:
+    return PermanentError(f"the returned image does not decode ({exc.message})",
+                          route=result.route, code="bad_image", request_id=result.request_id)
 
 
 def _require_alpha(result: RouteResult, checked: Decoded | None = None) -> None:

@@ -170,9 +170,7 @@ def probe_file(path: Path) -> ImageInfo:
 
 def decode(data: bytes) -> Image.Image:
     """The loaded image, turned upright as its EXIF orientation says."""
-    image = _load(data)
-    ImageOps.exif_transpose(image, in_place=True)
-    return image
+    return decode_checked(data).image
 
 
 def fit(image: Image.Image, width: int, height: int) -> Image.Image:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assetgen import embed, pngdata
 from assetgen import variants as variant_rules
@@ -27,6 +27,9 @@ from assetgen.formats import DEFAULT_ENCODING
 from assetgen.fsutil import atomic_write, escapes, remove_stale_temp_files, write_temp_beside
 from assetgen.manifest import Asset
 from assetgen.provenance import render_sidecar, sidecar_path
+
+if TYPE_CHECKING:
+    from assetgen.imaging import Decoded  # imaging imports Pillow: only when deriving
 
 PENDING_SUFFIX = ".assetgen-pending"
 
@@ -88,7 +91,7 @@ def _encode(image: Any, asset: Asset, fmt: str, record: dict[str, str] | None
 
 
 def derive(master: bytes, asset: Asset, *, record: dict[str, str] | None = None,
-           decoded: Any = None) -> Derived:
+           decoded: Decoded | None = None) -> Derived:
     """The final file (and its variants) from a master.
 
     Routes that choose their own size (codex, gateway) are fitted to the size asked; for
