@@ -8,8 +8,10 @@ from assetgen.provenance import base_record, render_sidecar
 
 def test_redact_masks_known_and_keyish_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-123456")
-    monkeypatch.setenv("MY_PROVIDER_TOKEN", "tok-abcdef")
-    text = secrets.redact("key sk-secret-123456 and tok-abcdef; Authorization: Bearer xyz")
+    # A credential-named variable counts only with a value shaped like a generated secret.
+    monkeypatch.setenv("MY_PROVIDER_TOKEN", "tok-abcdef-0123456789")
+    text = secrets.redact("key sk-secret-123456 and tok-abcdef-0123456789; "
+                          "Authorization: Bearer xyz")
     assert "sk-secret" not in text and "tok-abcdef" not in text and "xyz" not in text
     assert text.count(secrets.MASK) == 3
 

@@ -19,10 +19,10 @@ from typing import Any
 
 import httpx
 
-from assetgen.errors import AssetgenError, RouteError, TransientError
+from assetgen.errors import AssetgenError, ConfigError, RouteError, TransientError
 from assetgen.manifest import Manifest
 from assetgen.routes.http import OFFICIAL_BASE_URL, is_official, json_body, send
-from assetgen.secrets import register_key_var, scrub_api_message
+from assetgen.secrets import read_key, register_key_var, scrub_api_message, secret_values
 
 KEY_VAR = "OPENAI_API_KEY"
 LIVE_PROMPT = "assetgen doctor check: a plain light grey square, nothing else"
@@ -52,9 +52,11 @@ SURFACES: dict[str, tuple[str, str]] = {
 }
 
 
-def scrub(text: str) -> str:
-    """No key, nor any part of one an API echoed back, ever leaves doctor."""
-    return scrub_api_message(text)
+def scrub(text: str, environ: Mapping[str, str] | None = None) -> str:
+    """No key, nor any part of one an API echoed back, ever leaves doctor: the keys of the
+    environment doctor checks (which may not be the process's) as well as the process's."""
+    extra = secret_values(environ) if environ is not None else []
+    return scrub_api_message(text, [*extra, *secret_values()])
 
 
 @dataclass
@@ -118,19 +120,30 @@ class Doctor:
     # -- recording -----------------------------------------------------------------------
 
     def ok(self, name: str, detail: str) -> None:
-        self.steps.append(Step(name, "ok", scrub(detail)))
+        self.steps.append(Step(name, "ok", self.scrub(detail)))
         if self.wire.url:
             self.last_ok = Wire(**self.wire.__dict__)
 
     def skip(self, name: str, detail: str) -> None:
-        self.steps.append(Step(name, "skip", scrub(detail)))
+        self.steps.append(Step(name, "skip", self.scrub(detail)))
 
     def fail(self, name: str, detail: str, surface: str, *, code: str | None = None,
              message: str | None = None, http: bool = True) -> None:
-        self.steps.append(Step(name, "fail", scrub(detail), surface))
+        self.steps.append(Step(name, "fail", self.scrub(detail), surface))
         if self.failure is None:
             wire = Wire(**self.wire.__dict__) if http else Wire()
-            self.failure = Failure(surface, wire, code, scrub(message or detail))
+            self.failure = Failure(surface, wire, code, self.scrub(message or detail))
+
+    def scrub(self, text: str) -> str:
+        return scrub(text, self.environ)
+
+    def key(self, var: str) -> tuple[str, str | None]:
+        """The key in ``var`` normalised as the routes read it ("" if unset), or why it
+        cannot be used."""
+        try:
+            return read_key(self.environ, var), None
+        except ConfigError as exc:
+            return "", str(exc)
 
     def fail_error(self, name: str, exc: RouteError, surface: str, what: str) -> None:
         status = f"HTTP {exc.status} " if exc.status else ""
@@ -200,7 +213,7 @@ class Doctor:
 
     def openai_headers(self) -> dict[str, str]:
         headers = {}
-        key = self.environ.get(KEY_VAR, "").strip()
+        key, _ = self.key(KEY_VAR)
         if key:
             headers["Authorization"] = f"Bearer {key}"
         for var, header in (("OPENAI_ORG_ID", "OpenAI-Organization"),
@@ -211,8 +224,10 @@ class Doctor:
 
     async def check_openai(self) -> bool:
         """Configuration, reachability, the key, and model access; True when all passed."""
-        key = self.environ.get(KEY_VAR, "").strip()
-        if key:
+        key, problem = self.key(KEY_VAR)
+        if problem:
+            self.fail("configuration", problem, "configuration", http=False)
+        elif key:
             self.ok("configuration", f"{KEY_VAR} set ({len(key)} chars; never shown)")
         else:
             self.fail("configuration", f"{KEY_VAR} is not set — export it (never in "
@@ -293,10 +308,12 @@ class Doctor:
         self.base_url = s.base_url or None
         if s.api_key_env:
             register_key_var(s.api_key_env)
-        key = self.environ.get(s.api_key_env, "").strip() if s.api_key_env else ""
+        key, problem = self.key(s.api_key_env) if s.api_key_env else ("", None)
         missing = ([] if s.base_url else ["routes.gateway.base_url is not set"]) + \
                   ([] if s.api_key_env else ["routes.gateway.api_key_env is not set"]) + \
-                  ([f"{s.api_key_env} is not set"] if s.api_key_env and not key else [])
+                  ([problem] if problem else []) + \
+                  ([f"{s.api_key_env} is not set"]
+                   if s.api_key_env and not key and not problem else [])
         if missing:
             self.fail("configuration", "; ".join(missing), "configuration", http=False)
             if not s.base_url:
@@ -432,17 +449,22 @@ def evidence(doctor: Doctor, api_key_present: bool) -> dict[str, Any]:
     failure = doctor.failure
     wire = failure.wire if failure is not None else (doctor.last_ok or Wire())
     environ = doctor.environ
+
+    def shown(value: str | None) -> str | None:
+        # Everything here but the route and timestamp came from config or a server.
+        return None if value is None else doctor.scrub(value)
+
     return {
         "route": doctor.route,
-        "endpoint": f"{wire.method} {wire.url}" if wire.url else None,
-        "base_url": doctor.base_url,
-        "model": doctor.model,
+        "endpoint": shown(f"{wire.method} {wire.url}") if wire.url else None,
+        "base_url": shown(doctor.base_url),
+        "model": shown(doctor.model),
         "http_status": wire.status,
         "error_code": failure.code if failure else None,
         "error_message": failure.message if failure else None,
-        "request_id": wire.request_id,
-        "organization": environ.get("OPENAI_ORG_ID") or wire.organization,
-        "project": environ.get("OPENAI_PROJECT_ID") or wire.project,
+        "request_id": shown(wire.request_id),
+        "organization": shown(environ.get("OPENAI_ORG_ID") or wire.organization),
+        "project": shown(environ.get("OPENAI_PROJECT_ID") or wire.project),
         "api_key": "present (never shown)" if api_key_present else "absent",
         "timestamp": datetime.now().astimezone().isoformat(timespec="seconds"),
     }

@@ -17,7 +17,8 @@ from typing import Any
 
 from assetgen.canonical import readable_json, sha256_bytes
 from assetgen.fsutil import atomic_write
-from assetgen.secrets import redact
+from assetgen.provenance import IDENTITY_FIELDS
+from assetgen.secrets import redact_fields
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,8 @@ class MastersCache:
         if not master.exists():
             atomic_write(master, data, durable=False)
         record = {**meta, "sha256": sha, "ext": ext, "generation_hash": generation_hash}
-        atomic_write(self._index_file(generation_hash), redact(readable_json(record)).encode(),
+        atomic_write(self._index_file(generation_hash),
+                     readable_json(redact_fields(record, IDENTITY_FIELDS)).encode(),
                      durable=False)
         return sha
 

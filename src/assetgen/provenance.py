@@ -8,12 +8,20 @@ from typing import Any
 
 from assetgen import TOOL
 from assetgen.canonical import readable_json
-from assetgen.secrets import redact
+from assetgen.secrets import redact_fields
 
 SCHEMA = "assetgen.provenance/1"
 SUFFIX = ".provenance.json"
 REQUIRED = ("schema", "asset", "file", "sha256", "bytes", "width", "height", "format",
             "route", "model", "prompt", "quality", "size", "spec_hash", "created_at", "tool")
+# Structured values other records and checks compare (the embedded record, the manifest,
+# the masters cache): redaction never rewrites them, at any depth. Everything else in a
+# record (prompt, revised_prompt, request ids, server text) is free text and is redacted.
+IDENTITY_FIELDS = frozenset({
+    "schema", "tool", "asset", "file", "path", "ref", "sha256", "spec_hash",
+    "generation_hash", "prompt_sha256", "format", "ext", "route", "model", "quality",
+    "size", "created_at", "billing",
+})
 ROUTE_VALUES = ("images.generate", "images.edit", "responses", "gateway", "codex", "draft",
                 "adopted")
 
@@ -55,14 +63,14 @@ def read_sidecar(image: Path) -> dict[str, Any] | None:
 def render_sidecar(record: dict[str, Any]) -> bytes:
     """Canonical bytes of a record: sorted keys, 2-space indent, trailing newline.
 
-    Any secret value that found its way into a field is masked here, the last
-    gate before disk.
+    Any secret that found its way into a free-text field is masked here, the last
+    gate before disk; identity fields are written as they are.
     """
     missing = [name for name in REQUIRED if name not in record]
     if missing:
         raise ValueError(f"provenance record lacks {', '.join(missing)}")
     clean = {k: v for k, v in record.items() if v is not None}
-    return redact(readable_json(clean)).encode("utf-8")
+    return readable_json(redact_fields(clean, IDENTITY_FIELDS)).encode("utf-8")
 
 
 def base_record(**fields: Any) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from assetgen.manifest import Asset, Manifest
 from assetgen.routes import ImageJob, InputImage, RouteContext, RouteResult
 from assetgen.routes.gateway_poll import Poller, UrlGone, download, parse_task
 from assetgen.routes.http import json_body, request_id_of, send
-from assetgen.secrets import register_key_var
+from assetgen.secrets import read_key, register_key_var
 
 ROUTE = "gateway"
 DEFAULT_TIMEOUT_S = 900.0
@@ -87,6 +87,7 @@ class GatewayRoute:
         self.billing = f"provider:{self.settings.provider}"
         if self.settings.api_key_env:
             register_key_var(self.settings.api_key_env)
+        self._key: str | None = None  # read and normalised once, by api_key()
 
     # -- before any work ---------------------------------------------------------------
 
@@ -102,12 +103,15 @@ class GatewayRoute:
                               "variable that holds the provider's key",
                               hint="e.g. api_key_env: GATEWAY_API_KEY (the key itself never "
                                    "goes in assetgen.yaml)")
-        key = self.context.environ.get(s.api_key_env, "").strip()
+        if self._key is not None:
+            return self._key
+        key = read_key(self.context.environ, s.api_key_env)
         if not key:
             raise ConfigError(f"{s.api_key_env} is not set: the gateway route reads the "
                               f"provider's key from it (routes.gateway.api_key_env)",
                               hint=f"export {s.api_key_env}=..., or run `assetgen build "
                                    "--draft` for offline placeholders")
+        self._key = key
         return key
 
     def preflight(self, assets: list[Asset]) -> None:

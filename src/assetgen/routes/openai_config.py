@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from assetgen.errors import ConfigError, PermanentError
 from assetgen.routes.http import OFF_LOOP_BYTES, OFFICIAL_BASE_URL
+from assetgen.secrets import read_key
 
 if TYPE_CHECKING:
     import httpx
@@ -30,7 +31,7 @@ class OpenAIConfig:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], route: str) -> OpenAIConfig:
-        key = environ.get(KEY_VAR, "").strip()
+        key = read_key(environ, KEY_VAR)
         if not key:
             raise ConfigError(
                 f"{KEY_VAR} is not set: the `{route}` route needs an OpenAI API key",
