@@ -102,7 +102,7 @@ class ProgressLog:
             return
         self._frame = (self._frame + 1) % len(_SPINNER)
         spinner = self.console.style(_SPINNER[self._frame], "blue")
-        self.console.err.write(f"{_CLEAR}{spinner} {self.status()}")
+        self.console.err.write(f"{_CLEAR}{spinner} {self.console.safe(self.status())}")
         self.console.err.flush()
 
     def _tick(self) -> None:
