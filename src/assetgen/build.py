@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from assetgen import embed, records, store
 from assetgen.canonical import sha256_bytes
+from assetgen.console import shell_command
 from assetgen.errors import ImageError, PermanentError, RouteError
 from assetgen.manifest import Asset, Manifest
 from assetgen.masters import CachedMaster, MastersCache
@@ -262,7 +263,7 @@ class Engine:
         cached = await asyncio.to_thread(self.find_master, old, generation)
         if cached is None:
             message = (f"master missing: rebuilding will pay again — run "
-                       f"`assetgen build --force {asset.id}`")
+                       f"`{shell_command('build', '--force', asset.id)}`")
             return Outcome(asset.id, "failed", route=status.route, error=message)
         derivation = derivation_spec(asset)
         spec_hash = spec_hash_of(generation, derivation)

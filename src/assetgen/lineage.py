@@ -23,6 +23,7 @@ from typing import Any
 
 from assetgen import variants
 from assetgen.canonical import tagged_hash
+from assetgen.console import shell_command
 from assetgen.hashcache import HashCache
 from assetgen.lineage_scope import Scope, file_key, scope_for, with_dependents
 from assetgen.manifest import Asset, Manifest
@@ -132,6 +133,12 @@ class _Checker:
     def show(self, path: Path | str) -> str:
         return self._show(Path(path))
 
+    def adopt_command(self, image: Path | str, asset_id: object) -> str:
+        """The `assetgen adopt` line for ``image``: a sidecar's asset name is untrusted, so
+        every word is shell-quoted; the prompt is left for the user to fill in."""
+        named = asset_id if isinstance(asset_id, str) and asset_id else "ID"
+        return shell_command("adopt", self.show(image), "--id", named) + ' --prompt "…"'
+
     def exists(self, key: str) -> bool:
         found = self._exists.get(key)
         if found is None:
@@ -186,7 +193,7 @@ class _Checker:
         for status in statuses:
             asset = status.asset
             state = str(status.state)
-            build = f"run `assetgen build {asset.id}`"
+            build = f"run `{shell_command('build', asset.id)}`"
             if status.state == State.FRESH:
                 self.by_state["fresh"] += 1
             elif status.state == State.MISSING and status.problem_file is not None:
@@ -209,15 +216,15 @@ class _Checker:
             elif status.state == State.TAMPERED:
                 self.add(asset.file, state, "the file's bytes differ from its sidecar's sha256",
                          f"restore it, {build} to remake it, or record your version with "
-                         f"`assetgen adopt {self.show(asset.file)} --id {asset.id} "
-                         "--prompt \"…\" --force`", asset_id=asset.id)
+                         f"`{self.adopt_command(asset.file, asset.id)} --force`",
+                         asset_id=asset.id)
             if status.state in (State.FRESH, State.STALE, State.DRAFT):
                 self.embedded_findings(status)
             if status.state == State.UNRECORDED:
                 self.add(asset.file, state, status.reason,
                          f"{build} to remake it, or record where it came from with "
-                         f"`assetgen adopt {self.show(asset.file)} --id {asset.id} "
-                         "--prompt \"…\" --force`", asset_id=asset.id)
+                         f"`{self.adopt_command(asset.file, asset.id)} --force`",
+                         asset_id=asset.id)
 
     def embedded_findings(self, status: AssetStatus) -> None:
         """The record embedded in each published file must agree with the sidecar."""
@@ -237,7 +244,8 @@ class _Checker:
                 continue  # a missing variant is reported by its state already
             if problems:
                 self.add(path, str(State.TAMPERED), "; ".join(problems),
-                         f"run `assetgen build {status.asset.id} --force` to remake it",
+                         f"run `{shell_command('build', status.asset.id, '--force')}` to "
+                         "remake it",
                          asset_id=status.asset.id)
 
     def static_findings(self, referrers: dict[str, list[Reference]],
@@ -281,8 +289,7 @@ class _Checker:
             named = marker[1].get("asset")
             what = f" (asset `{named}`)" if isinstance(named, str) else ""
             self.add(key, "untracked", f"{marker[0]}{what} but no manifest entry declares it",
-                     f"record it with `assetgen adopt {self.show(key)} --id "
-                     f"{named if isinstance(named, str) else 'ID'} --prompt \"…\"`, or delete "
+                     f"record it with `{self.adopt_command(key, named)}`, or delete "
                      "it" + (" and its sidecar" if self.exists(key + SUFFIX) else ""))
         for key in sorted(sidecars):
             image = str(image_path_for(Path(key)))
@@ -315,8 +322,8 @@ class _Checker:
                 broken.append((target, ref))
         for target, users in unknown.items():
             out = self.show(self.manifest.output_dir)
-            remedy = ("declare it under static: (hand-made) or record it with `assetgen adopt "
-                      f"{self.show(target)} --id ID --prompt \"…\"` (generated)") \
+            remedy = ("declare it under static: (hand-made) or record it with "
+                      f"`{self.adopt_command(target, None)}` (generated)") \
                 if target.startswith(inside) \
                 else f"move it below {out}/ and declare it under static: or assets:"
             self.add(target, "unknown", "referenced" + _used_by(users, self.show, lead=" by")
@@ -331,8 +338,8 @@ class _Checker:
                 if len(broken) <= 50 else []
             hint = f" (did you mean `{close[0]}`?)" if close else ""
             owner = self.variant_owner.get(target)
-            remedy = f"run `assetgen build {owner.id}` (it writes this variant), or fix the " \
-                "reference" if owner else f"fix the reference{hint}, or add the image"
+            remedy = f"run `{shell_command('build', owner.id)}` (it writes this variant), " \
+                "or fix the reference" if owner else f"fix the reference{hint}, or add the image"
             self.add(target, "broken-ref",
                      f"{self.show(ref.page)}:{ref.line} references `{ref.raw}`, which does "
                      "not exist", remedy, ref=ref, asset_id=owner.id if owner else None)

@@ -21,6 +21,7 @@ from typing import Any
 from assetgen import cost
 from assetgen import variants as variant_rules
 from assetgen.canonical import tagged_hash
+from assetgen.console import shell_command
 from assetgen.fsutil import escapes
 from assetgen.hashcache import HashCache
 from assetgen.manifest import Asset, Manifest
@@ -229,8 +230,9 @@ class Planner:
             elif status.next == Next.FORCE:
                 price = self.estimate(asset, asset.route)
                 paid = f" (≈ {cost.format_usd(price)})" if price else ""
+                again = shell_command("build", "--force", asset.id)
                 status.reason = (f"{status.reason}; master missing: rebuilding will pay "
-                                 f"again{paid} — run `assetgen build --force {asset.id}`")
+                                 f"again{paid} — run `{again}`")
         self.statuses[asset.id] = status
         return status
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from assetgen.commands.common import open_manifest, select_assets
-from assetgen.console import Console
+from assetgen.console import Console, shell_command
 from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, ConfigError
 from assetgen.manifest import Manifest
 from assetgen.published import Published, published
@@ -26,14 +26,15 @@ def run(manifest_path: Path | None, cwd: Path, asset_id: str, *, sizes_attr: str
     found = published(asset)
     if found is None:
         console.error(f"`{asset.id}` has not been built yet ({manifest.rel(asset.file)} or its "
-                      f"sidecar is missing) — run `assetgen build {asset.id}` (or `--draft`)")
+                      f"sidecar is missing) — run `{shell_command('build', asset.id)}` "
+                      "(or `--draft`)")
         return EXIT_PROBLEMS
     if asset.alt is None:
         console.log(f"warning: `{asset.id}` has no `alt:` in {manifest.rel(manifest.file)}; "
                     'the snippet says alt="" (right only for decorative images)')
     if asset.has_variants and not found.variants:
         console.log(f"warning: `{asset.id}` declares variants but its sidecar lists none; "
-                    f"run `assetgen build {asset.id}`")
+                    f"run `{shell_command('build', asset.id)}`")
     console.print(render(manifest, found, sizes=sizes_attr))
     return EXIT_OK
 
