@@ -182,3 +182,15 @@ def test_an_echoed_gateway_key_never_reaches_build_or_doctor_output(
     for result in (build, doctor, doctor_json):
         assert not leaked(result.output, GATEWAY_KEY), result.output
     assert not leaked(json.dumps(json.loads(doctor_json.out)), GATEWAY_KEY)
+
+
+def test_doctor_reports_a_key_with_inner_whitespace_as_a_failed_configuration_step(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", f"{KEY[:8]} {KEY[8:]}\n")
+    with EchoServer(status=401) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        result = run_cli("-C", site(tmp_path / "site"), "doctor", "--json")
+    document = json.loads(result.out)
+    assert result.code == 1 and document["classification"]["surface"] == "configuration"
+    assert "whitespace or control characters inside the key" in document["steps"][0]["detail"]
+    assert not leaked(result.output, KEY) and KEY[8:] not in result.output
