@@ -132,7 +132,7 @@ async def _execute(manifest: Any, planner: Planner, settings: BuildSettings,
     limits = httpx.Limits(max_connections=max(settings.concurrency * 2, 4),
                           max_keepalive_connections=settings.concurrency)
     async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(300.0, connect=30.0),
-                                 transport=transport, follow_redirects=True) as client:
+                                 transport=transport, follow_redirects=False) as client:
         context.client = client
         return await Engine(manifest, planner, settings, context, reporter).run(statuses)
 

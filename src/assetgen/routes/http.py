@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from assetgen.errors import PermanentError, RateLimited, TransientError
+from assetgen.routes.url_policy import redirect_refusal
 from assetgen.scheduler import parse_retry_after
 from assetgen.secrets import redact, scrub_api_message
 
@@ -110,7 +111,10 @@ async def send(client: httpx.AsyncClient, method: str, url: str, *, route: str,
                **kwargs: Any) -> httpx.Response:
     """Send one request; HTTP error statuses and transport failures become RouteErrors."""
     with transport_errors(route, f"the request {method} {url.split('?', 1)[0]}"):
-        response = await client.request(method, url, **kwargs)
+        response = await client.request(method, url, follow_redirects=False, **kwargs)
+    refused = redirect_refusal(response, route)
+    if refused is not None:
+        raise refused
     raise_for_status(response, route)
     return response
 
