@@ -153,6 +153,8 @@ class Emulator:
         self.gateway_wrap = gateway_wrap
         self.gateway_result_shape = gateway_result_shape
         self.gateway_url_ttl_s = gateway_url_ttl_s
+        # Where result URLs point (scheme://host:port); None = this emulator's own origin.
+        self.gateway_file_origin: str | None = None
         # rename task statuses, e.g. {"queued": "pending", "in_progress": "processing"}
         self.gateway_statuses = {**emulator_gateway.STATUS_NAMES, **(gateway_statuses or {})}
         self.gateway_fetch_references = gateway_fetch_references
