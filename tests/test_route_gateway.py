@@ -18,6 +18,7 @@ from assetgen.errors import PermanentError, RateLimited
 from assetgen.provenance import sidecar_path
 from assetgen.routes.gateway import nearest_ratio, resolution_for
 from assetgen.routes.gateway_poll import download, find_images, parse_task
+from assetgen.routes.url_policy import HostPolicy
 from tests.conftest import TEST_KEY
 from tests.fakes.emulator import Emulator
 from tests.fakes.sites import png_bytes, run_cli, write_site
@@ -337,7 +338,8 @@ def test_task_shapes() -> None:
 async def _download(handler: Any, **kwargs: Any) -> bytes:
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
         return await download(client, "https://cdn.test/a.png?sig=SECRET", headers={},
-                              what="the result of task t1", **kwargs)
+                              what="the result of task t1",
+                              policy=HostPolicy.for_origin("https://cdn.test/v1"), **kwargs)
 
 
 def test_download_caps_size_and_checks_type() -> None:

@@ -22,11 +22,11 @@ def test_limiter_halves_on_429_and_climbs_back() -> None:
         limiter = AdaptiveLimiter(8)
         seen = [limiter.limit]
         await limiter.acquire()
-        await limiter.release(rate_limited=True)
+        limiter.release(rate_limited=True)
         seen.append(limiter.limit)
         for _ in range(30):
             await limiter.acquire()
-            await limiter.release()
+            limiter.release()
         seen.append(limiter.limit)
         return seen
 
@@ -46,7 +46,7 @@ def test_limiter_caps_requests_in_flight() -> None:
             peak = max(peak, active)
             await asyncio.sleep(0.01)
             active -= 1
-            await limiter.release()
+            limiter.release()
 
         await asyncio.gather(*(job() for _ in range(12)))
         return peak
@@ -88,7 +88,7 @@ def test_rate_limit_pauses_new_starts_for_retry_after() -> None:
     async def scenario() -> float:
         limiter = AdaptiveLimiter(4)
         await limiter.acquire()
-        await limiter.release(rate_limited=True, retry_after=0.2)
+        limiter.release(rate_limited=True, retry_after=0.2)
         loop = asyncio.get_running_loop()
         start = loop.time()
         await limiter.acquire()

@@ -35,7 +35,14 @@ from assetgen.plan import (
 )
 from assetgen.provenance import base_record
 from assetgen.routes import ImageJob, InputImage, Route, RouteContext, RouteResult, load_route
-from assetgen.scheduler import AdaptiveLimiter, Attempts, Budget, RetryPolicy, call_with_retries
+from assetgen.scheduler import (
+    AdaptiveLimiter,
+    Attempts,
+    Budget,
+    Clock,
+    RetryPolicy,
+    call_with_retries,
+)
 
 T = TypeVar("T")
 
@@ -85,6 +92,7 @@ class BuildSettings:
     concurrency: int = 8
     max_cost: float | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy.from_env)
+    clock: Clock | None = None  # tests inject a fake clock: no real waiting
 
 
 class Engine:
@@ -95,7 +103,7 @@ class Engine:
         self.settings = settings
         self.context = context
         self.emit = emit
-        self.limiter = AdaptiveLimiter(settings.concurrency)
+        self.limiter = AdaptiveLimiter(settings.concurrency, clock=settings.clock)
         self.budget = Budget(settings.max_cost)
         self.masters = MastersCache(manifest.masters_folder)
         self.routes: dict[str, Route] = {}

@@ -19,6 +19,7 @@ from assetgen import manifest_schema as schema
 from assetgen import manifest_yaml, sizes
 from assetgen.errors import ManifestError, Problem, UsageError
 from assetgen.fsutil import escapes
+from assetgen.hosts import result_host_problems
 from assetgen.manifest_outputs import OutputsResolver, check_collisions, resolve_top_paths
 
 _ID_RE = re.compile(schema.ASSET_ID_PATTERN)
@@ -395,6 +396,11 @@ class _Loader:
                              f"routes.{name} must be a mapping, not {_describe(settings)}")
                 continue
             self.check_keys(settings, schema.ROUTE_SETTINGS[name], f"routes.{name}")
+            for index, problem in result_host_problems(settings.get("result_hosts")):
+                self.problem(line_of(settings["result_hosts"], index,
+                                     line_of(settings, "result_hosts")),
+                             f"routes.{name}.result_hosts: {problem}",
+                             "list host names or host:port, e.g. [cdn.example.com]")
             resolved[name] = dict(settings)
         responses_model = resolved.get("responses", {}).get("model")
         if isinstance(responses_model, str) and _IMAGE_MODEL_RE.match(responses_model):

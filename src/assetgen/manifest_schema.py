@@ -154,6 +154,9 @@ ROUTE_SETTINGS: dict[str, dict[str, Field]] = {
         "poll_intervals_s": Field("array", "growing poll intervals, e.g. [2, 5, 10]",
                                   items="number"),
         "max_download_bytes": Field("integer", "largest result image accepted", minimum=1),
+        "result_hosts": Field("array", "hosts (name or name:port) result images may be "
+                              "downloaded from besides base_url's own origin; never "
+                              "link-local or metadata addresses", items="string"),
     },
     "codex": {
         "binary": Field("string", "the codex executable (found on PATH by default)"),

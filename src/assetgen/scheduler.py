@@ -1,20 +1,90 @@
-"""How requests are paced: retries with backoff, adaptive concurrency, the budget."""
+"""How requests are paced: retries with backoff, adaptive concurrency, the budget.
+
+Every wait here is capped at ``MAX_WAIT_S`` whatever a server says (SPEC section 10),
+and every wait is cancellation-safe: an interrupt during a long pause ends at once.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import email.utils
+import math
 import os
 import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from assetgen.errors import RateLimited, RouteError
 
 T = TypeVar("T")
 MAX_WAIT_S = 120.0
+
+
+class Clock(Protocol):
+    """Where waits take their time from; tests inject a fake one to wait for nothing."""
+
+    def monotonic(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+def capped_wait(seconds: float | None) -> float | None:
+    """A server-suggested wait as a usable one: None when it is not a number of seconds
+    (NaN, negative), else clamped to [0, MAX_WAIT_S] (``inf`` and 999999 become 120 s)."""
+    if seconds is None or math.isnan(seconds) or seconds < 0:
+        return None
+    return min(MAX_WAIT_S, seconds)
+
+
+def parse_retry_after(retry_after_ms: str | None, retry_after: str | None, *,
+                      now: float | None = None) -> float | None:
+    """Seconds to wait from the `retry-after-ms` (OpenAI's, honoured by its SDKs) or the
+    `Retry-After` header (RFC 9110 10.2.3: delay-seconds or an HTTP-date); capped.
+
+    Anything that is not a usable value (garbage, NaN, negative) counts as absent, so
+    the normal backoff applies; it never raises.
+    """
+    if retry_after_ms:
+        wait = _number(retry_after_ms)
+        if wait is not None and capped_wait(wait) is not None:
+            return capped_wait(wait / 1000)
+    if not retry_after:
+        return None
+    text = retry_after.strip()
+    wait = _number(text)
+    if wait is None:
+        wait = _seconds_until_date(text, time.time() if now is None else now)
+    return capped_wait(wait)
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _seconds_until_date(text: str, now: float) -> float | None:
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, OverflowError, IndexError):
+        return None
+    if when is None:  # Python before 3.10 returned None for garbage
+        return None
+    try:
+        return max(0.0, when.timestamp() - now)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -32,8 +102,9 @@ class RetryPolicy:
         return cls(base_s=float(base)) if base else cls()
 
     def wait_for(self, retry_number: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(MAX_WAIT_S, retry_after)
+        suggested = capped_wait(retry_after)
+        if suggested is not None:
+            return suggested
         wait = self.base_s * (2 ** (retry_number - 1))
         wait *= 1 + random.uniform(-self.jitter, self.jitter)
         return min(MAX_WAIT_S, max(0.0, wait))
@@ -50,50 +121,57 @@ class Attempts:
 class AdaptiveLimiter:
     """At most ``limit`` requests in flight; halves on 429, climbs back on success.
 
-    After a 429 with Retry-After, no new request starts before that time,
-    so a rate-limited burst does not keep hammering the server.
+    After a 429 with Retry-After, no new request starts before that time (at most
+    MAX_WAIT_S ahead), so a rate-limited burst does not keep hammering the server.
+    No lock or Condition: a cancelled waiter must never have to re-take a lock
+    (on Python 3.11 that hung Ctrl-C and SIGTERM during a pause); waiters sleep or
+    wait on an Event that is set and replaced whenever a slot frees.
     """
 
-    def __init__(self, maximum: int) -> None:
+    def __init__(self, maximum: int, *, clock: Clock | None = None) -> None:
         self.maximum = max(1, maximum)
         self.limit = self.maximum
         self.in_flight = 0
+        self.clock: Clock = clock or SystemClock()
         self._successes = 0
         self._paused_until = 0.0
-        self._last_cut = 0.0
-        self._changed = asyncio.Condition()
+        self._last_cut = -math.inf
+        self._changed = asyncio.Event()
+
+    def pause_left(self) -> float:
+        return min(MAX_WAIT_S, max(0.0, self._paused_until - self.clock.monotonic()))
 
     async def acquire(self) -> None:
-        async with self._changed:
-            while True:
-                pause = self._paused_until - time.monotonic()
-                if pause <= 0 and self.in_flight < self.limit:
-                    self.in_flight += 1
-                    return
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(),
-                                           timeout=pause if pause > 0 else None)
+        while True:
+            pause = self.pause_left()
+            if pause > 0:
+                await self.clock.sleep(pause)
+                continue
+            if self.in_flight < self.limit:
+                self.in_flight += 1
+                return
+            await self._changed.wait()
 
-    async def release(self, *, rate_limited: bool = False,
-                      retry_after: float | None = None) -> None:
-        async with self._changed:
-            self.in_flight -= 1
-            now = time.monotonic()
-            if rate_limited:
-                # One cut per burst: the 429s of requests already in flight
-                # describe the same overload.
-                if now - self._last_cut > 1.0:
-                    self.limit = max(1, self.limit // 2)
-                    self._last_cut = now
+    def release(self, *, rate_limited: bool = False, retry_after: float | None = None) -> None:
+        self.in_flight = max(0, self.in_flight - 1)
+        now = self.clock.monotonic()
+        if rate_limited:
+            # One cut per burst: the 429s of requests already in flight
+            # describe the same overload.
+            if now - self._last_cut > 1.0:
+                self.limit = max(1, self.limit // 2)
+                self._last_cut = now
+            self._successes = 0
+            pause = capped_wait(retry_after)
+            if pause:
+                self._paused_until = max(self._paused_until, now + pause)
+        else:
+            self._successes += 1
+            if self.limit < self.maximum and self._successes >= self.limit:
+                self.limit += 1
                 self._successes = 0
-                if retry_after:
-                    self._paused_until = max(self._paused_until, now + retry_after)
-            else:
-                self._successes += 1
-                if self.limit < self.maximum and self._successes >= self.limit:
-                    self.limit += 1
-                    self._successes = 0
-            self._changed.notify_all()
+        self._changed.set()
+        self._changed = asyncio.Event()
 
 
 class Budget:
@@ -130,7 +208,7 @@ async def call_with_retries(
             result = await attempt()
         except RouteError as exc:
             limited = isinstance(exc, RateLimited)
-            await limiter.release(rate_limited=limited, retry_after=exc.retry_after)
+            limiter.release(rate_limited=limited, retry_after=exc.retry_after)
             retry_number = len(record.retries) + 1
             if not exc.retryable or retry_number > policy.max_retries:
                 raise
@@ -142,10 +220,10 @@ async def call_with_retries(
                                    "request_id": exc.request_id})
             if on_retry is not None:
                 on_retry(exc, wait)
-            await asyncio.sleep(wait)
+            await limiter.clock.sleep(wait)
         except BaseException:
-            await limiter.release()
+            limiter.release()
             raise
         else:
-            await limiter.release()
+            limiter.release()
             return result

@@ -93,7 +93,7 @@ class Fault:
     times: int = 1
     prompt_contains: str | None = None
     path_contains: str | None = None
-    retry_after: float | None = None
+    retry_after: float | str | None = None  # a str is sent verbatim as `Retry-After`
 
     def matches(self, path: str, prompt: str | None, image_request: bool) -> bool:
         if self.path_contains is None and not image_request:
@@ -153,6 +153,8 @@ class Emulator:
         self.gateway_wrap = gateway_wrap
         self.gateway_result_shape = gateway_result_shape
         self.gateway_url_ttl_s = gateway_url_ttl_s
+        # Where result URLs point (scheme://host:port); None = this emulator's own origin.
+        self.gateway_file_origin: str | None = None
         # rename task statuses, e.g. {"queued": "pending", "in_progress": "processing"}
         self.gateway_statuses = {**emulator_gateway.STATUS_NAMES, **(gateway_statuses or {})}
         self.gateway_fetch_references = gateway_fetch_references
@@ -231,7 +233,7 @@ class Emulator:
         times: int = 1,
         prompt_contains: str | None = None,
         path_contains: str | None = None,
-        retry_after: float | None = None,
+        retry_after: float | str | None = None,
     ) -> Fault:
         """Queue a fault for the next ``times`` matching requests.
 
@@ -240,7 +242,8 @@ class Emulator:
         (e.g. ``"/tasks/"`` for gateway polls, ``"/gateway/files/"`` for downloads).
         ``prompt_contains`` matches the request's prompt (for polls and downloads: the task's).
 
-        Kinds: ``429`` (``Retry-After``/``retry-after-ms`` only when ``retry_after`` is given),
+        Kinds: ``429`` (``Retry-After``/``retry-after-ms`` only when ``retry_after`` is given;
+        a str ``retry_after`` is sent verbatim as ``Retry-After`` alone, as a hostile server would),
         ``500``/``503`` (JSON), ``502``/``504`` (HTML, as a CDN sends them), ``401``, ``403``
         (organization verification), ``model_not_found``, ``moderation`` (400
         ``moderation_blocked``), ``drop`` (close without response), ``reset_mid_body``

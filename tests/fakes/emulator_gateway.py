@@ -163,7 +163,7 @@ def submit(emu: Emulator, ex: Exchange) -> None:
 
 def _file_url(emu: Emulator, task: Task, i: int) -> str:
     suffix = "" if i == 0 else f"-{i}"
-    return f"{emu.origin}/gateway/files/{task.id}{suffix}.png"
+    return f"{emu.gateway_file_origin or emu.origin}/gateway/files/{task.id}{suffix}.png"
 
 
 def task_json(emu: Emulator, task: Task, now: float) -> dict[str, Any]:

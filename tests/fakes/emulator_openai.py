@@ -61,7 +61,9 @@ def apply_pre_fault(emu: Emulator, ex: Exchange, fault: Fault, model: str | None
         ex.drop()
     elif kind == "429":
         headers: dict[str, str] = {}
-        if fault.retry_after is not None:
+        if isinstance(fault.retry_after, str):
+            headers["retry-after"] = fault.retry_after
+        elif fault.retry_after is not None:
             ra = fault.retry_after
             headers["retry-after"] = str(int(ra)) if float(ra).is_integer() else str(ra)
             headers["retry-after-ms"] = str(int(ra * 1000))

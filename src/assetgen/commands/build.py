@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
-from collections.abc import Mapping
+import signal
+from collections.abc import Coroutine, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from assetgen import store
 from assetgen.build import BuildSettings, Engine, Outcome
@@ -19,7 +21,9 @@ from assetgen.plan import Next, Planner
 from assetgen.progress import ProgressLog
 from assetgen.published import write_assets_json
 from assetgen.routes import RouteContext, load_route
+from assetgen.scheduler import Clock
 
+T = TypeVar("T")
 HTTP_ROUTES = frozenset({"images", "responses", "gateway"})
 
 
@@ -27,7 +31,7 @@ def run(manifest_path: Path | None, cwd: Path, ids: list[str], *, force: bool = 
         dry_run: bool = False, check: bool = False, draft: bool = False,
         concurrency: int = 8, max_cost: float | None = None, json_mode: bool = False,
         console: Console, environ: Mapping[str, str] | None = None,
-        transport: Any = None) -> int:
+        transport: Any = None, clock: Clock | None = None) -> int:
     manifest, statuses, hashes = plan_statuses(manifest_path, cwd, ids, draft=draft,
                                                force=force)
     work = [s for s in statuses if s.needs_build]
@@ -53,7 +57,7 @@ def run(manifest_path: Path | None, cwd: Path, ids: list[str], *, force: bool = 
         load_route(name, context).preflight([s.asset for s in requests if s.route == name])
 
     settings = BuildSettings(draft=draft, force=force, concurrency=concurrency,
-                             max_cost=max_cost)
+                             max_cost=max_cost, clock=clock)
     with build_lock(manifest.state_dir / "build.lock"):
         for note in store.recover(manifest.output_dir):
             console.log(f"recovered: {note}")
@@ -69,13 +73,53 @@ def run(manifest_path: Path | None, cwd: Path, ids: list[str], *, force: bool = 
         http = bool(HTTP_ROUTES & {s.route for s in statuses
                                    if s.needs_build and s.next == Next.BUILD})
         with reporter:
-            outcomes = asyncio.run(_execute(manifest, planner, settings, context, statuses,
+            outcomes = run_interruptibly(_execute(manifest, planner, settings, context, statuses,
                                             reporter, http, transport))
         hashes.save()
         written = write_assets_json(manifest)
     if written is not None:
         console.log(f"wrote {manifest.rel(written)}")
     return summarise(console, outcomes, json_mode=json_mode, plan=plan_document(statuses))
+
+
+def run_interruptibly(main: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run`, with SIGTERM handled as asyncio handles Ctrl-C: the main task is
+    cancelled (every wait is cancellation-safe), then KeyboardInterrupt is raised outside
+    the loop. Raising it from a signal handler instead lands at any point of the loop's
+    own bookkeeping."""
+    interrupted = False
+
+    async def guarded() -> T:
+        nonlocal interrupted
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        previous = signal.getsignal(signal.SIGTERM)
+
+        def on_sigterm() -> None:
+            nonlocal interrupted
+            interrupted = True
+            if task is not None:
+                task.cancel()
+
+        try:
+            loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+            installed = True
+        except (NotImplementedError, RuntimeError, ValueError):  # Windows, not main thread
+            installed = False
+        try:
+            return await main
+        finally:
+            if installed:
+                loop.remove_signal_handler(signal.SIGTERM)
+                with contextlib.suppress(TypeError, ValueError):
+                    signal.signal(signal.SIGTERM, previous)
+
+    try:
+        return asyncio.run(guarded())
+    except asyncio.CancelledError:
+        if interrupted:
+            raise KeyboardInterrupt from None
+        raise
 
 
 async def _execute(manifest: Any, planner: Planner, settings: BuildSettings,
@@ -88,7 +132,7 @@ async def _execute(manifest: Any, planner: Planner, settings: BuildSettings,
     limits = httpx.Limits(max_connections=max(settings.concurrency * 2, 4),
                           max_keepalive_connections=settings.concurrency)
     async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(300.0, connect=30.0),
-                                 transport=transport, follow_redirects=True) as client:
+                                 transport=transport, follow_redirects=False) as client:
         context.client = client
         return await Engine(manifest, planner, settings, context, reporter).run(statuses)
 

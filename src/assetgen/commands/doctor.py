@@ -64,7 +64,7 @@ async def _diagnose(route: str, model: str, manifest: Manifest | None,
     wire = Wire()
     async with httpx.AsyncClient(
             timeout=httpx.Timeout(CHECK_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
-            transport=transport, follow_redirects=True,
+            transport=transport, follow_redirects=False,
             event_hooks={"request": [wire.on_request], "response": [wire.on_response]},
     ) as client:
         doctor = Doctor(route=route, model=model, manifest=manifest, environ=environ,

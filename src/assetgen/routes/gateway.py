@@ -31,10 +31,12 @@ from urllib.parse import quote
 import httpx
 
 from assetgen.errors import ConfigError, PermanentError, TransientError
+from assetgen.hosts import forbidden_host
 from assetgen.manifest import Asset, Manifest
 from assetgen.routes import ImageJob, InputImage, RouteContext, RouteResult
 from assetgen.routes.gateway_poll import Poller, UrlGone, download, parse_task
 from assetgen.routes.http import json_body, request_id_of, send
+from assetgen.routes.url_policy import HostPolicy
 from assetgen.secrets import read_key, register_key_var
 
 ROUTE = "gateway"
@@ -57,6 +59,7 @@ class GatewaySettings:
     timeout_s: float
     poll_intervals_s: tuple[float, ...]
     max_download_bytes: int
+    result_hosts: tuple[str, ...] = ()  # hosts besides base_url's origin results may be on
 
     @classmethod
     def from_mapping(cls, settings: Mapping[str, Any]) -> GatewaySettings:
@@ -74,7 +77,12 @@ class GatewaySettings:
             poll_intervals_s=intervals or DEFAULT_POLL_INTERVALS_S,
             max_download_bytes=int(settings.get("max_download_bytes")
                                    or DEFAULT_MAX_DOWNLOAD_BYTES),
+            result_hosts=tuple(str(h) for h in settings.get("result_hosts") or ()
+                               if isinstance(h, str)),
         )
+
+    def host_policy(self) -> HostPolicy:
+        return HostPolicy.for_origin(self.base_url, self.result_hosts)
 
 
 class GatewayRoute:
@@ -98,6 +106,11 @@ class GatewayRoute:
                               "provider's OpenAI-compatible base URL",
                               hint="add it to assetgen.yaml, e.g. base_url: "
                                    "https://gateway.example.com/v1")
+        for setting, url in (("base_url", s.base_url), ("public_base_url", s.public_base_url)):
+            refused = _url_problem(url) if url else None
+            if refused:
+                raise ConfigError(f"routes.gateway.{setting} {refused}",
+                                  hint="set it to the provider's (or the site's) https URL")
         if not s.api_key_env:
             raise ConfigError("routes.gateway.api_key_env is not set: name the environment "
                               "variable that holds the provider's key",
@@ -161,7 +174,7 @@ class GatewayRoute:
         request_id = request_id_of(response)
         task = parse_task(json_body(response, ROUTE), request_id)
         poller = Poller(client, s.base_url, headers, s.timeout_s, s.poll_intervals_s,
-                        s.max_download_bytes)
+                        s.max_download_bytes, s.host_policy())
         try:  # submitted (and likely paid): from here on, never let the engine resubmit
             task = await poller.wait(task)
             image = await poller.fetch(task)
@@ -200,8 +213,11 @@ class GatewayRoute:
                              url: str) -> None:
         what = f"reference image `{item.ref}` ({url})"
         try:
+            # The deployed site, not the gateway: no key goes there.
             data = await download(client, url, headers={},
-                                  max_bytes=self.settings.max_download_bytes, what=what)
+                                  max_bytes=self.settings.max_download_bytes, what=what,
+                                  policy=HostPolicy.for_origin(
+                                      url, setting="routes.gateway.public_base_url"))
         except UrlGone as exc:
             raise PermanentError(
                 f"{what} is not deployed (HTTP {exc.status}): the provider fetches reference "
@@ -265,6 +281,19 @@ def public_path(manifest: Manifest, path: Any) -> str | None:
         return Path(path).resolve().relative_to(manifest.output_dir.resolve()).as_posix()
     except ValueError:
         return None
+
+
+def _url_problem(url: str) -> str | None:
+    """Why a configured URL is never used (not http(s), link-local, metadata), or None."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return f"`{url}` is not a valid URL"
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        return f"`{url}` is not an http(s) URL"
+    reason = forbidden_host(parsed.host)
+    return f"points to {parsed.host}, {reason}; assetgen never sends requests there" \
+        if reason else None
 
 
 def _host(url: str) -> str:

@@ -33,11 +33,14 @@ from assetgen.routes.http import (
     transport_errors,
 )
 from assetgen.routes.openai_config import decode_b64_image
+from assetgen.routes.url_policy import HostPolicy
+from assetgen.scheduler import MAX_WAIT_S
 from assetgen.secrets import redact
 
 ROUTE = "gateway"
 POLL_REQUEST_TIMEOUT_S = 30.0
 DOWNLOAD_TIMEOUT_S = 120.0
+MAX_REDIRECTS = 5  # result downloads only; each hop is checked against the host policy
 STATUS_WORDS = {
     "queued": ("queued", "pending", "submitted", "waiting", "created", "in_queue",
                "not_started", "not_start"),
@@ -177,6 +180,7 @@ class Poller:
     timeout_s: float
     intervals: Sequence[float]
     max_bytes: int
+    policy: HostPolicy | None = None  # None: the base URL's origin only
     started: float = field(default_factory=time.monotonic)
     polls: int = 0
     last_request_id: str | None = None  # of the poll that saw the task completed
@@ -184,6 +188,10 @@ class Poller:
     @property
     def deadline(self) -> float:
         return self.started + self.timeout_s
+
+    @property
+    def hosts(self) -> HostPolicy:
+        return self.policy or HostPolicy.for_origin(self.base_url)
 
     async def wait(self, task: Task) -> Task:
         """Poll until the task is completed; failures, cancellation and the deadline raise."""
@@ -198,13 +206,17 @@ class Poller:
             if now >= self.deadline:
                 raise self.timed_out(task, last_error)
             interval = self.intervals[min(self.polls, len(self.intervals) - 1)]
-            await asyncio.sleep(min(max(interval, retry_after or 0.0), self.deadline - now))
+            await asyncio.sleep(min(max(interval, retry_after or 0.0), self.deadline - now,
+                                    MAX_WAIT_S))
             self.polls += 1
             # A hanging poll must not carry the task far past its deadline.
             budget = min(POLL_REQUEST_TIMEOUT_S, max(1.0, self.deadline - time.monotonic() + 1))
+            url = f"{self.base_url}/tasks/{quote(task.id, safe='')}"
+            if not self.hosts.allows_origin(url):  # a task id can never move the poll
+                raise PermanentError(f"the poll URL of task {task.id} left the gateway's "
+                                     "origin", route=ROUTE, code="host_refused")
             try:
-                response = await send(self.client, "GET",
-                                      f"{self.base_url}/tasks/{quote(task.id, safe='')}",
+                response = await send(self.client, "GET", url,
                                       route=ROUTE, headers=self.headers, timeout=budget)
                 self.last_request_id = request_id_of(response)
                 task = parse_task(json_body(response, ROUTE), self.last_request_id)
@@ -251,26 +263,27 @@ class Poller:
                 raise PermanentError(f"{what}: {exc.message}", route=ROUTE, code=exc.code,
                                      request_id=self.last_request_id,
                                      hint="build again to submit a new task") from exc
-        url = value if "://" in value else str(httpx.URL(self.base_url).join(value))
-        headers = self.headers if same_origin(url, self.base_url) else {}
+        try:
+            url = value if "://" in value else str(httpx.URL(self.base_url).join(value))
+        except httpx.InvalidURL:
+            url = value
+        refused = self.hosts.refusal(url, f"the result URL of task {task.id}")
+        if refused is not None:  # checked before any request: nothing is sent there
+            raise refused
         while True:
             try:
                 # A hanging download must not carry the task past its deadline either.
                 budget = max(1.0, min(DOWNLOAD_TIMEOUT_S, self.deadline - time.monotonic()))
-                return await download(self.client, url, headers=headers,
-                                      max_bytes=self.max_bytes, what=what, timeout_s=budget)
+                return await download(self.client, url, headers=self.headers,
+                                      max_bytes=self.max_bytes, what=what, timeout_s=budget,
+                                      policy=self.hosts)
             except TransientError as exc:
                 if time.monotonic() + 1.0 >= self.deadline:
                     raise PermanentError(
                         f"downloading the result of task {task.id} kept failing: "
                         f"{exc.describe()}", route=ROUTE, code="download_failed",
                         hint="build again: the result URL may still be valid") from exc
-                await asyncio.sleep(max(1.0, exc.retry_after or 0.0))
-
-
-def same_origin(url: str, base_url: str) -> bool:
-    a, b = httpx.URL(url), httpx.URL(base_url)
-    return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
+                await asyncio.sleep(min(MAX_WAIT_S, max(1.0, exc.retry_after or 0.0)))
 
 
 # --------------------------------------------------------------------------- downloading
@@ -285,46 +298,77 @@ def looks_like_image(data: bytes) -> bool:
 
 
 async def download(client: httpx.AsyncClient, url: str, *, headers: Mapping[str, str],
-                   max_bytes: int, what: str,
+                   max_bytes: int, what: str, policy: HostPolicy,
                    timeout_s: float = DOWNLOAD_TIMEOUT_S) -> bytes:
     """GET an image with a size cap; gone URLs (`UrlGone`), non-images and oversize fail.
 
+    ``headers`` (the gateway's key) go only to the policy's own origin. Redirects are
+    followed by hand, each hop checked by ``policy`` before it is requested; the error
+    body of a host other than the origin is never read or quoted.
     Streams through the shared client (`send` reads whole bodies, which a size cap
     cannot use); transport failures are translated by `routes.http.transport_errors`.
     """
-    shown = url.split("?", 1)[0]  # signed URLs carry their credentials in the query
-    with transport_errors(ROUTE, f"downloading {shown}"):
-        async with client.stream("GET", url, headers=dict(headers),
-                                 timeout=timeout_s) as response:
-            if response.status_code in (401, 403, 404, 410):
-                await response.aread()
-                raise UrlGone(
-                    f"the URL of {what} is expired or gone ({_error_text(response)}): {shown}",
-                    route=ROUTE,
-                    status=response.status_code, code="result_expired",
-                    request_id=request_id_of(response),
-                    hint="result URLs expire; build again to submit a new task")
-            if response.status_code >= 400:
-                await response.aread()
-                raise_for_status(response, ROUTE)
-            declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
-                raise _too_large(what, int(declared), max_bytes)
-            chunks: list[bytes] = []
-            total = 0
-            async for chunk in response.aiter_bytes():
-                total += len(chunk)
-                if total > max_bytes:
-                    raise _too_large(what, total, max_bytes)
-                chunks.append(chunk)
-            content_type = response.headers.get("content-type", "").split(";")[0].strip()
-    data = b"".join(chunks)
-    if not content_type.startswith("image/") and not looks_like_image(data):
-        raise PermanentError(
-            f"{what} is not an image (content-type {content_type or 'none'}, "
-            f"{len(data)} bytes) — {shown}", route=ROUTE, code="not_image",
-            hint="the provider returned something else than an image; build again")
-    return data
+    for _ in range(MAX_REDIRECTS + 1):
+        refused = policy.refusal(url, f"the URL of {what}")
+        if refused is not None:
+            raise refused
+        own = policy.allows_origin(url)
+        shown = url.split("?", 1)[0]  # signed URLs carry their credentials in the query
+        with transport_errors(ROUTE, f"downloading {shown}"):
+            async with client.stream("GET", url, headers=dict(headers) if own else {},
+                                     timeout=timeout_s, follow_redirects=False) as response:
+                if response.is_redirect:
+                    url = str(response.url.join(response.headers.get("location", "")))
+                    continue
+                if response.status_code >= 400 and not own:
+                    raise _foreign_error(response, what, shown)
+                if response.status_code in (401, 403, 404, 410):
+                    await response.aread()
+                    raise UrlGone(
+                        f"the URL of {what} is expired or gone ({_error_text(response)}): "
+                        f"{shown}", route=ROUTE,
+                        status=response.status_code, code="result_expired",
+                        request_id=request_id_of(response),
+                        hint="result URLs expire; build again to submit a new task")
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise_for_status(response, ROUTE)
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > max_bytes:
+                    raise _too_large(what, int(declared), max_bytes)
+                chunks: list[bytes] = []
+                total = 0
+                async for chunk in response.aiter_bytes():
+                    total += len(chunk)
+                    if total > max_bytes:
+                        raise _too_large(what, total, max_bytes)
+                    chunks.append(chunk)
+                content_type = response.headers.get("content-type", "").split(";")[0].strip()
+        data = b"".join(chunks)
+        if not content_type.startswith("image/") and not looks_like_image(data):
+            raise PermanentError(
+                f"{what} is not an image (content-type {content_type or 'none'}, "
+                f"{len(data)} bytes) — {shown}", route=ROUTE, code="not_image",
+                hint="the provider returned something else than an image; build again")
+        return data
+    raise PermanentError(f"the URL of {what} redirected more than {MAX_REDIRECTS} times",
+                         route=ROUTE, code="redirect_loop",
+                         hint="the provider's storage is misconfigured; build again later")
+
+
+def _foreign_error(response: httpx.Response, what: str, shown: str) -> RouteError:
+    """An error from a host other than the gateway: its status only, never its body."""
+    status = response.status_code
+    kwargs: dict[str, Any] = {"route": ROUTE, "status": status}
+    message = f"the host of {what} answered HTTP {status}: {shown}"
+    if status in (401, 403, 404, 410):
+        return UrlGone(message, code="result_expired",
+                       hint="result URLs expire; build again to submit a new task", **kwargs)
+    if status == 429:
+        return RateLimited(message, **kwargs)
+    if status >= 500 or status in (408, 409):
+        return TransientError(message, **kwargs)
+    return PermanentError(message, **kwargs)
 
 
 def _too_large(what: str, size: int, cap: int) -> PermanentError:

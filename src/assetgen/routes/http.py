@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import json
-import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import httpx
 
 from assetgen.errors import PermanentError, RateLimited, TransientError
+from assetgen.routes.url_policy import redirect_refusal
+from assetgen.scheduler import parse_retry_after
 from assetgen.secrets import redact, scrub_api_message
 
 OFFICIAL_BASE_URL = "https://api.openai.com/v1"
@@ -42,22 +42,9 @@ def request_id_of(response: httpx.Response | None) -> str | None:
 
 
 def retry_after_of(response: httpx.Response) -> float | None:
-    raw = response.headers.get("retry-after-ms")
-    if raw:
-        try:
-            return max(0.0, float(raw) / 1000)
-        except ValueError:
-            pass
-    raw = response.headers.get("retry-after")
-    if not raw:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(raw) if raw else None
-        if parsed is None:
-            return None
-        return max(0.0, parsed.timestamp() - time.time())
+    """The server's suggested wait in seconds, capped; None when absent or unusable."""
+    return parse_retry_after(response.headers.get("retry-after-ms"),
+                             response.headers.get("retry-after"))
 
 
 def error_fields(response: httpx.Response) -> tuple[str | None, str]:
@@ -124,7 +111,10 @@ async def send(client: httpx.AsyncClient, method: str, url: str, *, route: str,
                **kwargs: Any) -> httpx.Response:
     """Send one request; HTTP error statuses and transport failures become RouteErrors."""
     with transport_errors(route, f"the request {method} {url.split('?', 1)[0]}"):
-        response = await client.request(method, url, **kwargs)
+        response = await client.request(method, url, follow_redirects=False, **kwargs)
+    refused = redirect_refusal(response, route)
+    if refused is not None:
+        raise refused
     raise_for_status(response, route)
     return response
 
