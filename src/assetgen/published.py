@@ -129,7 +129,7 @@ def write_assets_json(manifest: Manifest) -> Path | None:
             return None
     except OSError:
         pass
-    atomic_write(target, data)
+    atomic_write(target, data, root=manifest.root)
     return target
 
 

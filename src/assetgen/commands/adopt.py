@@ -87,7 +87,7 @@ def run(manifest_path: Path | None, cwd: Path, file: Path, *, asset_id: str, pro
     original = manifest.file.read_bytes().decode("utf-8")
     new_text, action = upsert_asset(original, entry)
 
-    with build_lock(manifest.state_dir / "build.lock"):
+    with build_lock(manifest.state_dir / "build.lock", root=manifest.root):
         pending = write_temp_beside(manifest.file, new_text.encode("utf-8"))
         try:
             os.chmod(pending, manifest.file.stat().st_mode & 0o7777)
