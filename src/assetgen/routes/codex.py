@@ -54,7 +54,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assetgen.errors import ConfigError, ImageError, PermanentError
+from assetgen.errors import ConfigError, ImageError, PermanentError, UnsafePathError
 from assetgen.manifest import Asset
 from assetgen.routes import ImageJob, RouteContext, RouteResult
 from assetgen.secrets import redact, secret_values
@@ -417,17 +417,34 @@ def parse_session(log: str) -> str | None:
 
 
 def _image_files(folder: Path) -> Iterator[Path]:
-    if folder.is_dir():
+    if folder.is_dir() and not folder.is_symlink():
         for path in folder.rglob("*"):
             if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file() \
                     and not path.is_symlink():
                 yield path
 
 
+def _refuse_links(root: Path, session: str | None) -> None:
+    """The image folders are written by another program (an agent): a symlink there (the
+    session's folder, or an image in it) could publish any file, so it fails the asset."""
+    if session and (root / session).is_symlink():
+        raise PermanentError(
+            f"{root / session} is a symlink; assetgen does not follow it to publish an image",
+            route="codex", code="unsafe_path", hint="remove the symlink and build again")
+    if session and (root / session).is_dir():
+        for path in (root / session).rglob("*"):
+            if path.suffix.lower() in IMAGE_SUFFIXES and path.is_symlink():
+                raise PermanentError(
+                    f"{path} is a symlink; assetgen does not publish what it points to",
+                    route="codex", code="unsafe_path",
+                    hint="remove the symlink and build again")
+
+
 def pick_image(home: Path, session: str | None, *, exclude: set[Path],
                session_required: bool) -> Picked | None:
     """This run's image: from generated_images (session folder first), else the session log."""
     root = home / "generated_images"
+    _refuse_links(root, session)
     candidates: list[Path] = []
     if session and (root / session).is_dir():
         candidates = [p for p in _image_files(root / session) if p not in exclude]
@@ -436,11 +453,24 @@ def pick_image(home: Path, session: str | None, *, exclude: set[Path],
     if candidates:
         candidates.sort(key=lambda p: (p.stat().st_mtime_ns, p.name))
         chosen = candidates[-1]
-        return Picked(chosen.read_bytes(), chosen.name, len(candidates) - 1, "generated_images")
+        return Picked(_read_inside(chosen, root), chosen.name, len(candidates) - 1,
+                      "generated_images")
     if session_required and not session:
         return None
     data = image_from_session_log(home / "sessions", session)
     return Picked(data, None, 0, "session-log") if data else None
+
+
+def _read_inside(path: Path, root: Path) -> bytes:
+    """``path``'s bytes, refused if a symlink was swapped in on the way since it was listed."""
+    from assetgen.fsutil import read_within
+
+    try:
+        return read_within(path, root)
+    except (OSError, UnsafePathError) as exc:
+        raise PermanentError(f"cannot read the image codex saved ({path}): "
+                             f"{getattr(exc, 'strerror', None) or exc}",
+                             route="codex", code="unsafe_path") from exc
 
 
 def image_from_session_log(sessions: Path, session: str | None) -> bytes | None:
