@@ -68,16 +68,19 @@ class SafeFolder:
                                   hint="replace the symlink with a real folder")
         real = os.path.realpath(folder)
         if not _inside(real, bound):
+            where = "the repository" if inside is None else f"{Path(inside).name}/"
             raise UnsafePathError(
-                f"{folder} leads to {real}, outside {inside if inside is not None else root}",
-                hint="assetgen never writes through a symlink that leaves the repository; "
+                f"{folder} leads to {real}, outside {where}",
+                hint="assetgen never reads or writes through a symlink that leads out; "
                      "replace it with a real folder")
         fd = os.open(real_root, os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC)
         walked = Path(real_root)
         try:
             for part in Path(real).relative_to(real_root).parts:
                 walked = walked / part
-                fd = _step(fd, part, walked, create)
+                below = _step(fd, part, walked, create)
+                os.close(fd)
+                fd = below
         except BaseException:
             os.close(fd)
             raise
@@ -94,8 +97,23 @@ class SafeFolder:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @contextlib.contextmanager
+    def naming(self, name: str) -> Iterator[None]:
+        """An OS error inside names ``name`` in this folder (the file the user knows, not
+        a temp file), with the OS's reason."""
+        try:
+            yield
+        except OSError as exc:
+            if exc.errno is None:
+                raise
+            raise OSError(exc.errno, exc.strerror, str(self.path / name)) from exc
+
     def write_temp(self, name: str, data: bytes, *, durable: bool = True) -> str:
         """Write ``data`` to a new temp file for ``name``; returns the temp file's name."""
+        with self.naming(name):
+            return self._write_temp(name, data, durable)
+
+    def _write_temp(self, name: str, data: bytes, durable: bool) -> str:
         # The target's name is cut short so that a long (but legal) file name still
         # leaves room for the temp suffix.
         temp = f".{name[:64]}{TEMP_MARKER}{secrets.token_hex(4)}"
@@ -110,15 +128,21 @@ class SafeFolder:
             finally:
                 os.close(fd)
         except BaseException:
-            self.unlink(temp)
+            self.discard(temp)
             raise
         return temp
 
     def replace(self, source: str, target: str) -> None:
-        os.replace(source, target, src_dir_fd=self.fd, dst_dir_fd=self.fd)
+        with self.naming(target):
+            os.replace(source, target, src_dir_fd=self.fd, dst_dir_fd=self.fd)
 
     def unlink(self, name: str) -> None:
         with contextlib.suppress(FileNotFoundError):
+            os.unlink(name, dir_fd=self.fd)
+
+    def discard(self, name: str) -> None:
+        """Remove a temp file while cleaning up after a failure: never a second error."""
+        with contextlib.suppress(OSError):
             os.unlink(name, dir_fd=self.fd)
 
     def write_atomic(self, name: str, data: bytes, *, durable: bool = True) -> None:
@@ -126,7 +150,7 @@ class SafeFolder:
         try:
             self.replace(temp, name)
         except BaseException:
-            self.unlink(temp)
+            self.discard(temp)
             raise
 
     def read_bytes(self, name: str, limit: int | None = None) -> bytes:
@@ -143,7 +167,7 @@ class SafeFolder:
 
 
 def _step(fd: int, part: str, walked: Path, create: bool) -> int:
-    """Open ``part`` below ``fd`` without following it (making it when missing); closes ``fd``."""
+    """Open ``part`` below ``fd`` without following it (making it when missing)."""
     try:
         try:
             return os.open(part, _DIR_FLAGS, dir_fd=fd)
@@ -153,15 +177,13 @@ def _step(fd: int, part: str, walked: Path, create: bool) -> int:
             with contextlib.suppress(FileExistsError):
                 os.mkdir(part, 0o777, dir_fd=fd)
             return os.open(part, _DIR_FLAGS, dir_fd=fd)
-        except OSError as exc:
-            if exc.errno in (errno.ELOOP, errno.ENOTDIR) and _is_link(part, fd):
-                raise UnsafePathError(
-                    f"{walked} became a symlink while assetgen was running",
-                    hint="assetgen does not write through it; replace it with a real folder "
-                         "and build again") from exc
-            raise OSError(exc.errno, exc.strerror, str(walked)) from exc
-    finally:
-        os.close(fd)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR) and _is_link(part, fd):
+            raise UnsafePathError(
+                f"{walked} became a symlink while assetgen was running",
+                hint="assetgen does not write through it; replace it with a real folder "
+                     "and build again") from exc
+        raise OSError(exc.errno, exc.strerror, str(walked)) from exc
 
 
 def _is_link(name: str, dir_fd: int) -> bool:

@@ -11,9 +11,8 @@ the main image and every variant on disk match it, and discards it otherwise.
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -186,41 +185,29 @@ def commit(image_path: Path, data: bytes, record: dict[str, Any], *,
     for path, _ in (*extra, *obsolete):
         if path.parent != folder_path:
             raise ValueError(f"variant {path} is not beside {image_path.name}")
-    with _naming_paths(folder_path), SafeFolder.open(folder_path, root=root,
-                                                     inside=inside) as folder:
+    with SafeFolder.open(folder_path, root=root, inside=inside) as folder:
         temps: list[tuple[str, str]] = []
         pending = pending_path(image_path).name
         try:
             for path, blob in extra:
                 temps.append((folder.write_temp(path.name, blob), path.name))
             temps.append((folder.write_temp(image_path.name, data), image_path.name))
-            folder.write_atomic(pending, sidecar_bytes)
+            with folder.naming(sidecar_path(image_path).name):  # the pending file is ours
+                folder.write_atomic(pending, sidecar_bytes)
             while temps:
                 temp, name = temps[0]
                 folder.replace(temp, name)
                 temps.pop(0)
         except BaseException:
             for temp, _name in temps:
-                folder.unlink(temp)
-            folder.unlink(pending)
+                folder.discard(temp)
+            folder.discard(pending)
             raise
         folder.replace(pending, sidecar_path(image_path).name)
         keep = {path.name for path, _ in extra} | {image_path.name}
         for path, sha256 in obsolete:
             if path.name not in keep and _matches_in(folder, path.name, sha256):
                 folder.unlink(path.name)
-
-
-@contextlib.contextmanager
-def _naming_paths(folder: Path) -> Iterator[None]:
-    """OS errors from names relative to ``folder`` are re-raised naming the full path."""
-    try:
-        yield
-    except OSError as exc:
-        name = exc.filename2 if exc.filename2 is not None else exc.filename
-        if name is None or os.path.isabs(os.fsdecode(name)) or exc.errno is None:
-            raise
-        raise OSError(exc.errno, exc.strerror, str(folder / os.fsdecode(name))) from exc
 
 
 def _matches_in(folder: SafeFolder, name: str, sha256: str) -> bool:
