@@ -107,7 +107,7 @@ def run(manifest_path: Path | None, cwd: Path, file: Path, *, asset_id: str, pro
                         "format": source.format, "width": source.width,
                         "height": source.height},
                 postprocess=postprocess)
-            store.commit(dest, out, record)
+            store.commit(dest, out, record, root=manifest.root, inside=manifest.output_dir)
             os.replace(pending, manifest.file)
         finally:
             pending.unlink(missing_ok=True)
