@@ -121,3 +121,20 @@ def test_a_sidecar_that_is_a_symlink_is_not_followed(tmp_path: Path,
     planned = run_cli("-C", site, "plan", "--json")
     assert {a["id"]: a["state"] for a in json.loads(planned.out)["assets"]}["hero"] \
         == "unrecorded"
+
+
+def test_snippet_lists_only_files_named_like_the_assets_variants(
+        tmp_path: Path, built: tuple[Path, bytes]) -> None:
+    site = _site(tmp_path, built, "a-number")
+    record = json.loads(built[1])
+    record["variants"] = [
+        {"file": "img/hero-480w.png", "sha256": "0" * 64, "width": 480, "height": 480,
+         "format": "png"},
+        {"file": "javascript:alert(1)//hero-480w.png", "sha256": "0" * 64},
+        {"file": "../../etc/passwd", "sha256": "0" * 64},
+    ]
+    (site / "public/img/hero.png.provenance.json").write_text(json.dumps(record))
+    result = run_cli("-C", site, "snippet", "hero")
+    assert result.code == 0, result.output
+    assert "/img/hero-480w.png 480w" in result.out
+    assert "javascript" not in result.out and "passwd" not in result.out
