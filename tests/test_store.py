@@ -110,7 +110,8 @@ def test_commit_writes_variants_and_removes_obsolete_ones(tmp_path: Path) -> Non
     old.write_bytes(b"OLD VARIANT")
     record = _record(b"IMAGE", variants=[{"file": "img/a-10w.webp", "sha256":
                                           sha256_bytes(b"SMALL")}])
-    commit(image, b"IMAGE", record, extra=[(small, b"SMALL")], obsolete=[old, small])
+    commit(image, b"IMAGE", record, extra=[(small, b"SMALL")],
+           obsolete=[(old, sha256_bytes(b"OLD VARIANT")), (small, sha256_bytes(b"x"))])
     assert image.read_bytes() == b"IMAGE" and small.read_bytes() == b"SMALL"
     assert not old.exists()  # listed before, not any more
     assert json.loads(sidecar_path(image).read_text())["variants"][0]["file"] == \

@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from assetgen import embed, records, store
 from assetgen.canonical import sha256_bytes
 from assetgen.console import shell_command
-from assetgen.errors import ImageError, PermanentError, RouteError
+from assetgen.errors import (
+    ImageError,
+    PermanentError,
+    RouteError,
+    UnsafePathError,
+    describe_os_error,
+)
 from assetgen.manifest import Asset, Manifest
 from assetgen.masters import CachedMaster, MastersCache
 from assetgen.plan import (
@@ -105,7 +111,7 @@ class Engine:
         self.emit = emit
         self.limiter = AdaptiveLimiter(settings.concurrency, clock=settings.clock)
         self.budget = Budget(settings.max_cost)
-        self.masters = MastersCache(manifest.masters_folder)
+        self.masters = MastersCache(manifest.masters_folder, root=manifest.root)
         self.routes: dict[str, Route] = {}
         self.route_slots: dict[str, asyncio.Semaphore] = {}
         self.outcomes: dict[str, Outcome] = {}
@@ -151,8 +157,11 @@ class Engine:
         except RouteError as exc:
             outcome = Outcome(asset.id, "failed", route=exc.route or status.route,
                               error=exc.describe(), request_id=exc.request_id)
-        except ImageError as exc:
+        except (ImageError, UnsafePathError) as exc:
             outcome = Outcome(asset.id, "failed", route=status.route, error=str(exc))
+        except OSError as exc:  # full disk, read-only folder, name too long, a folder there
+            outcome = Outcome(asset.id, "failed", route=status.route,
+                              error=describe_os_error(exc))
         outcome.state_before = outcome.state_before or str(status.state)
         self.outcomes[asset.id] = outcome
         self.finished[asset.id].set()
@@ -308,10 +317,11 @@ class Engine:
         output_dir = self.manifest.output_dir
         declared = {a.file for a in self.manifest.assets} | {s.file for s in
                                                               self.manifest.static}
-        obsolete = [path for path in records.obsolete_variants(old, derived, output_dir)
-                    if path not in declared]
+        obsolete = [(path, sha) for path, sha in records.obsolete_variants(
+            old, derived, output_dir, asset.path) if path not in declared]
         extra = [(output_dir / v.rel, v.data) for v in derived.variants]
-        store.commit(asset.file, derived.data, record, extra=extra, obsolete=obsolete)
+        store.commit(asset.file, derived.data, record, extra=extra, obsolete=obsolete,
+                     root=self.manifest.root, inside=output_dir)
 
     def job_for(self, asset: Asset, route: str) -> ImageJob:
         inputs = tuple(_read_input(i.ref, i.path, i.asset_id) for i in asset.inputs)

@@ -21,7 +21,14 @@ import click
 
 from assetgen import __version__
 from assetgen.console import Console
-from assetgen.errors import EXIT_INTERNAL, EXIT_USAGE, AssetgenError, UsageError
+from assetgen.errors import (
+    EXIT_INTERNAL,
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    AssetgenError,
+    UsageError,
+    describe_os_error,
+)
 
 EXIT_INTERRUPTED = 130
 
@@ -165,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
         code = exc.exit_code
     except BrokenPipeError:
         code = 0
+    except OSError as exc:  # full disk, read-only folder, name too long: not a bug
+        console.error(describe_os_error(exc))
+        code = EXIT_PROBLEMS
     except Exception as exc:  # a bug: never show a traceback, keep it in a log
         log = _write_crash_log(sys.argv if argv is None else ['assetgen', *argv])
         console.error(f"internal error ({type(exc).__name__}), a bug in assetgen; "

@@ -99,7 +99,7 @@ def record_from_info(info: dict[str, Any]) -> dict[str, str] | None:
     if isinstance(text, str):
         try:
             record = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # an image's text chunk is untrusted
             return None
         if isinstance(record, dict) and all(isinstance(v, str) for v in record.values()):
             return {k: v for k, v in record.items() if k in FIELDS}

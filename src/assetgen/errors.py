@@ -76,6 +76,20 @@ class LockError(AssetgenError):
     exit_code = EXIT_PROBLEMS
 
 
+class UnsafePathError(AssetgenError):
+    """A path that would lead assetgen through a symlink out of the repository (or out of
+    ``output_dir``), or a planted non-file where assetgen keeps its own state."""
+
+    exit_code = EXIT_USAGE
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line for a filesystem failure: the path and the OS's reason (no traceback)."""
+    reason = exc.strerror or type(exc).__name__
+    where = exc.filename2 if exc.filename2 is not None else exc.filename
+    return f"{where}: {reason}" if where is not None else f"filesystem error: {reason}"
+
+
 class BudgetExceeded(AssetgenError):
     """`--max-cost` stopped the build before everything was made."""
 

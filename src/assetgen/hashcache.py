@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from assetgen.canonical import sha256_file
-from assetgen.fsutil import atomic_write
+from assetgen.errors import UnsafePathError
+from assetgen.fsutil import atomic_write, read_within
 
 T = TypeVar("T")
 
@@ -28,16 +29,25 @@ def _hash_or_none(file: Path) -> str | None:
         return None
 
 
+MAX_CACHE_BYTES = 64 * 1024 * 1024
+
+
 class HashCache:
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, *, root: Path | None = None) -> None:
+        """``root``: the repository; the cache file is then read and written only through
+        folders inside it. A cache that is unreadable or malformed is ignored."""
         self.path = path
+        self.root = root
         self._entries: dict[str, list[Any]] = {}
         self._dirty = False
         if path is not None:
-            with contextlib.suppress(OSError, ValueError):
-                loaded = json.loads(path.read_text(encoding="utf-8"))
+            with contextlib.suppress(OSError, ValueError, RecursionError, UnsafePathError):
+                data = (read_within(path, root, MAX_CACHE_BYTES) if root is not None
+                        else path.read_bytes())
+                loaded = json.loads(data.decode("utf-8"))
                 if isinstance(loaded, dict):
-                    self._entries = loaded
+                    self._entries = {key: entry for key, entry in loaded.items()
+                                     if isinstance(entry, list) and len(entry) >= 4}
 
     def _lookup(self, file: Path) -> tuple[str, list[Any], str | None]:
         """``file``'s key, its current fingerprint and the cached hash if that still
@@ -109,6 +119,7 @@ class HashCache:
     def save(self) -> None:
         if self.path is None or not self._dirty:
             return
-        with contextlib.suppress(OSError):
-            atomic_write(self.path, json.dumps(self._entries, separators=(",", ":")).encode())
+        with contextlib.suppress(OSError, UnsafePathError):
+            atomic_write(self.path, json.dumps(self._entries, separators=(",", ":")).encode(),
+                         root=self.root)
             self._dirty = False

@@ -18,7 +18,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from assetgen.fsutil import atomic_write, escapes
+from assetgen.errors import UnsafePathError
+from assetgen.fsutil import atomic_write, escapes, read_within
 from assetgen.manifest import Manifest, load_manifest
 
 
@@ -34,6 +35,7 @@ def cache_file_for(manifest_path: Path) -> Path:
 # need re-running). Anything unusual falls back to the normal load.
 
 _CACHE_FORMAT = 1
+_MAX_CACHE_BYTES = 256 * 1024 * 1024
 
 
 class _Uncacheable(Exception):
@@ -51,17 +53,19 @@ def load_manifest_cached(path: Path, cache_file: Path | None) -> Manifest:
     except OSError:
         return load_manifest(path)  # reports the problem as the loader does
     key = _cache_key(path, data, stat)
+    root = cache_file.parent.parent  # the state folder's parent: the manifest's folder
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError, ImportError,
-                             AttributeError, _Uncacheable):
-        stored = json.loads(cache_file.read_text(encoding="utf-8"))
+                             AttributeError, RecursionError, UnsafePathError, _Uncacheable):
+        stored = json.loads(read_within(cache_file, root, _MAX_CACHE_BYTES).decode("utf-8"))
         if stored.get("key") == key:
             manifest = _decode(stored["manifest"])
             if isinstance(manifest, Manifest) and _still_valid(manifest, stored["checks"]):
                 return manifest
     manifest = load_manifest(path)
-    with contextlib.suppress(OSError, ValueError, TypeError, _Uncacheable):
+    with contextlib.suppress(OSError, ValueError, TypeError, UnsafePathError, _Uncacheable):
         document = {"key": key, "manifest": _encode(manifest), "checks": _checks(manifest)}
-        atomic_write(cache_file, json.dumps(document, separators=(",", ":")).encode())
+        atomic_write(cache_file, json.dumps(document, separators=(",", ":")).encode(),
+                     root=root)
     return manifest
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from assetgen.canonical import readable_json, sha256_bytes
-from assetgen.fsutil import atomic_write
+from assetgen.errors import UnsafePathError
+from assetgen.fsutil import atomic_write, read_within
 from assetgen.provenance import IDENTITY_FIELDS
 from assetgen.secrets import redact_fields
 
@@ -36,8 +37,16 @@ def _safe(sha256: Any, ext: Any) -> bool:
 
 
 class MastersCache:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, root: Path | None = None) -> None:
+        """``root``: the repository; the cache is then read and written only through
+        folders that stay inside it (a state folder symlinked elsewhere is refused)."""
         self.folder = folder
+        self.root = root
+
+    def _read(self, path: Path) -> bytes:
+        if self.root is None:
+            return path.read_bytes()
+        return read_within(path, self.root)
 
     def _index_file(self, generation_hash: str) -> Path:
         return self.folder / "index" / (generation_hash.split(":")[-1] + ".json")
@@ -45,10 +54,12 @@ class MastersCache:
     def get(self, generation_hash: str) -> CachedMaster | None:
         """The cached master for this generation spec, if present and intact."""
         try:
-            meta = json.loads(self._index_file(generation_hash).read_text(encoding="utf-8"))
-            sha = meta["sha256"]
-            data = (self.folder / f"{sha}.{meta['ext']}").read_bytes()
-        except (OSError, ValueError, KeyError, TypeError):
+            meta = json.loads(self._read(self._index_file(generation_hash)).decode("utf-8"))
+            sha, ext = meta["sha256"], meta["ext"]
+            if not _safe(sha, ext) or not isinstance(meta.get("extra") or {}, dict):
+                return None
+            data = self._read(self.folder / f"{sha}.{ext}")
+        except (OSError, ValueError, KeyError, TypeError, RecursionError, UnsafePathError):
             return None
         if sha256_bytes(data) != sha:
             return None  # a damaged cache entry is ignored, never trusted
@@ -69,8 +80,8 @@ class MastersCache:
         if not _safe(sha256, ext):
             return None
         try:
-            data = self.master_file(sha256, ext).read_bytes()
-        except OSError:
+            data = self._read(self.master_file(sha256, ext))
+        except (OSError, UnsafePathError):
             return None
         if sha256_bytes(data) != sha256:
             return None
@@ -83,11 +94,11 @@ class MastersCache:
         sha = sha256_bytes(data)
         master = self.folder / f"{sha}.{ext}"
         if not master.exists():
-            atomic_write(master, data, durable=False)
+            atomic_write(master, data, durable=False, root=self.root)
         record = {**meta, "sha256": sha, "ext": ext, "generation_hash": generation_hash}
         atomic_write(self._index_file(generation_hash),
                      readable_json(redact_fields(record, IDENTITY_FIELDS)).encode(),
-                     durable=False)
+                     durable=False, root=self.root)
         return sha
 
     def forget(self, generation_hash: str) -> None:

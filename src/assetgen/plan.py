@@ -195,7 +195,7 @@ class Planner:
         self.force = force
         self.hashes = hashes or HashCache(None)
         self.statuses: dict[str, AssetStatus] = {}
-        self.masters = MastersCache(manifest.masters_folder)
+        self.masters = MastersCache(manifest.masters_folder, root=manifest.root)
         self.resolved_paths: dict[str, str] = {}  # folders already resolved, for escapes()
 
     def file_hash(self, path: Any) -> str | None:

@@ -16,7 +16,7 @@ from assetgen.canonical import readable_json
 from assetgen.fsutil import atomic_write
 from assetgen.manifest import Asset, Manifest
 from assetgen.provenance import SUFFIX, CorruptSidecar, read_sidecar
-from assetgen.variants import DEFAULT_SIZES, recorded
+from assetgen.variants import DEFAULT_SIZES, is_variant_name, recorded
 
 ASSETS_SCHEMA = "assetgen.assets/1"
 
@@ -100,7 +100,7 @@ def published(asset: Asset) -> Published | None:
                          str(sidecar.get("format") or asset.format))
     files = [PublishedFile(entry["file"], _int(entry.get("width")), _int(entry.get("height")),
                            str(entry.get("format") or ""))
-             for entry in recorded(sidecar)]
+             for entry in recorded(sidecar) if is_variant_name(asset.path, entry["file"])]
     return Published(asset, sidecar, main, files)
 
 
@@ -129,7 +129,7 @@ def write_assets_json(manifest: Manifest) -> Path | None:
             return None
     except OSError:
         pass
-    atomic_write(target, data)
+    atomic_write(target, data, root=manifest.root)
     return target
 
 

@@ -50,10 +50,17 @@ def rederived(old: dict[str, Any], fields: dict[str, Any], *, asset_id: str, fil
     return record
 
 
-def obsolete_variants(old: dict[str, Any] | None, derived: Derived,
-                      output_dir: Path) -> list[Path]:
-    """Variant files the previous sidecar listed that the new derivation does not write."""
-    from assetgen.variants import files_of
+def obsolete_variants(old: dict[str, Any] | None, derived: Derived, output_dir: Path,
+                      asset_path: str) -> list[tuple[Path, str]]:
+    """Variant files the previous sidecar listed that the new derivation does not write,
+    with their recorded sha256.
 
-    keep = {output_dir / v.rel for v in derived.variants}
-    return [path for path in files_of(old, output_dir) if path not in keep]
+    The sidecar is untrusted, so only entries named the way this asset's variants are
+    (`img/hero-960w.webp` for `img/hero.webp`) qualify; `store.commit` deletes one only
+    when its bytes still match the recorded sha256.
+    """
+    from assetgen.variants import is_variant_name, recorded
+
+    keep = {v.rel for v in derived.variants}
+    return [(output_dir / entry["file"], entry["sha256"]) for entry in recorded(old)
+            if entry["file"] not in keep and is_variant_name(asset_path, entry["file"])]

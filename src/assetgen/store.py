@@ -11,8 +11,6 @@ the main image and every variant on disk match it, and discards it otherwise.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,9 +22,15 @@ from assetgen import embed, pngdata
 from assetgen import variants as variant_rules
 from assetgen.canonical import sha256_bytes
 from assetgen.formats import DEFAULT_ENCODING
-from assetgen.fsutil import atomic_write, escapes, remove_stale_temp_files, write_temp_beside
+from assetgen.fsutil import SafeFolder, escapes, read_no_follow, remove_stale_temp_files
 from assetgen.manifest import Asset
-from assetgen.provenance import render_sidecar, sidecar_path
+from assetgen.provenance import (
+    MAX_SIDECAR_BYTES,
+    CorruptSidecar,
+    parse_sidecar,
+    render_sidecar,
+    sidecar_path,
+)
 
 if TYPE_CHECKING:
     from assetgen.imaging import Decoded  # imaging imports Pillow: only when deriving
@@ -165,37 +169,52 @@ def pending_path(image: Path) -> Path:
 
 
 def commit(image_path: Path, data: bytes, record: dict[str, Any], *,
-           extra: Sequence[tuple[Path, bytes]] = (), obsolete: Sequence[Path] = ()) -> None:
+           extra: Sequence[tuple[Path, bytes]] = (),
+           obsolete: Sequence[tuple[Path, str]] = (), root: Path | None = None,
+           inside: Path | None = None) -> None:
     """Write image + ``extra`` files (variants) + sidecar so that each is whole.
 
     Variants and image first, sidecar last; then remove ``obsolete`` files (variants the
-    previous sidecar listed that this one does not).
+    previous sidecar listed that this one does not), each only while its bytes still match
+    the sha256 given with it. Everything happens in the image's folder, opened once
+    symlink-safely from ``root`` and checked to be inside ``inside`` (output_dir) at write
+    time (see `fsutil.SafeFolder`): a folder swapped for a symlink meanwhile is refused.
     """
     sidecar_bytes = render_sidecar(record)
-    temps: list[tuple[Path, Path]] = []
-    pending = pending_path(image_path)
+    folder_path = image_path.parent
+    for path, _ in (*extra, *obsolete):
+        if path.parent != folder_path:
+            raise ValueError(f"variant {path} is not beside {image_path.name}")
+    with SafeFolder.open(folder_path, root=root, inside=inside) as folder:
+        temps: list[tuple[str, str]] = []
+        pending = pending_path(image_path).name
+        try:
+            for path, blob in extra:
+                temps.append((folder.write_temp(path.name, blob), path.name))
+            temps.append((folder.write_temp(image_path.name, data), image_path.name))
+            with folder.naming(sidecar_path(image_path).name):  # the pending file is ours
+                folder.write_atomic(pending, sidecar_bytes)
+            while temps:
+                temp, name = temps[0]
+                folder.replace(temp, name)
+                temps.pop(0)
+        except BaseException:
+            for temp, _name in temps:
+                folder.discard(temp)
+            folder.discard(pending)
+            raise
+        folder.replace(pending, sidecar_path(image_path).name)
+        keep = {path.name for path, _ in extra} | {image_path.name}
+        for path, sha256 in obsolete:
+            if path.name not in keep and _matches_in(folder, path.name, sha256):
+                folder.unlink(path.name)
+
+
+def _matches_in(folder: SafeFolder, name: str, sha256: str) -> bool:
     try:
-        for path, blob in extra:
-            temps.append((write_temp_beside(path, blob), path))
-        temps.append((write_temp_beside(image_path, data), image_path))
-        atomic_write(pending, sidecar_bytes)
-        while temps:
-            temp, path = temps[0]
-            os.replace(temp, path)
-            temps.pop(0)
-    except BaseException:
-        for temp, _path in temps:
-            with contextlib.suppress(FileNotFoundError):
-                temp.unlink()
-        with contextlib.suppress(FileNotFoundError):
-            pending.unlink()
-        raise
-    os.replace(pending, sidecar_path(image_path))
-    keep = {os.path.abspath(path) for path, _ in extra} | {os.path.abspath(image_path)}
-    for path in obsolete:
-        if os.path.abspath(path) not in keep:
-            with contextlib.suppress(FileNotFoundError, IsADirectoryError):
-                path.unlink()
+        return sha256_bytes(folder.read_bytes(name)) == sha256
+    except OSError:
+        return False
 
 
 def recover(output_dir: Path) -> list[str]:
@@ -207,14 +226,16 @@ def recover(output_dir: Path) -> list[str]:
     if not output_dir.is_dir():
         return notes
     for pending in sorted(output_dir.rglob(f"*{PENDING_SUFFIX}")):
+        if pending.is_symlink():
+            continue  # never ours: assetgen writes pending sidecars as files
         image = pending.with_name(pending.name[1: -len(".provenance.json" + PENDING_SUFFIX)])
         try:
-            record = json.loads(pending.read_text(encoding="utf-8"))
-            matches = _matches(image, record["sha256"]) and all(
+            record = parse_sidecar(read_no_follow(pending, MAX_SIDECAR_BYTES), pending.name)
+            matches = _matches(image, record.get("sha256")) and all(
                 escapes(entry["file"], output_dir) is None
                 and _matches(output_dir / entry["file"], entry["sha256"])
-                for entry in record.get("variants") or [])
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                for entry in variant_rules.recorded(record))
+        except (OSError, CorruptSidecar):
             matches = False
         if matches:
             os.replace(pending, sidecar_path(image))
@@ -228,4 +249,4 @@ def recover(output_dir: Path) -> list[str]:
 
 
 def _matches(path: Path, sha256: Any) -> bool:
-    return path.is_file() and isinstance(sha256, str) and sha256_bytes(path.read_bytes()) == sha256
+    return isinstance(sha256, str) and sha256_bytes(read_no_follow(path)) == sha256

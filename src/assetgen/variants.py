@@ -39,6 +39,22 @@ def variant_rel(asset_path: str, width: int, fmt: str) -> str:
     return str(path.with_name(f"{path.stem}-{width}w{formats.suffix_for(fmt)}"))
 
 
+def is_variant_name(asset_path: str, rel: str) -> bool:
+    """Whether ``rel`` is a name `variant_rel` could give one of ``asset_path``'s variants:
+    same folder, `<stem>-<width>w<suffix>` with a suffix assetgen writes. A sidecar is
+    untrusted: a build deletes only files that pass this (and match their sha256)."""
+    path, candidate = PurePosixPath(asset_path), PurePosixPath(rel)
+    if candidate.parent != path.parent:
+        return False
+    written = {spec.suffixes[0] for spec in formats.FORMATS}
+    name, stem = candidate.name, path.stem + "-"
+    if not name.startswith(stem) or candidate.suffix not in written:
+        return False
+    width = name[len(stem):-len(candidate.suffix)]
+    return width.endswith("w") and width[:-1].isascii() and width[:-1].isdigit() \
+        and len(width) <= 6 and not width.startswith("0")
+
+
 def formats_of(asset: Asset) -> tuple[str, ...]:
     return asset.variant_formats or (asset.format,)
 

@@ -87,7 +87,7 @@ def run(manifest_path: Path | None, cwd: Path, file: Path, *, asset_id: str, pro
     original = manifest.file.read_bytes().decode("utf-8")
     new_text, action = upsert_asset(original, entry)
 
-    with build_lock(manifest.state_dir / "build.lock"):
+    with build_lock(manifest.state_dir / "build.lock", root=manifest.root):
         pending = write_temp_beside(manifest.file, new_text.encode("utf-8"))
         try:
             os.chmod(pending, manifest.file.stat().st_mode & 0o7777)
@@ -107,7 +107,7 @@ def run(manifest_path: Path | None, cwd: Path, file: Path, *, asset_id: str, pro
                         "format": source.format, "width": source.width,
                         "height": source.height},
                 postprocess=postprocess)
-            store.commit(dest, out, record)
+            store.commit(dest, out, record, root=manifest.root, inside=manifest.output_dir)
             os.replace(pending, manifest.file)
         finally:
             pending.unlink(missing_ok=True)

@@ -58,7 +58,7 @@ def run(manifest_path: Path | None, cwd: Path, ids: list[str], *, force: bool = 
 
     settings = BuildSettings(draft=draft, force=force, concurrency=concurrency,
                              max_cost=max_cost, clock=clock)
-    with build_lock(manifest.state_dir / "build.lock"):
+    with build_lock(manifest.state_dir / "build.lock", root=manifest.root):
         for note in store.recover(manifest.output_dir):
             console.log(f"recovered: {note}")
         # A killed command can also leave half-written local state: masters, the hash

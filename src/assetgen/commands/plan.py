@@ -21,7 +21,7 @@ def plan_statuses(manifest_path: Path | None, cwd: Path, ids: list[str], *, draf
                   force: bool) -> tuple[Any, list[AssetStatus], HashCache]:
     manifest = open_manifest(manifest_path, cwd)
     selected = select_assets(manifest, ids, with_inputs=True)
-    hashes = HashCache(manifest.state_dir / "hashes.json")
+    hashes = HashCache(manifest.state_dir / "hashes.json", root=manifest.root)
     planner = Planner(manifest, draft_mode=draft, force=force, hashes=hashes)
     return manifest, planner.plan(selected), hashes
 

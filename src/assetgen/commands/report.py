@@ -296,7 +296,7 @@ def summarise(statuses: list[AssetStatus], cards: list[Card]) -> dict[str, Any]:
 
 
 def collect(manifest: Manifest, page: Path) -> tuple[list[AssetStatus], list[Card]]:
-    hashes = HashCache(manifest.state_dir / "hashes.json")
+    hashes = HashCache(manifest.state_dir / "hashes.json", root=manifest.root)
     statuses = Planner(manifest, hashes=hashes).plan()
     hashes.save()
     order = {asset.id: index for index, asset in enumerate(manifest.assets)}
@@ -344,13 +344,16 @@ def _shown(path: Path, cwd: Path) -> str:
 def run(manifest_path: Path | None, cwd: Path, *, output: Path | None, json_mode: bool,
         console: Console) -> int:
     manifest = open_manifest(manifest_path, cwd)
-    page = (output if output is not None else manifest.state_dir / "report.html").resolve()
+    # The default page lives in the state folder, which is written only inside the
+    # repository (never through a symlink out of it); a page named with -o is the user's.
+    page = output.resolve() if output is not None else manifest.state_dir / "report.html"
     if page.is_dir():
         raise AssetgenError(f"{page}: is a folder", hint="give -o a file name, e.g. report.html")
     statuses, cards = collect(manifest, page)
     html = render(manifest, statuses, cards)
     try:
-        atomic_write(page, html.encode("utf-8"))
+        atomic_write(page, html.encode("utf-8"),
+                     root=manifest.root if output is None else None)
     except OSError as exc:
         raise AssetgenError(f"cannot write the report to {page}: {exc.strerror or exc}",
                             hint="choose another place with -o FILE") from exc

@@ -45,7 +45,8 @@ def run(manifest_path: Path | None, cwd: Path, files: list[str], *, strict: bool
     paths = _expand([Path(os.path.abspath(cwd / f)) for f in files]) if files else None
     runs: list[_Run] = []
     for manifest, scoped in _sites(manifest_path, cwd, paths, no_cache=no_cache):
-        hashes = HashCache(None if no_cache else manifest.state_dir / "hashes.json")
+        hashes = HashCache(None if no_cache else manifest.state_dir / "hashes.json",
+                           root=manifest.root)
         report = check(manifest, hashes=hashes, files=scoped, strict=strict, show=show)
         hashes.save()
         runs.append(_Run(manifest, report))

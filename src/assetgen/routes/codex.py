@@ -38,8 +38,6 @@ Decisions where the contract is silent:
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
 import json
 import math
@@ -49,14 +47,14 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from assetgen.errors import ConfigError, ImageError, PermanentError
 from assetgen.manifest import Asset
 from assetgen.routes import ImageJob, RouteContext, RouteResult
+from assetgen.routes.codex_files import IMAGE_SUFFIXES, image_files, pick_image
 from assetgen.secrets import redact, secret_values
 
 DEFAULT_BINARY = "codex"
@@ -68,21 +66,12 @@ INSTALL_HINT = ("install it with `npm i -g @openai/codex`, set `routes.codex.bin
                 "assetgen.yaml to its path, or use `assetgen build --draft`")
 LOGIN_HINT = "run `codex login` (ChatGPT sign-in), then build again"
 NOT_LOGGED_IN = "Not logged in"
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp"})
 LINKED_FILES = ("auth.json", "config.toml")
 LINKED_GLOBS = ("*.config.toml",)
 _SESSION_RE = re.compile(r"session id:\s*([0-9A-Za-z][0-9A-Za-z_-]{7,})", re.IGNORECASE)
 _LOGGED_OUT_RE = re.compile(r"not logged in|\b401\b|unauthorized", re.IGNORECASE)
 _LIMIT_RE = re.compile(r"usage limit|rate limit|\b429\b", re.IGNORECASE)
 _VERSION_CACHE: dict[tuple[str, float], str] = {}
-
-
-@dataclass(frozen=True)
-class Picked:
-    data: bytes
-    name: str | None  # the file's name, None when taken from the session log
-    others: int  # further image files the same run saved
-    source: str  # generated_images | session-log
 
 
 class CodexRoute:
@@ -144,7 +133,7 @@ class CodexRoute:
             work = scratch / "work"
             work.mkdir()
             home = prepare_private_home(scratch / "home", user_home) if private else user_home
-            before = set(_image_files(home / "generated_images")) if not private else set()
+            before = set(image_files(home / "generated_images")) if not private else set()
             images = stage_inputs(job, work)
             text = instruction(job, images)
             argv = exec_argv(binary, work, images, text)
@@ -414,69 +403,6 @@ def _describe_size(size: str) -> str | None:
 def parse_session(log: str) -> str | None:
     found = _SESSION_RE.findall(log)
     return found[-1] if found else None
-
-
-def _image_files(folder: Path) -> Iterator[Path]:
-    if folder.is_dir():
-        for path in folder.rglob("*"):
-            if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file() \
-                    and not path.is_symlink():
-                yield path
-
-
-def pick_image(home: Path, session: str | None, *, exclude: set[Path],
-               session_required: bool) -> Picked | None:
-    """This run's image: from generated_images (session folder first), else the session log."""
-    root = home / "generated_images"
-    candidates: list[Path] = []
-    if session and (root / session).is_dir():
-        candidates = [p for p in _image_files(root / session) if p not in exclude]
-    if not candidates and not session_required:
-        candidates = [p for p in _image_files(root) if p not in exclude]
-    if candidates:
-        candidates.sort(key=lambda p: (p.stat().st_mtime_ns, p.name))
-        chosen = candidates[-1]
-        return Picked(chosen.read_bytes(), chosen.name, len(candidates) - 1, "generated_images")
-    if session_required and not session:
-        return None
-    data = image_from_session_log(home / "sessions", session)
-    return Picked(data, None, 0, "session-log") if data else None
-
-
-def image_from_session_log(sessions: Path, session: str | None) -> bytes | None:
-    """The last image_generation_call result recorded in this run's rollout file."""
-    if not sessions.is_dir():
-        return None
-    files = sorted(sessions.rglob("rollout-*.jsonl"), key=lambda p: p.stat().st_mtime_ns)
-    if session:
-        files = [p for p in files if session in p.name]
-    found: bytes | None = None
-    for path in files:
-        with contextlib.suppress(OSError), path.open(encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                if "image_generation" not in line:
-                    continue
-                with contextlib.suppress(ValueError):
-                    found = _result_of(json.loads(line)) or found
-    return found
-
-
-def _result_of(node: Any) -> bytes | None:
-    if isinstance(node, dict):
-        if str(node.get("type", "")).startswith("image_generation") \
-                and isinstance(node.get("result"), str) and len(node["result"]) > 64:
-            with contextlib.suppress(binascii.Error, ValueError):
-                return base64.b64decode(node["result"], validate=False)
-        for value in node.values():
-            found = _result_of(value)
-            if found:
-                return found
-    elif isinstance(node, list):
-        for value in node:
-            found = _result_of(value)
-            if found:
-                return found
-    return None
 
 
 def _size_of(data: bytes) -> str:
