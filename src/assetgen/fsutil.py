@@ -12,6 +12,10 @@ from typing import IO
 from assetgen.errors import LockError
 
 TEMP_MARKER = ".assetgen-tmp-"
+STATE_DIR_NAME = ".assetgen"
+# Like pytest's, mypy's and ruff's cache folders: the state folder ignores itself, so a
+# repository that never ran `assetgen init` does not commit locks, caches and masters.
+STATE_GITIGNORE = b"# Created by assetgen: local state (lock, caches, masters).\n*\n"
 
 
 def _umask() -> int:
@@ -45,6 +49,26 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
+
+
+def ensure_state_dir(folder: Path) -> Path:
+    """Create assetgen's local state folder (if needed) with a `.gitignore` holding `*`.
+
+    An existing `.gitignore` (or anything by that name, a symlink included) is left as it
+    is: the file is linked into place from a temp file, which never replaces a target.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if os.path.lexists(ignore):
+        return folder
+    temp = write_temp_beside(ignore, STATE_GITIGNORE)
+    try:
+        with contextlib.suppress(FileExistsError):  # another process was first: keep theirs
+            os.link(temp, ignore)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+    return folder
 
 
 def write_temp_beside(path: Path, data: bytes) -> Path:

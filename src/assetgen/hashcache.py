@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from assetgen.canonical import sha256_file
-from assetgen.fsutil import atomic_write
+from assetgen.fsutil import atomic_write, ensure_state_dir
 
 T = TypeVar("T")
 
@@ -110,5 +110,6 @@ class HashCache:
         if self.path is None or not self._dirty:
             return
         with contextlib.suppress(OSError):
+            ensure_state_dir(self.path.parent)
             atomic_write(self.path, json.dumps(self._entries, separators=(",", ":")).encode())
             self._dirty = False

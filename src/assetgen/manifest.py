@@ -18,7 +18,7 @@ from typing import Any
 from assetgen import manifest_schema as schema
 from assetgen import manifest_yaml, sizes
 from assetgen.errors import ManifestError, Problem, UsageError
-from assetgen.fsutil import escapes
+from assetgen.fsutil import STATE_DIR_NAME, escapes
 from assetgen.manifest_outputs import OutputsResolver, check_collisions, resolve_top_paths
 
 _ID_RE = re.compile(schema.ASSET_ID_PATTERN)
@@ -104,7 +104,7 @@ class Manifest:
     @property
     def state_dir(self) -> Path:
         """Local, gitignored working state: lock, masters cache, verify cache."""
-        return self.root / ".assetgen"
+        return self.root / STATE_DIR_NAME
 
     @property
     def masters_folder(self) -> Path:

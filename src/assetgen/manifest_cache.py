@@ -18,12 +18,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from assetgen.fsutil import atomic_write, escapes
+from assetgen.fsutil import STATE_DIR_NAME, atomic_write, ensure_state_dir, escapes
 from assetgen.manifest import Manifest, load_manifest
 
 
 def cache_file_for(manifest_path: Path) -> Path:
-    return manifest_path.resolve().parent / ".assetgen" / "manifest.json"
+    return manifest_path.resolve().parent / STATE_DIR_NAME / "manifest.json"
 
 
 # The resolved manifest is kept as JSON (never pickle: the folder is in
@@ -61,6 +61,7 @@ def load_manifest_cached(path: Path, cache_file: Path | None) -> Manifest:
     manifest = load_manifest(path)
     with contextlib.suppress(OSError, ValueError, TypeError, _Uncacheable):
         document = {"key": key, "manifest": _encode(manifest), "checks": _checks(manifest)}
+        ensure_state_dir(cache_file.parent)
         atomic_write(cache_file, json.dumps(document, separators=(",", ":")).encode())
     return manifest
 
