@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from assetgen.errors import AssetgenError, RouteError, TransientError
+from assetgen.errors import AssetgenError, ManifestError, RouteError, TransientError
 from assetgen.manifest import Manifest
 from assetgen.routes.http import OFFICIAL_BASE_URL, is_official, json_body, send
 from assetgen.secrets import register_key_var, scrub_api_message
@@ -27,6 +27,9 @@ from assetgen.secrets import register_key_var, scrub_api_message
 KEY_VAR = "OPENAI_API_KEY"
 LIVE_PROMPT = "assetgen doctor check: a plain light grey square, nothing else"
 _IMAGE_MODEL = re.compile(r"^(gpt-image|dall-e|chatgpt-image)", re.IGNORECASE)
+# What each route would send, for the evidence of a failure found before any request.
+ROUTE_ENDPOINTS = {"images": "POST /images/generations", "responses": "POST /responses",
+                   "gateway": "POST /images/generations"}
 _PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "HTTP_PROXY",
                "http_proxy")
 
@@ -114,6 +117,8 @@ class Doctor:
     steps: list[Step] = field(default_factory=list)
     failure: Failure | None = None
     last_ok: Wire | None = None
+    # Route settings as written, when the manifest did not load (see `fail_manifest`).
+    raw_routes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     # -- recording -----------------------------------------------------------------------
 
@@ -138,12 +143,22 @@ class Doctor:
         self.fail(name, f"{what} → {status}{code}{exc.message}", surface, code=exc.code,
                   message=exc.message)
 
+    def fail_manifest(self, error: ManifestError) -> None:
+        """A manifest that does not load is a configuration failure, not the end of doctor:
+        the remaining checks run on its settings as written."""
+        problems = [str(p) for p in error.problems] or [str(error)]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        self.fail("manifest", f"{problems[0]}{more}", "configuration",
+                  code="invalid_manifest", message="; ".join(problems), http=False)
+
     @property
     def failed(self) -> bool:
         return any(s.status == "fail" for s in self.steps)
 
     def settings(self, route: str) -> dict[str, Any]:
-        return self.manifest.route_settings(route) if self.manifest else {}
+        if self.manifest is not None:
+            return self.manifest.route_settings(route)
+        return dict(self.raw_routes.get(route) or {})
 
     def official(self) -> bool:
         return bool(self.base_url) and is_official(self.base_url or "")
@@ -286,8 +301,10 @@ class Doctor:
         from assetgen.routes.gateway import GatewaySettings
 
         if self.manifest is None:
-            self.fail("configuration", "no assetgen.yaml found: the gateway route is "
-                      "configured under routes.gateway", "configuration", http=False)
+            why = ("the manifest did not load (see above)" if self.failed
+                   else "no assetgen.yaml found")
+            self.fail("configuration", f"{why}: the gateway route is configured under "
+                      "routes.gateway", "configuration", http=False)
             return False
         s = GatewaySettings.from_mapping(self.settings("gateway"))
         self.base_url = s.base_url or None
@@ -432,17 +449,23 @@ def evidence(doctor: Doctor, api_key_present: bool) -> dict[str, Any]:
     failure = doctor.failure
     wire = failure.wire if failure is not None else (doctor.last_ok or Wire())
     environ = doctor.environ
+    endpoint = f"{wire.method} {wire.url}" if wire.url else None
+    if endpoint is None and doctor.base_url and doctor.route in ROUTE_ENDPOINTS:
+        # Failed before any request (configuration): the endpoint the route would call.
+        method, path = ROUTE_ENDPOINTS[doctor.route].split(" ")
+        endpoint = f"{method} {doctor.base_url}{path}"
     return {
         "route": doctor.route,
-        "endpoint": f"{wire.method} {wire.url}" if wire.url else None,
+        "endpoint": endpoint,
         "base_url": doctor.base_url,
         "model": doctor.model,
         "http_status": wire.status,
         "error_code": failure.code if failure else None,
         "error_message": failure.message if failure else None,
         "request_id": wire.request_id,
-        "organization": environ.get("OPENAI_ORG_ID") or wire.organization,
-        "project": environ.get("OPENAI_PROJECT_ID") or wire.project,
+        "organization": (environ.get("OPENAI_ORG_ID") or wire.organization
+                         or doctor.wire.organization),
+        "project": environ.get("OPENAI_PROJECT_ID") or wire.project or doctor.wire.project,
         "api_key": "present (never shown)" if api_key_present else "absent",
         "timestamp": datetime.now().astimezone().isoformat(timespec="seconds"),
     }
