@@ -60,6 +60,7 @@ class Asset:
     encoding: dict[str, dict[str, Any]] = field(default_factory=dict, hash=False)
     transparent: str | None = None  # "api" (background: transparent) | "chroma"
     chroma_key: str | None = None  # "#rrggbb", for transparent: chroma
+    path_line: int = 0  # the `path:` line, for problems about the path (0: the entry's)
 
     @property
     def has_variants(self) -> bool:
@@ -81,6 +82,7 @@ class StaticImage:
     line: int
     author: str | None = None
     license: str | None = None
+    path_line: int = 0  # the `path:` line (0: the entry's)
 
 
 @dataclass
@@ -333,12 +335,13 @@ class _Loader:
 
         seen_paths: dict[str, int] = {}
         for item in [*static, *assets]:
+            path_line = item.path_line or item.line
             if item.path in seen_paths:
-                self.problem(item.line, f"path `{item.path}` is declared twice "
+                self.problem(path_line, f"path `{item.path}` is declared twice "
                              f"(first on line {seen_paths[item.path]})",
                              "each image file belongs to one entry")
             else:
-                seen_paths[item.path] = item.line
+                seen_paths[item.path] = path_line
         self.check_cycles(assets, data)
         check_collisions(self, assets, static)
 
@@ -425,7 +428,8 @@ class _Loader:
                 continue
             result.append(StaticImage(path=rel, file=output_dir / rel, line=line,
                                       author=_opt_str(entry.get("author")),
-                                      license=_opt_str(entry.get("license"))))
+                                      license=_opt_str(entry.get("license")),
+                                      path_line=line_of(entry, "path")))
         return result
 
     def check_output_path(self, raw: str, output_dir: Path, line: int) -> str | None:
