@@ -311,3 +311,89 @@ def test_codex_against_the_fake_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert live["status"] == ("ok" if logged_in else "skip")
     if logged_in:
         assert "billing codex-credits" in live["detail"]
+
+
+IMAGE_MODEL_ON_TOP = """\
+version: 1
+defaults:
+  route: responses
+routes:
+  responses:
+    model: gpt-image-2
+assets:
+  - id: hero
+    path: img/hero.png
+    prompt: "A rocket"
+"""
+
+
+@pytest.fixture
+def image_model_on_top(tmp_path: Path, openai_env: Emulator,
+                       monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-doctor-test")
+    monkeypatch.setenv("OPENAI_PROJECT_ID", "proj_doctor_test")
+    return write_site(tmp_path, IMAGE_MODEL_ON_TOP)
+
+
+def test_a_manifest_configuration_error_gets_the_evidence_packet_as_json(
+        image_model_on_top: Path, openai_env: Emulator) -> None:
+    """The one case doctor exists for must not stop at manifest load with exit 2."""
+    result, doc = doctor(image_model_on_top, "--route", "responses", "--live")
+    assert result.code == 1 and doc["exit_code"] == 1 and doc["ok"] is False
+    assert doc["manifest"] == "assetgen.yaml"
+    assert surface(doc) == "configuration"
+    first = doc["steps"][0]
+    assert first["name"] == "manifest" and first["status"] == "fail"
+    assert first["surface"] == "configuration"
+    assert ("assetgen.yaml:6: routes.responses.model `gpt-image-2` is an image model — "
+            in first["detail"])
+    # The other checks still ran, on the settings as written.
+    steps = {s["name"]: s["status"] for s in doc["steps"]}
+    assert steps["reachability"] == "ok" and steps["authentication"] == "ok"
+    assert steps["model split"] == "fail" and steps["live"] == "skip"
+    evidence = doc["evidence"]
+    assert set(evidence) == EVIDENCE_KEYS
+    assert evidence["route"] == "responses" and evidence["model"] == "gpt-image-2"
+    assert evidence["base_url"] == openai_env.base_url
+    assert evidence["endpoint"] == f"POST {openai_env.base_url}/responses"
+    assert evidence["http_status"] is None and evidence["request_id"] is None  # none sent
+    assert evidence["error_code"] == "invalid_manifest"
+    assert "routes.responses.model `gpt-image-2` is an image model" in \
+        evidence["error_message"]
+    assert evidence["organization"] == "org-doctor-test"
+    assert evidence["project"] == "proj_doctor_test"
+    assert evidence["api_key"] == "present (never shown)"
+    assert evidence["timestamp"][-6] in "+-"  # with its time zone
+    assert openai_env.count("/v1/responses") == 0  # --live sent nothing billable
+
+
+def test_a_manifest_configuration_error_gets_the_evidence_packet_as_text(
+        image_model_on_top: Path, openai_env: Emulator) -> None:
+    result = run_cli("-C", image_model_on_top, "doctor", "--route", "responses")
+    assert result.code == 1 and "Traceback" not in result.output
+    lines = result.out.splitlines()
+    assert lines[0] == "assetgen doctor — route responses (assetgen.yaml)"
+    assert lines[1].startswith("fail manifest") and "assetgen.yaml:6: " in lines[1]
+    assert any(line.startswith("fail model split") for line in lines)
+    assert "classification: configuration — fix the setting named above" in result.out
+    for key, value in (("route", "responses"), ("model", "gpt-image-2"),
+                       ("endpoint", f"POST {openai_env.base_url}/responses"),
+                       ("base_url", openai_env.base_url), ("http_status", "—"),
+                       ("error_code", "invalid_manifest"), ("request_id", "—"),
+                       ("organization", "org-doctor-test"),
+                       ("project", "proj_doctor_test")):
+        assert f"  {key:<14} {value}" in lines, key
+    message = next(line for line in lines if line.startswith("  error_message"))
+    assert "is an image model" in message
+    stamp = next(line for line in lines if line.startswith("  timestamp")).split()[-1]
+    assert stamp[-6] in "+-"
+
+
+def test_an_unreadable_manifest_is_a_configuration_step_too(tmp_path: Path,
+                                                          openai_env: Emulator) -> None:
+    site = write_site(tmp_path, "version: 1\nassets:\n  - id: a\n    path: [x\n")
+    result, doc = doctor(site)
+    assert result.code == 1 and surface(doc) == "configuration"
+    assert doc["steps"][0]["name"] == "manifest"
+    assert doc["evidence"]["error_code"] == "invalid_manifest"
+    assert doc["evidence"]["endpoint"] == f"POST {openai_env.base_url}/images/generations"

@@ -8,13 +8,16 @@ import pytest
 
 from assetgen.errors import LockError
 from assetgen.fsutil import (
+    STATE_GITIGNORE,
     TEMP_MARKER,
     atomic_write,
     build_lock,
+    ensure_state_dir,
     escapes,
     real_path,
     remove_stale_temp_files,
 )
+from tests.fakes.sites import run_cli, write_site
 
 
 def test_atomic_write_replaces_whole_and_respects_umask(tmp_path: Path) -> None:
@@ -94,3 +97,31 @@ def test_lock_refuses_a_second_holder(tmp_path: Path) -> None:
         pass
     with build_lock(lock):  # released on exit
         pass
+
+
+def test_state_dir_ignores_itself_and_keeps_an_existing_gitignore(tmp_path: Path) -> None:
+    state = ensure_state_dir(tmp_path / "site" / ".assetgen")
+    ignore = state / ".gitignore"
+    assert ignore.read_bytes() == STATE_GITIGNORE
+    assert ignore.read_text().splitlines()[-1] == "*"
+    assert sorted(p.name for p in state.iterdir()) == [".gitignore"]  # no temp file left
+    ignore.write_text("masters/\n")  # a user's own rules are never overwritten
+    ensure_state_dir(state)
+    assert ignore.read_text() == "masters/\n"
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / ".gitignore").symlink_to(tmp_path / "elsewhere")  # dangling: still left alone
+    ensure_state_dir(other)
+    assert not (tmp_path / "elsewhere").exists()
+
+
+@pytest.mark.parametrize("command", [("plan",), ("verify",), ("build", "--draft"),
+                                     ("report",)])
+def test_every_command_that_creates_the_state_dir_ignores_it(tmp_path: Path,
+                                                             command: tuple[str, ...]) -> None:
+    site = write_site(tmp_path, "version: 1\nassets:\n  - id: a\n    path: a.png\n"
+                                "    prompt: x\n")
+    assert not (site / ".assetgen").exists()
+    result = run_cli("-C", site, *command)
+    assert result.code in (0, 1), result.output
+    assert (site / ".assetgen" / ".gitignore").read_text().splitlines()[-1] == "*"

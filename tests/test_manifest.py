@@ -45,10 +45,13 @@ MALFORMED = {
                "asset id `Hero!` is not accepted"),
     "duplicate-id": (HEAD + "assets:\n  - id: a\n    path: a.png\n    prompt: x\n"
                      "  - id: a\n    path: b.png\n    prompt: y\n", 7, "declared twice"),
+    # Path problems name the `path:` lines, not the entries' lines.
     "duplicate-path": (HEAD + "assets:\n  - id: a\n    path: a.png\n    prompt: x\n"
-                       "  - id: b\n    path: a.png\n    prompt: y\n", 7, "declared twice"),
-    "static-path-clash": (HEAD + "static:\n  - path: a.png\nassets:\n  - id: a\n"
-                          "    path: a.png\n    prompt: x\n", 6, "declared twice"),
+                       "  - id: b\n    path: a.png\n    prompt: y\n", 8,
+                       "path `a.png` is declared twice (first on line 5)"),
+    "static-path-clash": (HEAD + "static:\n  - license: CC0\n    path: a.png\nassets:\n"
+                          "  - id: a\n    prompt: x\n    path: a.png\n", 9,
+                          "path `a.png` is declared twice (first on line 5)"),
     "dotdot-path": (HEAD + "assets:\n  - id: a\n    path: ../outside.png\n    prompt: x\n", 5,
                     "'..' is not allowed"),
     "absolute-path": (HEAD + "assets:\n  - id: a\n    path: /etc/a.png\n    prompt: x\n", 5,

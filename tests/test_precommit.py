@@ -64,8 +64,8 @@ class Repo:
         return self.git("rev-parse", "HEAD").stdout.strip()
 
 
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
+def new_repo(tmp_path: Path) -> Repo:
+    """A git repository with the verify hook installed through the real framework."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     env.update(HOME=str(tmp_path / "home"), PRE_COMMIT_HOME=str(tmp_path / "pre-commit"),
                GIT_CONFIG_NOSYSTEM="1", NO_COLOR="1")
@@ -82,10 +82,17 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
         "id": "assetgen-verify", "name": "assetgen verify", "language": "system",
         "entry": f"{ASSETGEN} verify", "files": hook["files"], "require_serial": True}]}]}
     (root / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    (root / ".gitignore").write_text(".assetgen/\n")
-    write_site(root / "site", SITE, {"pages/index.html": PAGE})
     installed = repo.run(PRE_COMMIT, "install")
     assert installed.returncode == 0, installed.stderr
+    return repo
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
+    repo = new_repo(tmp_path)
+    root = repo.root
+    (root / ".gitignore").write_text(".assetgen/\n")
+    write_site(root / "site", SITE, {"pages/index.html": PAGE})
     # The site lives in a subfolder: the hook finds site/assetgen.yaml from the file paths.
     assert run_cli("-C", root / "site", "build", "--draft").code == 0
     first = repo.commit("a site with a draft hero")
@@ -139,6 +146,30 @@ def test_tampered_image_is_blocked_until_rebuilt(repo: Repo) -> None:
     passed = repo.commit("rebuild the hero")
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert repo.head() != before
+
+
+def test_first_run_without_init_commits_cleanly_through_the_hook(tmp_path: Path) -> None:
+    """No `assetgen init`, no .gitignore: the state folder must still stay out of git."""
+    repo = new_repo(tmp_path)
+    write_site(repo.root, SITE, {"pages/index.html": PAGE})
+    assert not (repo.root / ".gitignore").exists()
+    assert run_cli("-C", repo.root, "build", "--draft").code == 0
+    assert (repo.root / ".assetgen" / "masters").is_dir()  # full-size images live there
+    repo.git("add", "-A")
+    staged = repo.git("diff", "--cached", "--name-only").stdout.split()
+    assert "public/img/hero.png" in staged and "assetgen.yaml" in staged
+    assert not [name for name in staged if name.startswith(".assetgen")], staged
+    done = repo.run("git", "commit", "-q", "-m", "first run")
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "files were modified by this hook" not in output
+    assert "assetgen verify....." in output and "Passed" in output
+    # The hook's own cache writes (verify refreshes .assetgen/) stay invisible to git.
+    assert repo.git("status", "--porcelain").stdout == ""
+    (repo.root / "pages/index.html").write_text(PAGE + "<p>more</p>\n")
+    again = repo.commit("edit the page")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert repo.git("status", "--porcelain").stdout == ""
 
 
 def test_unrelated_commits_are_not_checked(repo: Repo) -> None:

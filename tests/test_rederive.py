@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from assetgen.canonical import sha256_bytes
+from assetgen.canonical import sha256_bytes, tagged_hash
+from assetgen.manifest import load_manifest
+from assetgen.plan import Planner
 from assetgen.provenance import sidecar_path
 from tests.conftest import TEST_KEY
 from tests.fakes.emulator import Emulator
@@ -137,14 +139,22 @@ def test_missing_master_is_reported_and_never_paid_silently(built: Path,
 
 def test_a_cache_hit_after_a_generation_change_is_resumed_not_rederived(
         built: Path, openai_env: Emulator) -> None:
+    first = sidecar(built)
     edit(built, "on a launch pad", "in the desert")
     code, document = build_json(built)
     assert code == 0 and document["assets"][0]["action"] == "generated"
     edit(built, "in the desert", "on a launch pad")  # back to a request already paid for
-    assert plan_of(built)["next"] == "build"
+    planned = plan_of(built)
+    # No request will be sent, and plan says so: free, from the master already paid for.
+    assert planned["next"] == "rederive" and planned["estimated_cost_usd"] == 0
+    assert planned["reason"].endswith("its master is cached: no request")
     code, document = build_json(built)
     assert code == 0 and document["assets"][0]["action"] == "resumed"
+    assert document["cost_usd"] == 0
     assert openai_env.count(GENERATIONS) == 2
+    # The lineage is the cached master's own, not the sidecar's (the desert request).
+    record = sidecar(built)
+    assert record["request_id"] == first["request_id"] and record["master"] == first["master"]
 
 
 def test_a_deleted_variant_is_missing_and_restored_for_free(built: Path,
@@ -211,3 +221,81 @@ def test_key_is_still_needed_for_real_work(built: Path, openai_env: Emulator,
     assert result.code == 2 and "OPENAI_API_KEY" in result.err
     monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
     assert run_cli("-C", built, "build").code == 0
+
+
+def test_a_format_only_change_rederives_from_the_master_with_zero_requests(
+        built: Path, openai_env: Emulator) -> None:
+    """hero.webp → hero.png: the webp master (the API was asked for webp) becomes a png
+    of the same pixels; nothing is asked again and nothing is paid (SPEC 2.1)."""
+    first = sidecar(built)
+    asked = openai_env.requests_to(GENERATIONS)
+    assert len(asked) == 1 and asked[0].json["output_format"] == "webp"
+    edit(built, "path: img/hero.webp", "path: img/hero.png")
+    planned = plan_of(built)
+    assert planned["state"] == "missing" and planned["next"] == "rederive"
+    assert planned["estimated_cost_usd"] == 0 and planned["format"] == "png"
+    table = run_cli("-C", built, "plan")
+    assert table.code == 0 and "rederive" in table.out
+    assert "$0" in table.out.split("hero", 1)[1].splitlines()[0]
+    dry = run_cli("-C", built, "build", "--dry-run", "--json")
+    assert json.loads(dry.out)["summary"]["estimated_cost_usd"] == 0
+
+    code, document = build_json(built, "--max-cost", "0")
+    assert code == 0, document
+    assert document["cost_usd"] == 0 and document["estimated_cost_usd"] == 0
+    assert openai_env.count(GENERATIONS) == 1  # zero new requests
+    record = sidecar(built, "img/hero.png")
+    # The same generation and request lineage, with the new format and post-processing.
+    for key in ("generation_hash", "request_id", "master", "prompt", "model", "size",
+                "quality", "route", "usage"):
+        assert record[key] == first[key], key
+    assert record["master"]["format"] == "webp"
+    assert record["format"] == "png" and record["spec_hash"] != first["spec_hash"]
+    assert record["file"] == "img/hero.png" and record["postprocess"]
+    with Image.open(built / "public/img/hero.png") as image:
+        assert image.format == "PNG" and image.size == (1536, 1024)
+    assert plan_of(built)["state"] == "fresh"
+    again = run_cli("-C", built, "build")
+    assert again.code == 0 and "1 skipped" in again.out
+
+
+def test_a_format_change_back_and_forth_never_pays(tmp_path: Path,
+                                                   openai_env: Emulator) -> None:
+    site = write_site(tmp_path, SITE.replace("img/hero.webp", "img/hero.png"))
+    assert build_json(site)[0] == 0
+    assert openai_env.requests_to(GENERATIONS)[0].json["output_format"] == "png"
+    previous = "img/hero.png"
+    for path in ("img/hero.avif", "img/hero.jpg"):  # converted, then asked of the API as is
+        edit(site, f"path: {previous}", f"path: {path}")
+        assert plan_of(site)["next"] == "rederive"
+        code, document = build_json(site)
+        assert code == 0 and document["cost_usd"] == 0, document
+        assert sidecar(site, path)["master"]["format"] == "png"
+        previous = path
+    edit(site, f"path: {previous}", "path: img/hero.png")
+    assert plan_of(site)["state"] == "fresh"  # the first file is still there, still fresh
+    assert openai_env.count(GENERATIONS) == 1
+
+
+def test_masters_from_before_the_format_left_the_hash_still_serve(
+        built: Path, openai_env: Emulator) -> None:
+    """Sidecars and masters written while the asked format was part of the generation
+    hash keep working: nothing goes stale, and a format change still costs nothing."""
+    record = sidecar(built)
+    status = Planner(load_manifest(built / "assetgen.yaml")).plan()[0]
+    legacy = tagged_hash({"generation": status.generation, "derivation": {}})
+    assert status.generation["format"] == "webp" and legacy != record["generation_hash"]
+    # Key the cache and the sidecar the way the previous release did.
+    index = built / ".assetgen" / "masters" / "index"
+    (current,) = index.iterdir()
+    current.rename(index / (legacy.split(":")[1] + ".json"))
+    sidecar_path(built / "public/img/hero.webp").write_text(
+        json.dumps({**record, "generation_hash": legacy}, indent=2))
+    assert plan_of(built)["state"] == "fresh"
+    edit(built, "path: img/hero.webp", "path: img/hero.png")  # found by the old index name
+    planned = plan_of(built)
+    assert planned["next"] == "rederive" and planned["estimated_cost_usd"] == 0
+    code, document = build_json(built)
+    assert code == 0 and document["cost_usd"] == 0
+    assert openai_env.count(GENERATIONS) == 1
+    assert sidecar(built, "img/hero.png")["request_id"] == record["request_id"]

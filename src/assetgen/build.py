@@ -34,6 +34,7 @@ from assetgen.plan import (
     Planner,
     derivation_spec,
     generation_hash_of,
+    generation_hashes,
     generation_spec,
     request_format,
     request_prompt,
@@ -184,7 +185,7 @@ class Engine:
         if status.next == Next.FORCE:
             return Outcome(asset.id, "failed", route=status.route, reason=status.reason,
                            error=status.reason)
-        if status.next == Next.REDERIVE:
+        if status.next == Next.REDERIVE and not status.from_cache:
             return await self.rederive(status)
         started = time.monotonic()
         job = await asyncio.to_thread(self.job_for, asset, status.route)
@@ -196,8 +197,14 @@ class Engine:
         spec_hash = spec_hash_of(generation, derivation)
 
         attempts = Attempts()
-        cached = None if self.settings.force else self.masters.get(generation_hash)
+        cached = None if self.settings.force else await asyncio.to_thread(
+            self.cached_master, generation)
         looked: tuple[ImageInfo, str] | None = None
+        if cached is None and status.from_cache:
+            # Planned without a request (and so without a key, a client or a budget).
+            return Outcome(asset.id, "failed", route=status.route,
+                           error="its cached master vanished during the build — run "
+                                 "`assetgen build` again (it will be asked of the route)")
         if cached is not None:
             result = _result_from_cache(cached.data, cached.meta)
             action = "resumed"
@@ -310,7 +317,15 @@ class Engine:
             found = self.masters.get_sha(master.get("sha256"), master.get("format"))
             if found is not None:
                 return found
-        return self.masters.get(generation_hash_of(generation))
+        return self.cached_master(generation)
+
+    def cached_master(self, generation: dict[str, Any]) -> CachedMaster | None:
+        """The master paid for with this generation spec, whatever format it came in."""
+        for generation_hash in generation_hashes(generation):
+            found = self.masters.get(generation_hash)
+            if found is not None:
+                return found
+        return None
 
     def commit(self, asset: Asset, derived: store.Derived, record: dict[str, Any],
                old: dict[str, Any] | None) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from assetgen.errors import AssetgenError, ConfigError, RouteError, TransientError
+from assetgen.errors import AssetgenError, ConfigError, ManifestError, RouteError, TransientError
 from assetgen.manifest import Manifest
 from assetgen.routes.http import OFFICIAL_BASE_URL, is_official, json_body, send
 from assetgen.secrets import read_key, register_key_var, scrub_api_message, secret_values
@@ -27,6 +27,9 @@ from assetgen.secrets import read_key, register_key_var, scrub_api_message, secr
 KEY_VAR = "OPENAI_API_KEY"
 LIVE_PROMPT = "assetgen doctor check: a plain light grey square, nothing else"
 _IMAGE_MODEL = re.compile(r"^(gpt-image|dall-e|chatgpt-image)", re.IGNORECASE)
+# What each route would send, for the evidence of a failure found before any request.
+ROUTE_ENDPOINTS = {"images": "POST /images/generations", "responses": "POST /responses",
+                   "gateway": "POST /images/generations"}
 _PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "HTTP_PROXY",
                "http_proxy")
 
@@ -116,6 +119,8 @@ class Doctor:
     steps: list[Step] = field(default_factory=list)
     failure: Failure | None = None
     last_ok: Wire | None = None
+    # Route settings as written, when the manifest did not load (see `fail_manifest`).
+    raw_routes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     # -- recording -----------------------------------------------------------------------
 
@@ -151,12 +156,22 @@ class Doctor:
         self.fail(name, f"{what} → {status}{code}{exc.message}", surface, code=exc.code,
                   message=exc.message)
 
+    def fail_manifest(self, error: ManifestError) -> None:
+        """A manifest that does not load is a configuration failure, not the end of doctor:
+        the remaining checks run on its settings as written."""
+        problems = [str(p) for p in error.problems] or [str(error)]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        self.fail("manifest", f"{problems[0]}{more}", "configuration",
+                  code="invalid_manifest", message="; ".join(problems), http=False)
+
     @property
     def failed(self) -> bool:
         return any(s.status == "fail" for s in self.steps)
 
     def settings(self, route: str) -> dict[str, Any]:
-        return self.manifest.route_settings(route) if self.manifest else {}
+        if self.manifest is not None:
+            return self.manifest.route_settings(route)
+        return dict(self.raw_routes.get(route) or {})
 
     def official(self) -> bool:
         return bool(self.base_url) and is_official(self.base_url or "")
@@ -301,8 +316,10 @@ class Doctor:
         from assetgen.routes.gateway import GatewaySettings
 
         if self.manifest is None:
-            self.fail("configuration", "no assetgen.yaml found: the gateway route is "
-                      "configured under routes.gateway", "configuration", http=False)
+            why = ("the manifest did not load (see above)" if self.failed
+                   else "no assetgen.yaml found")
+            self.fail("configuration", f"{why}: the gateway route is configured under "
+                      "routes.gateway", "configuration", http=False)
             return False
         s = GatewaySettings.from_mapping(self.settings("gateway"))
         self.base_url = s.base_url or None
@@ -454,17 +471,24 @@ def evidence(doctor: Doctor, api_key_present: bool) -> dict[str, Any]:
         # Everything here but the route and timestamp came from config or a server.
         return None if value is None else doctor.scrub(value)
 
+    endpoint = f"{wire.method} {wire.url}" if wire.url else None
+    if endpoint is None and doctor.base_url and doctor.route in ROUTE_ENDPOINTS:
+        # Failed before any request (configuration): the endpoint the route would call.
+        method, path = ROUTE_ENDPOINTS[doctor.route].split(" ")
+        endpoint = f"{method} {doctor.base_url}{path}"
     return {
         "route": doctor.route,
-        "endpoint": shown(f"{wire.method} {wire.url}") if wire.url else None,
+        "endpoint": shown(endpoint),
         "base_url": shown(doctor.base_url),
         "model": shown(doctor.model),
         "http_status": wire.status,
         "error_code": failure.code if failure else None,
         "error_message": failure.message if failure else None,
         "request_id": shown(wire.request_id),
-        "organization": shown(environ.get("OPENAI_ORG_ID") or wire.organization),
-        "project": shown(environ.get("OPENAI_PROJECT_ID") or wire.project),
+        "organization": shown(environ.get("OPENAI_ORG_ID") or wire.organization
+                              or doctor.wire.organization),
+        "project": shown(environ.get("OPENAI_PROJECT_ID") or wire.project
+                         or doctor.wire.project),
         "api_key": "present (never shown)" if api_key_present else "absent",
         "timestamp": datetime.now().astimezone().isoformat(timespec="seconds"),
     }

@@ -26,6 +26,10 @@ _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | _CLOEXEC
 _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | _CLOEXEC
 # O_NONBLOCK: a FIFO planted where a file is expected must not hang the open.
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC
+STATE_DIR_NAME = ".assetgen"
+# Like pytest's, mypy's and ruff's cache folders: the state folder ignores itself, so a
+# repository that never ran `assetgen init` does not commit locks, caches and masters.
+STATE_GITIGNORE = b"# Created by assetgen: local state (lock, caches, masters).\n*\n"
 
 
 def _umask() -> int:
@@ -233,6 +237,29 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True, root: Path | 
     """
     with SafeFolder.open(path.parent, root=root, inside=inside) as folder:
         folder.write_atomic(path.name, data, durable=durable)
+
+
+def ensure_state_dir(folder: Path, *, root: Path | None = None) -> Path:
+    """Create assetgen's local state folder (if needed) with a `.gitignore` holding `*`.
+
+    With ``root`` the folder is reached symlink-safely (see `SafeFolder`). An existing
+    `.gitignore` (or anything by that name, a symlink included) is left as it is: the file
+    is linked into place from a temp file, which never replaces a target.
+    """
+    with SafeFolder.open(folder, root=root) as safe:
+        try:
+            os.stat(".gitignore", dir_fd=safe.fd, follow_symlinks=False)
+            return folder
+        except FileNotFoundError:
+            pass
+        temp = safe.write_temp(".gitignore", STATE_GITIGNORE)
+        try:
+            with contextlib.suppress(FileExistsError):  # another process was first: keep it
+                os.link(temp, ".gitignore", src_dir_fd=safe.fd, dst_dir_fd=safe.fd,
+                        follow_symlinks=False)
+        finally:
+            safe.discard(temp)
+    return folder
 
 
 def write_temp_beside(path: Path, data: bytes) -> Path:

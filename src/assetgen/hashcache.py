@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from assetgen.canonical import sha256_file
 from assetgen.errors import UnsafePathError
-from assetgen.fsutil import atomic_write, read_within
+from assetgen.fsutil import atomic_write, ensure_state_dir, read_within
 
 T = TypeVar("T")
 
@@ -120,6 +120,7 @@ class HashCache:
         if self.path is None or not self._dirty:
             return
         with contextlib.suppress(OSError, UnsafePathError):
+            ensure_state_dir(self.path.parent, root=self.root)
             atomic_write(self.path, json.dumps(self._entries, separators=(",", ":")).encode(),
                          root=self.root)
             self._dirty = False

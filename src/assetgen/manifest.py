@@ -18,7 +18,7 @@ from typing import Any
 from assetgen import manifest_schema as schema
 from assetgen import manifest_yaml, sizes
 from assetgen.errors import ManifestError, Problem, UsageError
-from assetgen.fsutil import escapes
+from assetgen.fsutil import STATE_DIR_NAME, escapes
 from assetgen.hosts import result_host_problems
 from assetgen.manifest_outputs import OutputsResolver, check_collisions, resolve_top_paths
 
@@ -61,6 +61,7 @@ class Asset:
     encoding: dict[str, dict[str, Any]] = field(default_factory=dict, hash=False)
     transparent: str | None = None  # "api" (background: transparent) | "chroma"
     chroma_key: str | None = None  # "#rrggbb", for transparent: chroma
+    path_line: int = 0  # the `path:` line, for problems about the path (0: the entry's)
 
     @property
     def has_variants(self) -> bool:
@@ -82,6 +83,7 @@ class StaticImage:
     line: int
     author: str | None = None
     license: str | None = None
+    path_line: int = 0  # the `path:` line (0: the entry's)
 
 
 @dataclass
@@ -105,7 +107,7 @@ class Manifest:
     @property
     def state_dir(self) -> Path:
         """Local, gitignored working state: lock, masters cache, verify cache."""
-        return self.root / ".assetgen"
+        return self.root / STATE_DIR_NAME
 
     @property
     def masters_folder(self) -> Path:
@@ -334,12 +336,13 @@ class _Loader:
 
         seen_paths: dict[str, int] = {}
         for item in [*static, *assets]:
+            path_line = item.path_line or item.line
             if item.path in seen_paths:
-                self.problem(item.line, f"path `{item.path}` is declared twice "
+                self.problem(path_line, f"path `{item.path}` is declared twice "
                              f"(first on line {seen_paths[item.path]})",
                              "each image file belongs to one entry")
             else:
-                seen_paths[item.path] = item.line
+                seen_paths[item.path] = path_line
         self.check_cycles(assets, data)
         check_collisions(self, assets, static)
 
@@ -431,7 +434,8 @@ class _Loader:
                 continue
             result.append(StaticImage(path=rel, file=output_dir / rel, line=line,
                                       author=_opt_str(entry.get("author")),
-                                      license=_opt_str(entry.get("license"))))
+                                      license=_opt_str(entry.get("license")),
+                                      path_line=line_of(entry, "path")))
         return result
 
     def check_output_path(self, raw: str, output_dir: Path, line: int) -> str | None:

@@ -124,6 +124,7 @@ class AssetResolver:
         return Asset(
             id=asset_id, path=rel, file=self.output_dir / rel, prompt=prompt, route=route,
             model=model, quality=quality, size=size, format=fmt, line=line,
+            path_line=line_of(entry, "path"),
             width=width if isinstance(width, int) else None,
             height=height if isinstance(height, int) else None,
             background=outputs.background, inputs=tuple(inputs), mask=mask,

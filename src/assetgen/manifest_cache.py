@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from assetgen.errors import UnsafePathError
-from assetgen.fsutil import atomic_write, escapes, read_within
+from assetgen.fsutil import STATE_DIR_NAME, atomic_write, ensure_state_dir, escapes, read_within
 from assetgen.manifest import Manifest, load_manifest
 
 
 def cache_file_for(manifest_path: Path) -> Path:
-    return manifest_path.resolve().parent / ".assetgen" / "manifest.json"
+    return manifest_path.resolve().parent / STATE_DIR_NAME / "manifest.json"
 
 
 # The resolved manifest is kept as JSON (never pickle: the folder is in
@@ -64,6 +64,7 @@ def load_manifest_cached(path: Path, cache_file: Path | None) -> Manifest:
     manifest = load_manifest(path)
     with contextlib.suppress(OSError, ValueError, TypeError, UnsafePathError, _Uncacheable):
         document = {"key": key, "manifest": _encode(manifest), "checks": _checks(manifest)}
+        ensure_state_dir(cache_file.parent, root=root)
         atomic_write(cache_file, json.dumps(document, separators=(",", ":")).encode(),
                      root=root)
     return manifest

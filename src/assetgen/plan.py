@@ -5,10 +5,14 @@ the *generation* spec (what a route is asked: route, models, prompt, size,
 quality, background, API format, input hashes) and the *derivation* spec
 (what is done locally: chroma keying, fitting, the final format, variants and
 encoder settings). `spec_hash` covers both; the generation hash keys the
-masters cache. When only the derivation changed (the sidecar's
-`generation_hash` is still the current one), the next build *re-derives* from
-the cached master for free; if that master is gone it says so instead of
-paying again without being asked (`build --force ID`).
+masters cache and leaves out the format asked of the API, because any master
+converts to any output format (SPEC 2.1: a format-only change never pays again).
+When only the derivation changed (the sidecar's `generation_hash` is still the
+current one), the next build *re-derives* from the cached master for free; so it
+does when the master of the current generation spec is cached (a renamed
+`hero.png` → `hero.webp`, a build killed after the answer arrived). If the
+sidecar's master is gone it says so instead of paying again without being asked
+(`build --force ID`).
 """
 
 from __future__ import annotations
@@ -113,8 +117,27 @@ def spec_hash_of(generation: dict[str, Any], derivation: dict[str, Any]) -> str:
 
 
 def generation_hash_of(generation: dict[str, Any]) -> str:
-    """The masters cache key, recorded in sidecars as `generation_hash`."""
-    return spec_hash_of(generation, {})
+    """The masters cache key, recorded in sidecars as `generation_hash`.
+
+    The asked `format` is not part of it: a webp master re-encodes to a png of the same
+    pixels (lossy once, never worse), a png master to anything. `spec_hash` keeps the
+    format, so the file is still stale when only its format changed.
+    """
+    return spec_hash_of({k: v for k, v in generation.items() if k != "format"}, {})
+
+
+def generation_hashes(generation: dict[str, Any]) -> tuple[str, ...]:
+    """Every hash that names this generation spec: the current one first, then those of
+    sidecars and masters written while the asked format was still part of the hash."""
+    from assetgen.formats import API_FORMATS
+
+    legacy = (spec_hash_of({**generation, "format": fmt}, {}) for fmt in sorted(API_FORMATS))
+    return (generation_hash_of(generation), *legacy)
+
+
+def same_generation(recorded: Any, generation: dict[str, Any]) -> bool:
+    """Whether a sidecar's `generation_hash` names this generation spec."""
+    return isinstance(recorded, str) and recorded in generation_hashes(generation)
 
 
 _DERIVATION_PARTS = (("format", "format"), ("postprocess", "fitting/transparency"),
@@ -147,6 +170,7 @@ class AssetStatus:
     next: Next = Next.NOTHING
     problem_file: Path | None = None  # a variant at fault, when not the main file
     master_generation: dict[str, Any] | None = None  # the spec the sidecar's master answers
+    from_cache: bool = False  # REDERIVE from the master cached for this spec, not the sidecar
 
     @property
     def generation_hash(self) -> str:
@@ -302,9 +326,24 @@ class Planner:
                                generation["mask"])
 
     def _next(self, status: AssetStatus) -> Next:
-        """Build, or re-derive from the master when only the derivation changed."""
+        """Build, or re-derive from a master already paid for."""
+        if self.force or status.blocked_by:
+            return Next.BUILD
+        following = self._next_from_sidecar(status)
+        if following != Next.BUILD:
+            return following
+        if any(self.masters.has(h) for h in generation_hashes(status.generation)):
+            # The answer to this very request is cached (a format-only rename, a build
+            # killed after the answer arrived, a setting changed and changed back).
+            status.from_cache = True
+            status.reason += "; its master is cached: no request"
+            return Next.REDERIVE
+        return Next.BUILD
+
+    def _next_from_sidecar(self, status: AssetStatus) -> Next:
+        """Re-derive from the sidecar's master when only the derivation changed."""
         sidecar = status.sidecar
-        if self.force or sidecar is None or status.blocked_by:
+        if sidecar is None:
             return Next.BUILD
         placeholder = sidecar.get("route") == "draft"
         if status.state == State.DRAFT or (placeholder and status.problem_file is not None):
@@ -315,7 +354,7 @@ class Planner:
             generation = self._real_generation(status)
         else:
             return Next.BUILD
-        if sidecar.get("generation_hash") != generation_hash_of(generation):
+        if not same_generation(sidecar.get("generation_hash"), generation):
             return Next.BUILD
         status.master_generation = generation
         if self._has_master(sidecar, generation):
@@ -329,7 +368,7 @@ class Planner:
         if isinstance(master, dict) and self.masters.has_sha(master.get("sha256"),
                                                              master.get("format")):
             return True
-        return self.masters.has(generation_hash_of(generation))
+        return any(self.masters.has(h) for h in generation_hashes(generation))
 
     def _real_spec_hash(self, status: AssetStatus) -> str:
         """A real image is judged against its own route's spec, even under --draft."""
@@ -352,7 +391,7 @@ class Planner:
         asset = status.asset
         draft = sidecar.get("route") == "draft"
         generation = status.generation if draft else self._real_generation(status)
-        if sidecar.get("generation_hash") == generation_hash_of(generation) \
+        if same_generation(sidecar.get("generation_hash"), generation) \
                 and not status.blocked_by:
             return "derivation changed (" + derivation_changes(
                 sidecar.get("derivation"), status.derivation) + ")"

@@ -29,7 +29,7 @@ from assetgen.canonical import sha256_bytes
 from assetgen.commands.common import open_manifest
 from assetgen.console import Console
 from assetgen.errors import EXIT_OK, ImageError, ManifestError, UsageError
-from assetgen.fsutil import build_lock, escapes, write_temp_beside
+from assetgen.fsutil import build_lock, ensure_state_dir, escapes, write_temp_beside
 from assetgen.lineage import display_path
 from assetgen.manifest import Asset, Manifest, load_manifest, load_yaml
 from assetgen.manifest_edit import jinja_literal, upsert_asset
@@ -87,7 +87,8 @@ def run(manifest_path: Path | None, cwd: Path, file: Path, *, asset_id: str, pro
     original = manifest.file.read_bytes().decode("utf-8")
     new_text, action = upsert_asset(original, entry)
 
-    with build_lock(manifest.state_dir / "build.lock", root=manifest.root):
+    with build_lock(ensure_state_dir(manifest.state_dir, root=manifest.root) / "build.lock",
+                    root=manifest.root):
         pending = write_temp_beside(manifest.file, new_text.encode("utf-8"))
         try:
             os.chmod(pending, manifest.file.stat().st_mode & 0o7777)

@@ -16,7 +16,7 @@ from assetgen.commands.plan import plan_document, plan_statuses, print_plan
 from assetgen.console import Console
 from assetgen.cost import format_usd
 from assetgen.errors import EXIT_BUDGET, EXIT_OK, EXIT_PROBLEMS
-from assetgen.fsutil import build_lock, remove_stale_temp_files
+from assetgen.fsutil import build_lock, ensure_state_dir, remove_stale_temp_files
 from assetgen.plan import Next, Planner
 from assetgen.progress import ProgressLog
 from assetgen.published import write_assets_json
@@ -58,7 +58,8 @@ def run(manifest_path: Path | None, cwd: Path, ids: list[str], *, force: bool = 
 
     settings = BuildSettings(draft=draft, force=force, concurrency=concurrency,
                              max_cost=max_cost, clock=clock)
-    with build_lock(manifest.state_dir / "build.lock", root=manifest.root):
+    with build_lock(ensure_state_dir(manifest.state_dir, root=manifest.root) / "build.lock",
+                    root=manifest.root):
         for note in store.recover(manifest.output_dir):
             console.log(f"recovered: {note}")
         # A killed command can also leave half-written local state: masters, the hash

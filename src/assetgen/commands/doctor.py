@@ -5,8 +5,11 @@ classification of the first failure (works / configuration / authentication /
 access or organization verification / provider mapping / network or proxy /
 codex session / service / request) and the evidence packet to paste into a
 support ticket. The key is never shown, nor any part of it an API echoes back.
-Works without a manifest too (the OpenAI routes read only the environment).
-Exit 0 when every step passed, 1 when one failed.
+Works without a manifest too (the OpenAI routes read only the environment), and
+with an invalid one: a configuration error in the manifest (say an image model as
+the Responses API's top-level model) is the first, failed step, classified
+`configuration`, and the other checks still run on the settings as written, so
+the evidence packet is complete. Exit 0 when every step passed, 1 when one failed.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from assetgen.console import Console
 from assetgen.doctor_checks import KEY_VAR, Doctor, Step, Wire, classification, evidence
-from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
+from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, ManifestError, UsageError
 from assetgen.manifest import Manifest, find_manifest, load_manifest, load_yaml
 from assetgen.manifest_schema import DEFAULT_MODEL, DEFAULT_ROUTE
 
@@ -33,14 +37,14 @@ def run(manifest_path: Path | None, cwd: Path, *, route: str | None, live: bool,
         json_mode: bool, console: Console, environ: Mapping[str, str] | None = None,
         transport: Any = None) -> int:
     env = os.environ if environ is None else environ
-    manifest = _manifest(manifest_path, cwd)
-    chosen = route or _default(manifest, "route") or DEFAULT_ROUTE
-    model = _model_for(manifest, chosen)
-    doctor = asyncio.run(_diagnose(chosen, model, manifest, env, cwd, live, transport))
+    found = _manifest(manifest_path, cwd)
+    chosen = route or found.default("route") or DEFAULT_ROUTE
+    model = _model_for(found, chosen)
+    doctor = asyncio.run(_diagnose(chosen, model, found, env, cwd, live, transport))
     key_present = _key_present(doctor, env)
     document = {
         "route": chosen,
-        "manifest": manifest.rel(manifest.file) if manifest else None,
+        "manifest": found.shown(),
         "live": live,
         "ok": not doctor.failed,
         "exit_code": EXIT_PROBLEMS if doctor.failed else EXIT_OK,
@@ -55,9 +59,8 @@ def run(manifest_path: Path | None, cwd: Path, *, route: str | None, live: bool,
     return document["exit_code"]
 
 
-async def _diagnose(route: str, model: str, manifest: Manifest | None,
-                    environ: Mapping[str, str], cwd: Path, live: bool,
-                    transport: Any) -> Doctor:
+async def _diagnose(route: str, model: str, found: _Found, environ: Mapping[str, str],
+                    cwd: Path, live: bool, transport: Any) -> Doctor:
     """The one HTTP client of doctor (event hooks record each exchange for the evidence)."""
     import httpx
 
@@ -67,8 +70,10 @@ async def _diagnose(route: str, model: str, manifest: Manifest | None,
             transport=transport, follow_redirects=False,
             event_hooks={"request": [wire.on_request], "response": [wire.on_response]},
     ) as client:
-        doctor = Doctor(route=route, model=model, manifest=manifest, environ=environ,
-                        client=client, wire=wire)
+        doctor = Doctor(route=route, model=model, manifest=found.manifest, environ=environ,
+                        client=client, wire=wire, raw_routes=found.routes())
+        if found.error is not None:
+            doctor.fail_manifest(found.error)
         if route in ("images", "responses"):
             passed = await doctor.check_openai()
         elif route == "gateway":
@@ -78,6 +83,7 @@ async def _diagnose(route: str, model: str, manifest: Manifest | None,
         else:
             doctor.ok("configuration", "the draft route needs no key and no network")
             passed = True
+        passed = passed and not doctor.failed  # a manifest error: never a billed request
         if live and passed:
             await doctor.live(cwd)
         elif live:
@@ -85,34 +91,62 @@ async def _diagnose(route: str, model: str, manifest: Manifest | None,
     return doctor
 
 
-def _manifest(manifest_path: Path | None, cwd: Path) -> Manifest | None:
-    """The manifest if there is one; doctor also works from the environment alone."""
+@dataclass
+class _Found:
+    """The manifest doctor found: loaded, or refused (then only its settings as written)."""
+
+    file: Path | None = None
+    manifest: Manifest | None = None
+    raw: Any = None  # the YAML as written: hostile, read only for plain strings
+    error: ManifestError | None = None
+
+    def default(self, key: str) -> str | None:
+        defaults = self.raw.get("defaults") if isinstance(self.raw, dict) else None
+        value = defaults.get(key) if isinstance(defaults, dict) else None
+        return value if isinstance(value, str) and value else None
+
+    def routes(self) -> dict[str, dict[str, Any]]:
+        """Per-route settings as written, for checks of a manifest that did not load."""
+        node = self.raw.get("routes") if isinstance(self.raw, dict) else None
+        if not isinstance(node, dict):
+            return {}
+        return {str(name): dict(value) for name, value in node.items()
+                if isinstance(value, dict)}
+
+    def shown(self) -> str | None:
+        if self.manifest is not None:
+            return self.manifest.rel(self.manifest.file)
+        return self.file.name if self.file is not None else None  # as Manifest.rel shows it
+
+
+def _manifest(manifest_path: Path | None, cwd: Path) -> _Found:
+    """The manifest if there is one; doctor also works from the environment alone, and
+    diagnoses a manifest that does not load instead of stopping at it."""
     if manifest_path is not None:
         if not manifest_path.exists():
             raise UsageError(f"{manifest_path}: no such manifest",
                              hint="check --manifest, or run doctor without it")
-        return load_manifest(manifest_path)
+        path = manifest_path.resolve()
+    else:
+        try:
+            path = find_manifest(cwd)
+        except UsageError:
+            return _Found()
+    found = _Found(file=path)
     try:
-        return load_manifest(find_manifest(cwd))
-    except UsageError:
-        return None
+        found.raw = load_yaml(path)
+        found.manifest = load_manifest(path)
+    except ManifestError as exc:
+        found.error = exc
+    return found
 
 
-def _default(manifest: Manifest | None, key: str) -> str | None:
-    if manifest is None:
-        return None
-    data = load_yaml(manifest.file)
-    defaults = data.get("defaults") if isinstance(data, dict) else None
-    value = defaults.get(key) if isinstance(defaults, dict) else None
-    return str(value) if value else None
-
-
-def _model_for(manifest: Manifest | None, route: str) -> str:
-    if manifest is not None:
-        for asset in manifest.assets:
+def _model_for(found: _Found, route: str) -> str:
+    if found.manifest is not None:
+        for asset in found.manifest.assets:
             if asset.route == route:
                 return asset.model
-    return _default(manifest, "model") or DEFAULT_MODEL
+    return found.default("model") or DEFAULT_MODEL
 
 
 def _key_present(doctor: Doctor, environ: Mapping[str, str]) -> bool:

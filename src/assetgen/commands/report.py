@@ -27,7 +27,7 @@ from assetgen.commands.common import open_manifest
 from assetgen.console import Console
 from assetgen.cost import format_usd
 from assetgen.errors import EXIT_OK, AssetgenError
-from assetgen.fsutil import atomic_write
+from assetgen.fsutil import atomic_write, ensure_state_dir
 from assetgen.hashcache import HashCache
 from assetgen.manifest import Manifest, StaticImage
 from assetgen.plan import AssetStatus, Planner
@@ -352,6 +352,8 @@ def run(manifest_path: Path | None, cwd: Path, *, output: Path | None, json_mode
     statuses, cards = collect(manifest, page)
     html = render(manifest, statuses, cards)
     try:
+        if output is None:
+            ensure_state_dir(manifest.state_dir, root=manifest.root)
         atomic_write(page, html.encode("utf-8"),
                      root=manifest.root if output is None else None)
     except OSError as exc:
