@@ -233,7 +233,7 @@ def test_edit_multipart_with_mask(emu: Emulator, client: httpx.Client) -> None:
         ("mask", ("mask.png", png_bytes((512, 384), "RGBA"), "image/png")),
     ]
     data = {
-        "model": "gpt-image-2",
+        "model": "gpt-image-1.5",
         "prompt": "add a hat",
         "n": "1",
         "quality": "low",
