@@ -118,15 +118,15 @@ def usd_from_usage(usage: Mapping[str, Any] | None,
     """
     if not isinstance(usage, Mapping):
         return None
-    output = usage.get("output_tokens")
-    if not _count(output):
+    if not _count(usage.get("output_tokens")):
         return None
+    output = _int(usage.get("output_tokens"))
     per_token = _per_token(image_models.for_pricing(model))
     out_details = usage.get("output_tokens_details")
     text_out = 0
-    if isinstance(out_details, Mapping) and _count(out_details.get("text_tokens")):
-        text_out = min(int(out_details["text_tokens"]), int(output))
-    total = (int(output) - text_out) * per_token["image_output"]
+    if isinstance(out_details, Mapping):
+        text_out = min(_int(out_details.get("text_tokens")), output)
+    total = (output - text_out) * per_token["image_output"]
     total += text_out * per_token["text_output"]
     details = usage.get("input_tokens_details")
     if isinstance(details, Mapping):
