@@ -18,6 +18,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from assetgen import cost
 from tests.fakes import openapi
 from tests.fakes.emulator import Emulator
 
@@ -111,7 +112,7 @@ def test_generation_default_png(emu: Emulator, client: httpx.Client) -> None:
     assert decode(body["data"][0]["b64_json"]).size == (1024, 1024)
     assert (body["size"], body["quality"], body["output_format"]) == ("1024x1024", "medium", "png")
     usage = body["usage"]
-    assert usage["output_tokens_details"]["image_tokens"] == 1767
+    assert usage["output_tokens_details"]["image_tokens"] == 1756  # the calculator's figure
     assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"]
     assert r.headers["x-request-id"].startswith("req_")
     rec = emu.last("/v1/images/generations")
@@ -152,7 +153,8 @@ def test_generation_n_and_token_scaling(client: httpx.Client) -> None:
     r = gen(client, n=2, quality="low", size="1536x864")
     data = r.json()["data"]
     assert len(data) == 2 and data[0]["b64_json"] != data[1]["b64_json"]
-    assert r.json()["usage"]["output_tokens"] == 2 * round(200 * 1536 * 864 / 1024**2)
+    # Per image as OpenAI's calculator counts it (not scaled by area), times n.
+    assert r.json()["usage"]["output_tokens"] == 2 * cost.output_tokens("1536x864", "low")
 
 
 @pytest.mark.parametrize(
@@ -233,7 +235,7 @@ def test_edit_multipart_with_mask(emu: Emulator, client: httpx.Client) -> None:
         ("mask", ("mask.png", png_bytes((512, 384), "RGBA"), "image/png")),
     ]
     data = {
-        "model": "gpt-image-2",
+        "model": "gpt-image-1.5",
         "prompt": "add a hat",
         "n": "1",
         "quality": "low",

@@ -156,6 +156,7 @@ def test_defaults_vars_and_generation_size_are_resolved(tmp_path: Path) -> None:
             path: img/night.png
             prompt: night
             quality: low
+            model: gpt-image-1.5       # takes input_fidelity; gpt-image-2 does not
             edit:
               images: [hero, masks/in.png]
               mask: masks/m.png

@@ -141,7 +141,8 @@ VALID: dict[str, Any] = {
         {"id": "card", "path": "img/card.webp", "prompt": "A card", "width": 1200,
          "height": 630},
         {"id": "night", "path": "img/night.png", "prompt": "At night",
-         "edit": {"images": ["hero"], "fidelity": "high", "mask": "masks/sky.png"}},
+         "model": "gpt-image-1.5", "edit": {"images": ["hero"], "fidelity": "high",
+                                             "mask": "masks/sky.png"}},
     ],
 }
 HOSTILE_PATHS = ["../x.png", "/etc/x.png", "a/../../x.png", "..", "", " ", "C:\\x.png",

@@ -45,7 +45,6 @@ assets:
     edit:
       images: [hero]
       mask: masks/sky.png
-      fidelity: high
 """
 ONE = """\
 version: 1
@@ -81,7 +80,7 @@ def test_generate_and_edit_with_mask(tmp_path: Path, openai_env: Emulator) -> No
     assert first.json["tools"][0]["model"] == "gpt-image-2"
     assert first.json["tools"][0]["size"] == "1536x1024"
     assert first.json["tools"][0]["action"] == "generate"
-    assert edit.json["tools"][0]["input_fidelity"] == "high"
+    assert "input_fidelity" not in edit.json["tools"][0]  # gpt-image-2 refuses it
     assert edit.json["tools"][0]["output_format"] == "webp"
     # The emulator decoded the input image (the hero as written) and the mask.
     hero_bytes = (site / "public/img/hero.png").read_bytes()
@@ -223,7 +222,8 @@ def test_request_bodies_validate_against_the_openapi_schemas() -> None:
         _job(),
         _job(size="auto", quality="auto", background="transparent", output_format="png"),
         _job(inputs=(_input("hero", image, 64, 48), _input("logo", image, 64, 48)),
-             mask=_input("mask", mask, 64, 48), fidelity="high"),
+             mask=_input("mask", mask, 64, 48), fidelity="high", model="gpt-image-1.5"),
+        _job(inputs=(_input("hero", image, 64, 48),), fidelity="high"),
     ]
     for job in jobs:
         body = request_body(job, "gpt-5.5")
@@ -238,6 +238,8 @@ def test_request_bodies_validate_against_the_openapi_schemas() -> None:
     assert tool["action"] == "edit" and tool["input_fidelity"] == "high"
     assert tool["input_image_mask"]["image_url"].startswith("data:image/png;base64,")
     assert "input_fidelity" not in request_body(jobs[0], "gpt-5.5")["tools"][0]
+    # gpt-image-2 answers 400 invalid_input_fidelity_model: never sent, whatever the job says.
+    assert "input_fidelity" not in request_body(jobs[3], "gpt-5.5")["tools"][0]
 
 
 def test_example_site_builds_through_responses(tmp_path: Path, openai_env: Emulator,

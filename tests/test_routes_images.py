@@ -77,7 +77,8 @@ def test_edit_request_is_multipart_matching_the_schema(tmp_path: Path) -> None:
                        width=16, height=16, asset_id="hero")
     mask = InputImage(ref="mask", path=tmp_path / "m.png", data=data, sha256="1", width=16,
                       height=16)
-    job, manifest = _job(tmp_path, inputs=(image, image), mask=mask, fidelity="high")
+    job, manifest = _job(tmp_path, inputs=(image, image), mask=mask, fidelity="high",
+                         model="gpt-image-1.5")
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:

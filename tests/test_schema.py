@@ -66,7 +66,6 @@ VALID: dict[str, str] = {
             edit:
               images: [hero]
               mask: masks/sky.png
-              fidelity: high
           - id: 9-codex
             path: img/codex.jpg
             route: codex

@@ -422,7 +422,8 @@ def _read_input(ref: str, path: Path, asset_id: str | None) -> InputImage:
         raise ImageError(f"edit input {ref} ({path.name}) is not a readable image",
                          hint="replace it with a PNG, JPEG or WebP file") from exc
     return InputImage(ref=ref, path=path, data=data, sha256=sha256_bytes(data),
-                      width=info.width, height=info.height, asset_id=asset_id)
+                      width=info.width, height=info.height, asset_id=asset_id,
+                      format=info.format)
 
 
 def _does_not_decode(result: RouteResult, exc: ImageError) -> PermanentError:

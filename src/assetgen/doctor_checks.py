@@ -9,7 +9,6 @@ decides the classification; the HTTP exchange behind it is the evidence.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from assetgen import image_models
 from assetgen.errors import AssetgenError, ConfigError, ManifestError, RouteError, TransientError
 from assetgen.manifest import Manifest
 from assetgen.routes.http import OFFICIAL_BASE_URL, is_official, json_body, send
@@ -26,7 +26,6 @@ from assetgen.secrets import read_key, register_key_var, scrub_api_message, secr
 
 KEY_VAR = "OPENAI_API_KEY"
 LIVE_PROMPT = "assetgen doctor check: a plain light grey square, nothing else"
-_IMAGE_MODEL = re.compile(r"^(gpt-image|dall-e|chatgpt-image)", re.IGNORECASE)
 # What each route would send, for the evidence of a failure found before any request.
 ROUTE_ENDPOINTS = {"images": "POST /images/generations", "responses": "POST /responses",
                    "gateway": "POST /images/generations"}
@@ -285,12 +284,12 @@ class Doctor:
         return exc.status != 401
 
     def check_split(self, top: str) -> bool:
-        if _IMAGE_MODEL.match(top):
+        if image_models.is_image_model(top):
             self.fail("model split", f"routes.responses.model `{top}` is an image model: the "
                       "top-level model must be a text model (e.g. gpt-5.5) that calls the "
                       "image_generation tool", "configuration", http=False)
             return False
-        if not _IMAGE_MODEL.match(self.model):
+        if not image_models.is_image_model(self.model):
             self.fail("model split", f"the tool's model `{self.model}` is not an image model "
                       "(e.g. gpt-image-2)", "configuration", http=False)
             return False

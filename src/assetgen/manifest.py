@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assetgen import image_models, manifest_yaml, sizes
 from assetgen import manifest_schema as schema
-from assetgen import manifest_yaml, sizes
 from assetgen.errors import ManifestError, Problem, UsageError
 from assetgen.fsutil import STATE_DIR_NAME, escapes
 from assetgen.hosts import result_host_problems
+from assetgen.manifest_models import sizes_text
 from assetgen.manifest_outputs import OutputsResolver, check_collisions, resolve_top_paths
 
 _ID_RE = re.compile(schema.ASSET_ID_PATTERN)
-_IMAGE_MODEL_RE = re.compile(r"^(gpt-image|dall-e|chatgpt-image)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -328,7 +328,8 @@ class _Loader:
         if "defaults" in data and isinstance(data.get("defaults"), dict):
             self.check_keys(defaults, schema.DEFAULTS, "defaults")
             OutputsResolver(self, defaults).check_nested(defaults, "defaults")
-            self.check_size_field(defaults, "defaults")
+            self.check_size_field(defaults, "defaults",
+                                  defaults.get("model", schema.DEFAULT_MODEL))
         routes = self.resolve_routes(data)
         static = self.resolve_static(data, output_dir)
         assets = self.resolve_assets(data, output_dir, defaults, variables, routes)
@@ -406,7 +407,7 @@ class _Loader:
                              "list host names or host:port, e.g. [cdn.example.com]")
             resolved[name] = dict(settings)
         responses_model = resolved.get("responses", {}).get("model")
-        if isinstance(responses_model, str) and _IMAGE_MODEL_RE.match(responses_model):
+        if isinstance(responses_model, str) and image_models.is_image_model(responses_model):
             self.problem(line_of(routes_node["responses"], "model"),
                          f"routes.responses.model `{responses_model}` is an image model",
                          "the Responses API needs a text-capable top-level model (e.g. "
@@ -446,9 +447,17 @@ class _Loader:
             return None
         return Path(raw).as_posix()
 
-    def check_size_field(self, node: Mapping[str, Any], where: str) -> None:
+    def check_size_field(self, node: Mapping[str, Any], where: str, model: Any = None) -> None:
         raw = node.get("size")
         if not isinstance(raw, str):
+            return
+        row = image_models.lookup(model) if isinstance(model, str) else None
+        if row is not None and not row.flexible_sizes:
+            size = raw.strip().lower()
+            problem = row.size_problem(size)
+            if problem:
+                self.problem(line_of(node, "size"), f"size `{raw}` in {where} is not a size "
+                             f"{model} makes", "accepted: " + sizes_text(row))
             return
         try:
             parsed = sizes.parse_size(raw)

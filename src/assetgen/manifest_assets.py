@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assetgen import image_models, manifest_models, sizes
 from assetgen import manifest_schema as schema
-from assetgen import sizes
 from assetgen.fsutil import escapes
 from assetgen.manifest_outputs import OutputsResolver
 
@@ -111,10 +111,12 @@ class AssetResolver:
                          f"{where} sets only one of width/height",
                          "give both for an exact final size, or neither")
             width = height = None
-        size = self.generation_size(entry, where, width, height)
+        size = self.generation_size(entry, where, width, height, model)
 
         prompt = self.render_prompt(entry, where)
         inputs, mask, fidelity = self.resolve_edit(entry, where, known_ids, asset_id)
+        manifest_models.check_asset(entry, where, line, route=route, model=model, size=size,
+                                    background=background, report=self.problem)
 
         if len(self.loader.problems) > before or rel is None or prompt is None:
             return None
@@ -136,12 +138,15 @@ class AssetResolver:
         )
 
     def generation_size(self, entry: Mapping[str, Any], where: str, width: Any,
-                        height: Any) -> str | None:
+                        height: Any, model: Any) -> str | None:
         if "size" in entry:
-            self.loader.check_size_field(entry, where)
+            self.loader.check_size_field(entry, where, model)
             raw = entry["size"]
             return raw.strip().lower() if isinstance(raw, str) else None
         if isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0:
+            row = image_models.lookup(model) if isinstance(model, str) else None
+            if row is not None:
+                return sizes.format_size(*row.generation_size_for(width, height))
             return sizes.format_size(*sizes.generation_size_for(width, height))
         raw = self.defaults.get("size", schema.DEFAULT_SIZE)
         return raw.strip().lower() if isinstance(raw, str) else None
@@ -202,9 +207,9 @@ class AssetResolver:
             if not images:
                 self.problem(line_of(edit, "images"), f"{where} edit has no input images",
                              "list asset ids or repo-relative image paths")
-            if len(images) > 16:
+            if len(images) > image_models.MAX_INPUTS:
                 self.problem(line_of(edit, "images"), f"{where} edit has {len(images)} inputs",
-                             "at most 16 input images are accepted")
+                             f"at most {image_models.MAX_INPUTS} input images are accepted")
             for index, ref in enumerate(images):
                 if not isinstance(ref, str):
                     continue

@@ -420,7 +420,8 @@ class Planner:
         for item in asset.inputs:
             input_sizes.append(_size_hint(item.path, asset.size))
         return cost.estimate_usd(size=asset.size, quality=asset.quality, prompt=asset.prompt,
-                                 input_sizes=tuple(input_sizes), fidelity=asset.fidelity)
+                                 input_sizes=tuple(input_sizes), fidelity=asset.fidelity,
+                                 model=asset.model)
 
 
 def _size_hint(path: Any, fallback: str) -> tuple[int, int]:

@@ -6,7 +6,6 @@ import base64
 import binascii
 import hashlib
 import io
-import math
 import re
 from dataclasses import dataclass, field
 from email.message import Message
@@ -14,10 +13,11 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
+from assetgen import cost, image_models
+
 DEFAULT_SIZE = (1024, 1024)
-STANDARD_SIZES = ("1024x1024", "1536x1024", "1024x1536")
-# Output image tokens for a 1024x1024 image per quality; scaled by pixel area.
-OUTPUT_TOKENS_1024 = {"low": 200, "medium": 1767, "high": 7033}
+STANDARD_SIZES = image_models.STANDARD_SIZES
+CONCRETE_QUALITIES = image_models.QUALITIES
 CONCRETE_AUTO_QUALITY = "medium"
 GATEWAY_LONG_EDGE = {"1K": 1024, "2K": 2048, "4K": 4096}
 _SIZE_RE = re.compile(r"^(\d{1,5})x(\d{1,5})$")
@@ -52,7 +52,8 @@ def check_size_for_model(model: str, size: Any) -> str | None:
     if dims is None:
         return None
     w, h = dims
-    if model.startswith("gpt-image-2"):
+    row = image_models.lookup(model)
+    if row is None or row.flexible_sizes:
         if w <= 0 or h <= 0 or w % 16 or h % 16:
             return f"Invalid size '{size}'. Width and height must both be divisible by 16."
         if max(w, h) > 3 * min(w, h):
@@ -205,31 +206,32 @@ def file_record(
 
 
 def concrete_quality(quality: str | None) -> str:
-    return quality if quality in OUTPUT_TOKENS_1024 else CONCRETE_AUTO_QUALITY
+    return quality if quality in CONCRETE_QUALITIES else CONCRETE_AUTO_QUALITY
 
 
-def output_image_tokens(quality: str, width: int, height: int) -> int:
-    base = OUTPUT_TOKENS_1024[concrete_quality(quality)]
-    return round(base * (width * height) / (1024 * 1024))
+def output_image_tokens(quality: str, width: int, height: int,
+                        model: str = "gpt-image-2") -> int:
+    """What OpenAI's calculator gives for this size (assetgen.cost pins its anchors)."""
+    return cost.output_tokens(f"{width}x{height}", concrete_quality(quality), model)
 
 
 def text_tokens(prompt: str) -> int:
     return len(prompt) // 4 + 1
 
 
-def input_image_tokens(width: int, height: int) -> int:
-    """Vision-style estimate: 65 + 129 per 512px tile (after fitting in 2048x2048)."""
-    scale = min(1.0, 2048 / max(width, height))
-    w, h = width * scale, height * scale
-    return 65 + 129 * math.ceil(w / 512) * math.ceil(h / 512)
+def input_image_tokens(width: int, height: int, model: str = "gpt-image-2",
+                       fidelity: str | None = None) -> int:
+    """GPT Image vision tokens, plus the high-fidelity extra (assetgen.cost documents both)."""
+    return cost.input_image_tokens(width, height, fidelity, model)
 
 
 def image_usage(
-    prompt: str, quality: str, width: int, height: int, n: int, inputs: list[tuple[int, int]]
+    prompt: str, quality: str, width: int, height: int, n: int, inputs: list[tuple[int, int]],
+    model: str = "gpt-image-2", fidelity: str | None = None,
 ) -> dict[str, Any]:
     txt = text_tokens(prompt)
-    img_in = sum(input_image_tokens(w, h) for w, h in inputs)
-    out = output_image_tokens(quality, width, height) * n
+    img_in = sum(input_image_tokens(w, h, model, fidelity) for w, h in inputs)
+    out = output_image_tokens(quality, width, height, model) * n
     return {
         "input_tokens": txt + img_in,
         "output_tokens": out,

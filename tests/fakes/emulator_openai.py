@@ -6,6 +6,7 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
+from assetgen import image_models
 from tests.fakes import emulator_images as imgs
 from tests.fakes import openapi
 
@@ -174,8 +175,35 @@ def check_image_model(emu: Emulator, ex: Exchange, model: str, param: str = "mod
     return False
 
 
+def check_input_fidelity(ex: Exchange, model: str, opts: dict[str, Any],
+                         prefix: str = "") -> bool:
+    """The model rules for `input_fidelity` (assetgen.image_models keeps the table)."""
+    fidelity = opts.get("input_fidelity")
+    row = image_models.lookup(model)
+    if fidelity is None or row is None or fidelity in row.input_fidelities:
+        return True
+    # On /images/edits param is "input_fidelity" (vulca-org/vulca-visual-control-sdk#12);
+    # on the Responses tool the real API names "tools" (pydantic/pydantic-ai#5413).
+    param = "tools" if prefix else "input_fidelity"
+    if not row.input_fidelities:
+        # gpt-image-2: 400 invalid_input_fidelity_model, this exact message (both issues
+        # above); the openai-python docstring says to omit the parameter for gpt-image-2.
+        ex.send_error(400, f"The model '{model}' does not support the 'input_fidelity' "
+                      "parameter.", type_="image_generation_user_error", param=param,
+                      code="invalid_input_fidelity_model")  # fmt: skip
+    else:
+        # gpt-image-1-mini takes only `low` (openai-python 3.57 docstring of images.edit;
+        # a 400 for `high` reported in lobehub/lobehub#9920).
+        ex.send_error(400, f"input_fidelity '{fidelity}' is not supported for model "
+                      f"'{model}'.", type_="image_generation_user_error", param=param,
+                      code="invalid_input_fidelity_model")  # fmt: skip
+    return False
+
+
 def check_options(ex: Exchange, model: str, opts: dict[str, Any], prefix: str = "") -> bool:
     """Semantic checks the schema cannot express (from the spec's descriptions)."""
+    if not check_input_fidelity(ex, model, opts, prefix):
+        return False
     problem: tuple[str, str] | None = None
     size_error = imgs.check_size_for_model(model, opts.get("size"))
     fmt = opts.get("output_format") or "png"
@@ -257,6 +285,7 @@ def _images_payload(
     opts: dict[str, Any],
     prompt: str,
     inputs: list[tuple[int, int]],
+    model: str = "gpt-image-2",
 ) -> dict[str, Any]:
     quality = imgs.concrete_quality(opts.get("quality"))
     w, h = dims
@@ -267,7 +296,8 @@ def _images_payload(
         "background": "transparent" if opts.get("background") == "transparent" else "opaque",
         "output_format": fmt,
         "quality": quality,
-        "usage": imgs.image_usage(prompt, quality, w, h, len(results), inputs),
+        "usage": imgs.image_usage(prompt, quality, w, h, len(results), inputs, model,
+                                  opts.get("input_fidelity")),
     }
     size = f"{w}x{h}"
     if size in openapi.enum_values("ImagesResponse", "size"):
@@ -298,7 +328,7 @@ def images_generations(emu: Emulator, ex: Exchange) -> None:
     results = render(emu, ex, fault, prompt, dims, body, body.get("n") or 1)
     if results is None:
         return
-    payload = _images_payload(results, dims, body, prompt, [])
+    payload = _images_payload(results, dims, body, prompt, [], model)
     self_check(emu, ex, "ImagesResponse", payload)
     finish(emu, ex, fault, payload)
 
@@ -345,6 +375,15 @@ def images_edits(emu: Emulator, ex: Exchange) -> None:
     if not check_image_model(emu, ex, model) or not check_options(ex, model, form):
         return
     inputs: list[tuple[int, int]] = []
+    for f in mp.files:
+        # OpenAPI CreateImageEditRequest: each image "less than 50MB", the mask "less than 4MB".
+        limit = (image_models.MAX_MASK_BYTES if f.field == "mask"
+                 else image_models.MAX_INPUT_BYTES)
+        if len(f.data) >= limit:
+            ex.send_error(400, f"The file '{f.filename}' is too large: {f.field} must be less "
+                          f"than {limit // 1024 // 1024}MB.", param=f.field.removesuffix("[]"),
+                          code="invalid_image")  # fmt: skip
+            return
     for i, f in enumerate(x for x in mp.files if x.field in ("image", "image[]")):
         try:
             info = imgs.inspect_image(f.data)
@@ -362,7 +401,7 @@ def images_edits(emu: Emulator, ex: Exchange) -> None:
     results = render(emu, ex, fault, prompt, dims, form, form.get("n") or 1)
     if results is None:
         return
-    payload = _images_payload(results, dims, form, prompt, inputs)
+    payload = _images_payload(results, dims, form, prompt, inputs, model)
     self_check(emu, ex, "ImagesResponse", payload)
     finish(emu, ex, fault, payload)
 

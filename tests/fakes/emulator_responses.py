@@ -113,7 +113,8 @@ def _response(
 ) -> dict[str, Any]:
     now = int(time.time())
     input_tokens = (
-        imgs.text_tokens(prompt) + 24 + sum(imgs.input_image_tokens(w, h) for w, h in inputs)
+        imgs.text_tokens(prompt) + 24 + sum(imgs.input_image_tokens(w, h, "gpt-5.5", "low")
+                                            for w, h in inputs)
     )
     output_tokens = 32
     return {

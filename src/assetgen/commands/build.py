@@ -12,7 +12,12 @@ from typing import Any, TypeVar
 
 from assetgen import store
 from assetgen.build import BuildSettings, Engine, Outcome
-from assetgen.commands.plan import plan_document, plan_statuses, print_plan
+from assetgen.commands.plan import (
+    plan_document,
+    plan_statuses,
+    print_plan,
+    warn_experimental_sizes,
+)
 from assetgen.console import Console
 from assetgen.cost import format_usd
 from assetgen.errors import EXIT_BUDGET, EXIT_OK, EXIT_PROBLEMS
@@ -34,6 +39,8 @@ def run(manifest_path: Path | None, cwd: Path, ids: list[str], *, force: bool = 
         transport: Any = None, clock: Clock | None = None) -> int:
     manifest, statuses, hashes = plan_statuses(manifest_path, cwd, ids, draft=draft,
                                                force=force)
+    if not draft:
+        warn_experimental_sizes(console, manifest)
     work = [s for s in statuses if s.needs_build]
     if dry_run or check:
         hashes.save()

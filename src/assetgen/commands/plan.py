@@ -10,6 +10,7 @@ from assetgen.console import Console, table
 from assetgen.cost import format_usd
 from assetgen.errors import EXIT_OK
 from assetgen.hashcache import HashCache
+from assetgen.manifest import Manifest
 from assetgen.plan import AssetStatus, Next, Planner, State
 
 STATE_STYLE = {State.FRESH: ("green",), State.MISSING: ("yellow",), State.STALE: ("yellow",),
@@ -36,6 +37,7 @@ def plan_document(statuses: list[AssetStatus]) -> dict[str, Any]:
             "to_rederive": sum(1 for s in work if s.next == Next.REDERIVE),
             "by_state": _count(str(s.state) for s in statuses),
             "estimated_cost_usd": round(sum(s.estimate_usd for s in work), 6),
+            "cost_is_estimate": True,
         },
     }
 
@@ -58,13 +60,23 @@ def print_plan(console: Console, statuses: list[AssetStatus]) -> None:
         console.print(styled)
     doc = plan_document(statuses)["summary"]
     console.print(f"\n{doc['to_build']} of {doc['total']} to build; estimated cost "
-                  f"{format_usd(doc['estimated_cost_usd'])} (OpenAI token prices; draft, "
-                  "codex and gateway are not billed in USD here)")
+                  f"{format_usd(doc['estimated_cost_usd'])} (an estimate from OpenAI's token "
+                  "prices and calculator; the build records the actual cost from `usage`; "
+                  "draft, codex and gateway are not billed in USD here)")
+
+
+def warn_experimental_sizes(console: Console, manifest: Manifest) -> None:
+    from assetgen.manifest_models import size_warnings
+
+    for line in size_warnings(manifest):
+        console.log(console.style("warning:", "yellow") + " " + line)
 
 
 def run(manifest_path: Path | None, cwd: Path, ids: list[str], *, draft: bool,
         json_mode: bool, console: Console) -> int:
-    _, statuses, hashes = plan_statuses(manifest_path, cwd, ids, draft=draft, force=False)
+    manifest, statuses, hashes = plan_statuses(manifest_path, cwd, ids, draft=draft,
+                                               force=False)
+    warn_experimental_sizes(console, manifest)
     hashes.save()
     if json_mode:
         console.emit_json(plan_document(statuses))

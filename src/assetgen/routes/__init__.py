@@ -39,12 +39,18 @@ class InputImage:
     width: int
     height: int
     asset_id: str | None = None
+    # The format the bytes really are (Pillow's name: png, jpeg, webp, gif, ...), not the
+    # file name's suffix; "" when unknown (then the suffix decides).
+    format: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.format:
+            suffix = self.path.suffix.lower().lstrip(".")
+            object.__setattr__(self, "format", {"jpg": "jpeg"}.get(suffix, suffix))
 
     @property
     def mime(self) -> str:
-        suffix = self.path.suffix.lower()
-        return {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}.get(
-            suffix, "image/png")
+        return {"jpeg": "image/jpeg", "webp": "image/webp"}.get(self.format, "image/png")
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from assetgen import cost
+from assetgen import cost, image_models
 from assetgen.errors import PermanentError
-from assetgen.routes import ImageJob, RouteContext, RouteResult
+from assetgen.routes import ImageJob, RouteContext, RouteResult, uploads
 from assetgen.routes.http import json_body_off_loop, request_id_of, send
 from assetgen.routes.openai_config import OpenAIRoute, decode_b64_image_off_loop
 
@@ -20,7 +20,7 @@ class ImagesRoute(OpenAIRoute):
         if job.is_edit:
             response = await send(client, "POST", self.config.url("images/edits"),
                                   route=route, headers=self.config.headers(),
-                                  data=edit_fields(job), files=edit_files(job),
+                                  data=edit_fields(job), files=edit_files(job, route),
                                   timeout=self.timeout_s)
         else:
             response = await send(client, "POST", self.config.url("images/generations"),
@@ -35,7 +35,7 @@ class ImagesRoute(OpenAIRoute):
         image = await decode_b64_image_off_loop(data[0].get("b64_json"), route=route,
                                                 request_id=request_id)
         usage = body.get("usage") if isinstance(body.get("usage"), dict) else None
-        actual = cost.usd_from_usage(usage)
+        actual = cost.usd_from_usage(usage, job.model)
         return RouteResult(
             image=image, route=route, model=job.model, billing=self.billing,
             request_id=request_id, revised_prompt=data[0].get("revised_prompt"), usage=usage,
@@ -62,15 +62,25 @@ def generation_body(job: ImageJob) -> dict[str, Any]:
 def edit_fields(job: ImageJob) -> dict[str, str]:
     """The non-file fields of a `CreateImageEditRequest`, as multipart form values."""
     fields = {key: str(value) for key, value in generation_body(job).items()}
-    if job.fidelity:
-        fields["input_fidelity"] = job.fidelity
+    # Only for models that take it: gpt-image-2 answers 400 invalid_input_fidelity_model
+    # (vulca-org/vulca-visual-control-sdk#12); the manifest refuses it first (image_models).
+    if image_models.takes_fidelity(job.model, job.fidelity):
+        fields["input_fidelity"] = str(job.fidelity)
     return fields
 
 
-def edit_files(job: ImageJob) -> list[tuple[str, tuple[str, bytes, str]]]:
-    files = [("image[]", (item.path.name, item.data, item.mime)) for item in job.inputs]
+def edit_files(job: ImageJob, route: str = "images.edit"
+               ) -> list[tuple[str, tuple[str, bytes, str]]]:
+    """The file parts: one input as `image`, several as repeated `image[]` (what the
+    official SDK sends, and the OpenAPI's field name), then the optional `mask`."""
+    field = "image" if len(job.inputs) == 1 else "image[]"
+    files = []
+    for item in job.inputs:
+        upload = uploads.input_upload(item, route)
+        files.append((field, (upload.filename, upload.data, upload.mime)))
     if job.mask is not None:
-        files.append(("mask", (job.mask.path.name, job.mask.data, "image/png")))
+        mask = uploads.mask_upload(job.mask, route)
+        files.append(("mask", (mask.filename, mask.data, mask.mime)))
     return files
 
 

@@ -8,14 +8,14 @@
          {"type": "input_image", "image_url": "data:image/png;base64,...", "detail": "auto"}]}],
      "tools": [{"type": "image_generation", "model": "gpt-image-2", "size": "1536x1024",
                 "quality": "high", "output_format": "webp", "action": "edit",
-                "input_fidelity": "high", "input_image_mask": {"image_url": "data:..."}}],
+                "input_image_mask": {"image_url": "data:..."}}],
      "tool_choice": {"type": "image_generation"}}
 
 The image is the `result` (base64) of the `image_generation_call` output item.
 
 Cost: the Response's `usage` counts the top-level (text) model's tokens, not
 the image tool's, so it is recorded as `usage` but cannot price the image. The
-image is priced with gpt-image-2's official token prices for its size, quality,
+image is priced with its model's official token prices for its size, quality,
 prompt and inputs (`cost_basis: "estimate"`), the same estimate `plan` shows;
 the top-level model's tokens are not priced (assetgen knows no price for it).
 """
@@ -25,10 +25,10 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from assetgen import cost
+from assetgen import cost, image_models
 from assetgen.errors import PermanentError
 from assetgen.plan import DEFAULT_RESPONSES_MODEL
-from assetgen.routes import ImageJob, InputImage, RouteContext, RouteResult
+from assetgen.routes import ImageJob, InputImage, RouteContext, RouteResult, uploads
 from assetgen.routes.http import json_body_off_loop, request_id_of, send
 from assetgen.routes.openai_config import OpenAIRoute, decode_b64_image_off_loop
 
@@ -62,7 +62,8 @@ class ResponsesRoute(OpenAIRoute):
         usage = payload.get("usage") if isinstance(payload.get("usage"), dict) else None
         estimate = cost.estimate_usd(
             size=job.size, quality=job.quality, prompt=job.prompt,
-            input_sizes=tuple((i.width, i.height) for i in job.inputs), fidelity=job.fidelity)
+            input_sizes=tuple((i.width, i.height) for i in job.inputs), fidelity=job.fidelity,
+            model=job.model)
         revised = call.get("revised_prompt")
         return RouteResult(
             image=image, route=ROUTE, model=job.model, billing=self.billing,
@@ -74,9 +75,12 @@ class ResponsesRoute(OpenAIRoute):
         )
 
 
-def data_url(image: InputImage, mime: str | None = None) -> str:
-    encoded = base64.b64encode(image.data).decode("ascii")
-    return f"data:{mime or image.mime};base64,{encoded}"
+def data_url(image: InputImage, *, mask: bool = False) -> str:
+    """An input (or the mask) as a data URL with its real content type; formats the API
+    does not read are converted, and the size limits are checked (routes/uploads.py)."""
+    upload = uploads.mask_upload(image, ROUTE) if mask else uploads.input_upload(image, ROUTE)
+    encoded = base64.b64encode(upload.data).decode("ascii")
+    return f"data:{upload.mime};base64,{encoded}"
 
 
 def image_tool(job: ImageJob) -> dict[str, Any]:
@@ -91,10 +95,12 @@ def image_tool(job: ImageJob) -> dict[str, Any]:
     }
     if job.background:
         tool["background"] = job.background
-    if job.is_edit and job.fidelity:
+    # Only for models that take it: gpt-image-2 answers 400 invalid_input_fidelity_model
+    # (pydantic/pydantic-ai#5413, on this very tool); it reads inputs at high fidelity anyway.
+    if job.is_edit and image_models.takes_fidelity(job.model, job.fidelity):
         tool["input_fidelity"] = job.fidelity
     if job.mask is not None:
-        tool["input_image_mask"] = {"image_url": data_url(job.mask, "image/png")}
+        tool["input_image_mask"] = {"image_url": data_url(job.mask, mask=True)}
     return tool
 
 
