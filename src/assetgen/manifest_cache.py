@@ -33,7 +33,7 @@ def cache_file_for(manifest_path: Path) -> Path:
 # they did, and nothing below output_dir may be a symlink (the loader's escape checks would
 # need re-running). Anything unusual falls back to the normal load.
 
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2  # 2: no `vars` in the cached manifest
 
 
 class _Uncacheable(Exception):
