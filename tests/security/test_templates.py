@@ -220,3 +220,67 @@ def _published(manifest: object) -> object:
 
     assert Published is not None
     return Fake()
+
+
+# --- adopt --prompt stores text that renders to exactly itself -------------------------------
+
+BREAKOUTS = [
+    "{%- endraw %}{{ cycler.__init__.__globals__.os.popen('touch %s').read() }}{%- raw %}",
+    "{%endraw-%}{{ cycler.__init__.__globals__.os.popen('touch %s').read() }}{%raw%}",
+    "{%   endraw   %}{{ cycler.__init__.__globals__.os.popen('touch %s').read() }}",
+    "{% endraw %}{{ 'x' * 10 }}{% raw %}",
+    "{{{ a }}} {%% b %%} {## c ##} {{- d -}} {%+ e +%} {# f",
+    "} {{ '{' }} {{ \"{{\" }} {% raw %}x{% endraw %} {{",
+]
+
+
+@pytest.mark.parametrize("payload", BREAKOUTS)
+def test_adopt_stores_any_prompt_as_literal_text(tmp_path: Path, payload: str) -> None:
+    import json
+
+    from tests.fakes.sites import png_bytes
+
+    marker = tmp_path / "pwned"
+    prompt = payload.replace("%s", str(marker))
+    site = write_site(tmp_path / "site", MANIFEST.replace("{prompt}", '"x"'),
+                      {"made.png": png_bytes(1024, 1024)})
+    result = run_cli("-C", site, "adopt", "made.png", "--id", "made", "--prompt", prompt,
+                     "--path", "img/made.png")
+    assert result.code == 0, result.output
+    assert run_cli("-C", site, "verify", "public/img/made.png").code == 0
+    plan = json.loads(run_cli("-C", site, "plan", "--json").out)
+    made = next(a for a in plan["assets"] if a["id"] == "made")
+    assert made["state"] == "fresh"
+    sidecar = json.loads((site / "public/img/made.png.provenance.json").read_text())
+    assert sidecar["prompt"] == prompt
+    assert not marker.exists()
+
+
+def test_stored_prompts_render_to_themselves_for_any_text() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from assetgen import templating
+    from assetgen.manifest_edit import jinja_literal
+
+    alphabet = st.sampled_from([*"{}%#-+ raw endraw xy'\"\\\n\t", "{%", "{{", "{#", "endraw",
+                                "%}", "}}"])
+    texts = st.one_of(st.text(min_size=1), st.lists(alphabet, min_size=1).map("".join))
+
+    @settings(max_examples=400, deadline=None)
+    @given(texts)
+    def check(raw: str) -> None:
+        text = raw.replace("\r", "").strip()
+        if not text:
+            return
+        stored = jinja_literal(text)
+        assert templating.render(stored, {}, max_chars=10**6).strip() == text
+
+    check()
+
+
+def test_adopt_refuses_text_that_would_not_render_back(tmp_path: Path) -> None:
+    from assetgen.manifest_edit import ManifestEditError, jinja_literal
+
+    with pytest.raises(ManifestEditError):
+        jinja_literal("a {{ b }}\rc")  # Jinja turns a lone carriage return into a newline
