@@ -138,7 +138,7 @@ def test_adopted_asset_is_fresh_in_plan_and_passes_verify(site: Path) -> None:
     states = {a["id"]: a["state"] for a in json.loads(plan.out)["assets"]}
     assert states["team"] == "fresh"
     sidecar = json.loads((site / "public/img/team.webp.provenance.json").read_text())
-    assert sidecar["prompt"] == "Team {{ not a variable }} photo"  # stored as a raw block
+    assert sidecar["prompt"] == "Team {{ not a variable }} photo"  # stored escaped
     verify = run_cli("-C", site, "verify", "--json", "public/img/team.webp")
     doc = json.loads(verify.out)
     assert verify.code == 0 and doc["findings"] == []

@@ -407,7 +407,7 @@ class Doctor:
 
         manifest = self.manifest or Manifest(
             file=cwd / "assetgen.yaml", root=cwd, output_dir=cwd / "public", sources=(),
-            vars={}, routes={}, static=(), assets=())
+            routes={}, static=(), assets=())
         started = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="assetgen-doctor-") as folder:
             asset = Asset(id="doctor-check", path="doctor-check.png",

@@ -92,7 +92,8 @@ class Manifest:
     root: Path
     output_dir: Path
     sources: tuple[str, ...]
-    vars: dict[str, Any]
+    # No `vars`: prompts are rendered at load, and keeping the variables would make the
+    # manifest cache write out (expand) values no prompt uses.
     routes: dict[str, dict[str, Any]]
     static: tuple[StaticImage, ...]
     assets: tuple[Asset, ...]
@@ -189,6 +190,14 @@ def load_yaml(path: Path) -> Any:
     except YAMLError as exc:
         raise ManifestError([Problem(display_path(path), None, f"invalid YAML: {exc}",
                                      "fix the YAML syntax")]) from exc
+    except ValueError as exc:  # int() refusing a number of thousands of digits
+        found = re.search(r"[0-9]{4000,}", text)
+        line = text.count("\n", 0, found.start()) + 1 if found else None
+        raise ManifestError([Problem(display_path(path), line, "a number in the manifest has "
+                                     "thousands of digits", "write a sane number")]) from exc
+    except RecursionError as exc:
+        raise ManifestError([Problem(display_path(path), None, "the YAML is nested too deeply",
+                                     "flatten the structure")]) from exc
 
 
 def load_manifest(path: Path) -> Manifest:
@@ -299,13 +308,16 @@ class _Loader:
 
     def refuse_alias_bombs(self, data: Mapping[str, Any]) -> None:
         """YAML aliases can make a small file expand to billions of values ("billion
-        laughs"); anything that big is refused before it is walked or rendered."""
-        memo: dict[int, int] = {}
+        laughs") or to gigabytes (one long string repeated through aliases); anything that
+        big is refused before it is walked, rendered or cached."""
+        sizes = _ExpandedSize()
         for key, value in data.items():
-            if _expanded_size(value, memo) > MAX_EXPANDED_VALUES:
-                self.problem(line_of(data, key), f"`{key}` expands to more than "
-                             f"{MAX_EXPANDED_VALUES:,} values through YAML aliases",
-                             "write the values out instead of nesting aliases")
+            values, size = sizes.of(value)
+            if values > MAX_EXPANDED_VALUES or size > MAX_EXPANDED_BYTES:
+                what = (f"more than {MAX_EXPANDED_BYTES:,} bytes" if size >
+                        MAX_EXPANDED_BYTES else f"more than {MAX_EXPANDED_VALUES:,} values")
+                self.problem(line_of(data, key), f"`{key}` expands to {what} through YAML "
+                             "aliases", "write the values out instead of repeating aliases")
                 raise ManifestError(self.problems)
 
     def load(self) -> Manifest:
@@ -351,7 +363,7 @@ class _Loader:
             self.problems.sort(key=lambda p: (p.line or 0))
             raise ManifestError(self.problems)
         return Manifest(file=self.path, root=self.root, output_dir=output_dir,
-                        sources=tuple(sources), vars=variables, routes=routes,
+                        sources=tuple(sources), routes=routes,
                         static=tuple(static), assets=tuple(assets), masters_dir=masters_dir,
                         assets_json=assets_json, snippet_template=snippet_template)
 
@@ -520,25 +532,44 @@ class _Loader:
 
 
 MAX_EXPANDED_VALUES = 100_000
+MAX_EXPANDED_BYTES = 32 * 1024 * 1024
 
 
-def _expanded_size(node: Any, memo: dict[int, int]) -> int:
-    """How many values ``node`` stands for once aliases are expanded (memoised by identity,
-    so it costs time in proportion to the distinct nodes, not the expansion)."""
-    if not isinstance(node, dict | list):
-        return 1
-    known = memo.get(id(node))
-    if known is not None:
-        return known
-    memo[id(node)] = MAX_EXPANDED_VALUES + 1  # a cycle (recursive alias) counts as too big
-    children = node.values() if isinstance(node, dict) else node
-    total = 1
-    for child in children:
-        total += _expanded_size(child, memo)
-        if total > MAX_EXPANDED_VALUES:
-            break
-    memo[id(node)] = total
-    return total
+class _ExpandedSize:
+    """How many values, and how many bytes of text, a node stands for once aliases are
+    expanded. Memoised by identity (containers and long strings), so it costs time in
+    proportion to the distinct nodes, not to the expansion."""
+
+    def __init__(self) -> None:
+        self.memo: dict[int, tuple[int, int]] = {}
+
+    def of(self, node: Any) -> tuple[int, int]:
+        if isinstance(node, str):
+            if len(node) < 64:
+                return 1, len(node)
+            known = self.memo.get(id(node))
+            if known is None:
+                known = self.memo[id(node)] = (1, len(node.encode("utf-8", "surrogatepass")))
+            return known
+        if not isinstance(node, dict | list):
+            return 1, 8
+        known = self.memo.get(id(node))
+        if known is not None:
+            return known
+        too_big = (MAX_EXPANDED_VALUES + 1, MAX_EXPANDED_BYTES + 1)
+        self.memo[id(node)] = too_big  # a cycle (recursive alias) counts as too big
+        children = node.values() if isinstance(node, dict) else node
+        values = 1
+        size = 2 + (sum(len(str(key)) for key in node) if isinstance(node, dict) else 0)
+        for child in children:
+            child_values, child_size = self.of(child)
+            values += child_values
+            size += child_size
+            if values > MAX_EXPANDED_VALUES or size > MAX_EXPANDED_BYTES:
+                values, size = too_big
+                break
+        self.memo[id(node)] = (values, size)
+        return values, size
 
 
 def _a(type_name: str) -> str:

@@ -28,7 +28,6 @@ class AssetResolver:
         self.defaults = defaults
         self.variables = variables
         self.routes = routes
-        self._jinja: Any = None
         self.outputs = OutputsResolver(loader, defaults)
 
     def problem(self, line: int | None, message: str, hint: str | None = None) -> None:
@@ -166,11 +165,23 @@ class AssetResolver:
             return self.check_length(simple, line, where)
         import jinja2
 
-        if self._jinja is None:
-            self._jinja = jinja2.Environment(undefined=jinja2.StrictUndefined,
-                                             autoescape=False, keep_trailing_newline=False)
+        from assetgen import templating
+
         try:
-            rendered = self._jinja.from_string(template).render(**self.variables).strip()
+            # Whitespace around the prompt is stripped, so rendering may run a little past
+            # the limit before it is refused; check_length has the last word.
+            rendered = templating.render(template, self.variables,
+                                         max_chars=2 * schema.MAX_PROMPT_CHARS).strip()
+        except templating.TemplateTooLong:
+            self.problem(line, f"the prompt of {where} is more than "
+                         f"{schema.MAX_PROMPT_CHARS:,} characters after rendering",
+                         f"at most {schema.MAX_PROMPT_CHARS:,} are accepted")
+            return None
+        except jinja2.exceptions.SecurityError as exc:
+            self.problem(line, f"the prompt of {where} is refused by the template sandbox: "
+                         f"{str(exc)[:200]}", "prompts may use vars, filters, if and for, "
+                         "but no Python internals; rendering is bounded in time and size")
+            return None
         except jinja2.UndefinedError as exc:
             known = ", ".join(sorted(self.variables)) or "none"
             self.problem(line, f"the prompt of {where} uses an undefined variable: {exc.message}",
@@ -181,7 +192,8 @@ class AssetResolver:
                          f"{exc.message}", "check {{ }} and {% %} pairs")
             return None
         except Exception as exc:  # a filter or expression failing on the given vars
-            self.problem(line, f"the prompt of {where} failed to render: {exc}",
+            self.problem(line, f"the prompt of {where} failed to render: "
+                         f"{type(exc).__name__}: {str(exc)[:200]}",
                          "check the expressions used in the prompt")
             return None
         return self.check_length(rendered, line, where)

@@ -32,13 +32,35 @@ class ManifestEditError(UsageError):
 
 
 def jinja_literal(text: str) -> str:
-    """A prompt template that renders to exactly ``text`` (prompts are Jinja2 templates)."""
+    """A prompt template that renders to exactly ``text`` (prompts are Jinja2 templates).
+
+    Every ``{`` that would open a Jinja delimiter (``{{``, ``{%``, ``{#``) is written as
+    ``{{ '{' }}``, so no delimiter survives whatever follows it (no raw block to break out
+    of). The result is rendered in the prompt sandbox and must give back ``text``.
+    """
     if not _JINJA_SYNTAX.search(text):
-        return text
-    if "{% endraw %}" in text or "{%endraw%}" in text:
-        raise ManifestEditError("the prompt contains `{% endraw %}`",
-                                hint="it cannot be stored as a literal Jinja2 template")
-    return "{% raw %}" + text + "{% endraw %}"
+        return text  # rendered without Jinja (manifest_assets.render_simple): itself
+    stored = _DELIMITER_START.sub("{{ '{' }}", text)
+    _check_renders_to(stored, text)
+    return stored
+
+
+_DELIMITER_START = re.compile(r"\{(?=[{%#])")
+
+
+def _check_renders_to(stored: str, text: str) -> None:
+    from assetgen import templating
+    from assetgen.manifest_schema import MAX_PROMPT_CHARS
+
+    try:
+        rendered = templating.render(stored, {}, max_chars=2 * MAX_PROMPT_CHARS).strip()
+    except Exception as exc:  # any failure means it cannot be stored as a literal
+        raise ManifestEditError(f"the prompt cannot be stored as a literal template: "
+                                f"{type(exc).__name__}", hint="shorten or simplify it") from exc
+    if rendered != text:
+        raise ManifestEditError("the prompt would not render back to itself once stored "
+                                "(carriage returns or surrounding whitespace?)",
+                                hint="give the prompt as plain text with \\n line breaks")
 
 
 def upsert_asset(text: str, entry: Mapping[str, Any]) -> tuple[str, str]:

@@ -23,6 +23,7 @@ from typing import Any
 
 NOT_FAST: Any = object()
 
+MAX_INT_DIGITS = 4000  # below Python's int(str) limit (4,300 digits since 3.11)
 MAX_DEPTH = 500  # deeper input goes to ruamel (libyaml's scanner is quadratic in depth)
 
 _DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
@@ -182,6 +183,8 @@ def _scalar(event: Any) -> Any:
         return _SPECIALS[text]
     if text[:1] in _NUMBER_START:
         if _DECIMAL.fullmatch(text):
+            if len(text) > MAX_INT_DIGITS:
+                raise _Unsupported(text)  # int() refuses it; the loader words the error
             return int(text)
         if _FLOAT_PLAIN.fullmatch(text):
             return float(text)

@@ -7,6 +7,7 @@ replaces it (same variables). The HTML goes to stdout, warnings to stderr.
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -53,25 +54,62 @@ def context(found: Published, sizes: str | None = None) -> dict[str, Any]:
     }
 
 
+MAX_SNIPPET_CHARS = 1_000_000
+
+
 def render(manifest: Manifest, found: Published, *, sizes: str | None = None) -> str:
+    """The snippet, from the built-in template or the manifest's `snippet_template`.
+
+    A manifest's template is repository-held text: it renders in the bounded sandbox of
+    `assetgen.templating`, on its own (no includes or imports).
+    """
     import jinja2
 
+    from assetgen import templating
+
     template_path = manifest.snippet_template
-    if template_path is None:
-        loader: jinja2.BaseLoader = jinja2.PackageLoader("assetgen", "templates")
-        name = BUILTIN
-    else:
-        loader = jinja2.FileSystemLoader(str(template_path.parent))
-        name = template_path.name
-    env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
-                             keep_trailing_newline=False)
     where = manifest.rel(template_path) if template_path else f"built-in {BUILTIN}"
+    if template_path is None:
+        source = resources.files("assetgen").joinpath(f"templates/{BUILTIN}")
+        text = source.read_text(encoding="utf-8")
+    else:
+        text = _read_template(template_path, where)
     try:
-        return env.get_template(name).render(**context(found, sizes)).strip()
+        return templating.render(text, context(found, sizes), autoescape=True,
+                                 max_chars=MAX_SNIPPET_CHARS).strip()
     except jinja2.TemplateSyntaxError as exc:
         raise ConfigError(f"{where}:{exc.lineno}: invalid snippet template: {exc.message}",
                           hint="fix the Jinja2 syntax") from exc
+    except jinja2.exceptions.SecurityError as exc:
+        raise ConfigError(f"{where}: the snippet template is refused by the template sandbox: "
+                          f"{str(exc)[:200]}",
+                          hint="templates may use the variables, filters, if and for, but no "
+                               "Python internals, includes or imports") from exc
     except jinja2.TemplateError as exc:
-        raise ConfigError(f"{where}: the snippet template failed: {exc}",
-                          hint="variables: asset, src, width, height, alt, sizes, srcset, "
-                               "sources, files") from exc
+        raise ConfigError(f"{where}: the snippet template failed: {str(exc)[:200]}",
+                          hint=_VARIABLES) from exc
+    except Exception as exc:  # an expression failing on the values (a TypeError, say)
+        raise ConfigError(f"{where}: the snippet template failed: {type(exc).__name__}: "
+                          f"{str(exc)[:200]}", hint=_VARIABLES) from exc
+
+
+_VARIABLES = "variables: asset, src, width, height, alt, sizes, srcset, sources, files"
+
+
+def _read_template(path: Path, where: str) -> str:
+    from assetgen.templating import MAX_SOURCE_CHARS
+
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_SOURCE_CHARS * 4 + 1)
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read the snippet template: "
+                          f"{exc.strerror or exc}") from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{where}: the snippet template is not UTF-8 text") from exc
+    if len(data) > MAX_SOURCE_CHARS * 4 or len(text) > MAX_SOURCE_CHARS:
+        raise ConfigError(f"{where}: the snippet template is longer than "
+                          f"{MAX_SOURCE_CHARS:,} characters")
+    return text
