@@ -125,3 +125,13 @@ def test_every_command_that_creates_the_state_dir_ignores_it(tmp_path: Path,
     result = run_cli("-C", site, *command)
     assert result.code in (0, 1), result.output
     assert (site / ".assetgen" / ".gitignore").read_text().splitlines()[-1] == "*"
+
+
+def test_a_name_longer_than_the_file_system_allows_is_refused(tmp_path: Path) -> None:
+    from assetgen.fsutil import NAME_MAX, escapes
+
+    assert escapes("img/" + "x" * NAME_MAX, tmp_path) is None
+    why = escapes("x" * (NAME_MAX + 1) + "/img/logo.svg", tmp_path)
+    assert why is not None and "256 bytes" in why
+    # bytes, not characters: 128 two-byte characters are 256 bytes
+    assert escapes("é" * 128, tmp_path) is not None

@@ -185,7 +185,8 @@ def _mutated(draw: st.DrawFn) -> dict[str, Any]:
         location = draw(st.sampled_from(locations))
         parent, key = _at(document, location[:-1]), location[-1]
         operation = draw(st.sampled_from(["drop", "retype", "unknown", "path", "id", "size"]))
-        assets = [a for a in document.get("assets") or [] if isinstance(a, dict)]
+        listed = document.get("assets")
+        assets = [a for a in listed if isinstance(a, dict)] if isinstance(listed, list) else []
         if operation == "drop":
             del parent[key]
         elif operation == "retype":

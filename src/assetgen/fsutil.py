@@ -21,6 +21,7 @@ from typing import IO
 from assetgen.errors import LockError, UnsafePathError
 
 TEMP_MARKER = ".assetgen-tmp-"
+NAME_MAX = 255  # bytes in one file or folder name on ext4, xfs, btrfs, apfs and ntfs
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | _CLOEXEC
 _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | _CLOEXEC
@@ -305,8 +306,12 @@ def escapes(relative: str, base: Path, resolved: dict[str, str] | None = None) -
         return "the path contains a NUL character"
     if relative.startswith(("/", "\\")) or os.path.isabs(relative) or ":" in relative[:3]:
         return "absolute paths are not allowed"
-    if ".." in relative.split("/"):
+    parts = relative.split("/")
+    if ".." in parts:
         return "'..' is not allowed"
+    longest = max(len(part.encode("utf-8", "surrogatepass")) for part in parts)
+    if longest > NAME_MAX:
+        return f"a name in it is {longest} bytes long; file systems allow at most {NAME_MAX}"
     if resolved is None:
         resolved = {}
     real_base = _real(os.path.abspath(base), resolved)
