@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from assetgen import store
-from assetgen.canonical import sha256_bytes
-from assetgen.lineage import ERROR_STATES, WARNING_STATES, Finding, LineageReport, check
-from assetgen.manifest import Manifest, load_manifest
-from assetgen.plan import Planner
-from assetgen.provenance import base_record, sidecar_path
+from assetgen.build import store
+from assetgen.build.planner import Planner
+from assetgen.core.canonical import sha256_bytes
+from assetgen.manifest.load import Manifest, load_manifest
+from assetgen.provenance.sidecar import base_record, sidecar_path
+from assetgen.verify.check import ERROR_STATES, WARNING_STATES, Finding, LineageReport, check
 from tests.fakes.sites import png_bytes, write_site
 
 MANIFEST = """\
@@ -93,7 +93,7 @@ def record(manifest: Manifest, asset_id: str, data: bytes, *, route: str = "imag
     """Write an asset's image and sidecar exactly as a build does (spec hash from `Planner`)."""
     asset = manifest.by_id[asset_id]
     now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    from assetgen.imaging import probe
+    from assetgen.images.codec import probe
 
     info = probe(data)
     entry = base_record(
@@ -368,8 +368,8 @@ def test_variant_files_belong_to_their_asset(tmp_path: Path) -> None:
 def test_an_embedded_provenance_record_marks_an_image_generated(tmp_path: Path) -> None:
     from PIL import Image
 
-    from assetgen import embed, imaging
-
+    from assetgen.images import codec as imaging
+    from assetgen.provenance import embed
     root = write_site(tmp_path, 'version: 1\nsources: ["*.html"]\n',
                       {"index.html": '<img src="/copied.png" alt="">\n'})
     record_ = embed.make_record(asset="elsewhere", route="images.generate",
@@ -430,8 +430,8 @@ def test_an_embedded_record_that_disagrees_with_the_sidecar_is_tampered(tmp_path
 
 def test_a_warm_check_reads_no_image_headers(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    from assetgen import embed
-    from assetgen.hashcache import HashCache
+    from assetgen.core.hashcache import HashCache
+    from assetgen.provenance import embed
 
     manifest = _built_variant_site(tmp_path)
     cache_file = tmp_path / "hashes.json"

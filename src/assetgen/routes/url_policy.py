@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from assetgen.errors import PermanentError
-from assetgen.hosts import (
+from assetgen.core.hosts import (
     HOST_ENTRY,
     forbidden_host,
     host_entry_problem,
@@ -23,6 +22,7 @@ from assetgen.hosts import (
     plain_host,
     shown_host,
 )
+from assetgen.errors import PermanentError
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 Origin = tuple[str, str, int]  # scheme, host, port
