@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from assetgen import embed, records, store
+from assetgen import credentials, embed, records, store
 from assetgen.canonical import sha256_bytes
 from assetgen.console import shell_command
 from assetgen.errors import (
@@ -272,11 +272,16 @@ class Engine:
             _require_alpha(result, made.checked)
         stamp = embed.make_record(asset=asset.id, route=result.route, model=result.model,
                                   prompt=made.job.prompt, spec_hash=made.spec_hash)
-        derived = store.derive(result.image, asset, record=stamp, decoded=made.checked)
+        found = credentials.read(result.image)
+        derived = store.derive(result.image, asset, record=stamp, decoded=made.checked,
+                               source_type=credentials.source_type_for(
+                                   result.route, [i.path for i in made.job.inputs]),
+                               keep_master=credentials.keeps_marking(found))
         made.checked = None  # the pixels are not needed any more: let them go
         record = self.record(made, derived, time.monotonic() - made.started)
         record.update(records.file_fields(derived, spec_hash=made.spec_hash,
-                                          derivation=made.derivation, master=result.image))
+                                          derivation=made.derivation, master=result.image,
+                                          credentials=found))
         self.commit(asset, derived, record, old_sidecar)
 
     async def rederive(self, status: AssetStatus) -> Outcome:
@@ -296,9 +301,13 @@ class Engine:
                                   prompt=str(old.get("prompt", "")), spec_hash=spec_hash)
 
         def derive_and_commit() -> None:
-            derived = store.derive(cached.data, asset, record=stamp)
+            found = credentials.read(cached.data)
+            derived = store.derive(cached.data, asset, record=stamp,
+                                   source_type=credentials.source_type_for(
+                                       str(old.get("route", "")), [i.path for i in asset.inputs]),
+                                   keep_master=credentials.keeps_marking(found))
             fields = records.file_fields(derived, spec_hash=spec_hash, derivation=derivation,
-                                         master=cached.data)
+                                         master=cached.data, credentials=found)
             record = records.rederived(old, fields, asset_id=asset.id, file=asset.path,
                                        now=_now())
             record.setdefault("generation_hash", generation_hash_of(generation))
