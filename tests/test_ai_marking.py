@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from assetgen import credentials, embed, imaging
+from assetgen.canonical import sha256_bytes
 from assetgen.provenance import sidecar_path
 from tests.fakes.emulator import Emulator
 from tests.fakes.sites import png_bytes, run_cli, write_site
@@ -156,3 +157,39 @@ def test_exiftool_reads_the_marking(tmp_path: Path, openai_env: Emulator) -> Non
              for item in json.loads(out.stdout)}
     assert set(found) == {".png", ".webp", ".avif", ".jpg"}
     assert all(value == embed.TRAINED for value in found.values()), found
+
+
+def test_verify_reports_a_generated_image_that_lost_its_marking(
+        tmp_path: Path, openai_env: Emulator) -> None:
+    site = write_site(tmp_path, SITE, {"photos/me.png": png_bytes(1024, 1024)})
+    assert run_cli("-C", site, "build").code == 0
+    assert run_cli("-C", site, "verify").code == 0
+    # An optimiser stripped the metadata: same pixels, no XMP; the sidecar is made to match
+    # (as a careless "record the new bytes" would), so only the marking check can see it.
+    card = site / "public/img/card.webp"
+    stripped = imaging.encode(imaging.decode(card.read_bytes()), "webp")
+    card.write_bytes(stripped)
+    sidecar = json.loads(sidecar_path(card).read_text())
+    sidecar.update(sha256=sha256_bytes(stripped), bytes=len(stripped),
+                   embedded={"format": "none"})
+    sidecar_path(card).write_text(json.dumps(sidecar))
+    result = run_cli("-C", site, "verify", "--json")
+    assert result.code == 1
+    findings = json.loads(result.out)["findings"]
+    [finding] = [f for f in findings if f["state"] == "unmarked"]
+    assert finding["path"].endswith("img/card.webp") and finding["severity"] == "error"
+    assert "Iptc4xmpExt:DigitalSourceType" in finding["message"]
+    assert "assetgen build card --force" in finding["remedy"]
+
+
+def test_a_wrong_source_type_is_unmarked(tmp_path: Path) -> None:
+    path = tmp_path / "x.jpg"
+    path.write_bytes(imaging.encode(picture(), "jpeg", **embed.encode_options(
+        "jpeg", None, embed.SOURCE_TYPE_BASE + "digitalCapture")))
+    problem = credentials.marking_problem(path, "images.generate")
+    assert problem is not None and "digitalCapture" in problem
+    assert credentials.marking_problem(path, "adopted") is None
+    assert credentials.marking_problem(path, "draft") is None
+    gif = tmp_path / "x.gif"
+    gif.write_bytes(imaging.encode(picture(), "gif"))
+    assert credentials.marking_problem(gif, "images.generate") is None  # no XMP in gif

@@ -77,6 +77,39 @@ def keeps_marking(found: Credentials | None) -> bool:
     return found is not None and found.valid and found.declares_ai
 
 
+MARKED_FORMATS = frozenset({"png", "jpeg", "webp", "avif"})
+
+
+def marking_problem(path: Path, route: Any) -> str | None:
+    """Why a published file of a generated image carries no AI marking (None: it does, or
+    it need not: not generated, or a format the marking is not written in).
+
+    Marked means an IPTC AI digital source type in its XMP, or (the route's bytes published
+    unchanged) a valid C2PA manifest declaring one.
+    """
+    if route not in GENERATING_ROUTES:
+        return None
+    try:
+        from PIL import Image
+
+        with Image.open(path) as image:
+            fmt = (image.format or "").lower()
+            declared = embed.source_type_from_info(dict(image.info))
+    except Exception:  # unreadable: its lineage state says so already
+        return None
+    if fmt not in MARKED_FORMATS or declared in embed.AI_SOURCE_TYPES:
+        return None
+    found = read_file(path)
+    if keeps_marking(found):
+        return None
+    if declared:
+        return f"its XMP declares digital source type `{declared}`, not an AI-generated one"
+    if found is not None:
+        return (f"no IPTC AI marking in its XMP, and its C2PA manifest ({found.state}) does "
+                "not validate with an AI digital source type")
+    return "no IPTC AI marking (Iptc4xmpExt:DigitalSourceType) in its XMP and no C2PA manifest"
+
+
 def _recorded_route(image: Path) -> str | None:
     from assetgen.provenance import sidecar_path
 

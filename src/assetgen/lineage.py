@@ -32,7 +32,7 @@ from assetgen.provenance import SUFFIX, CorruptSidecar, image_path_for, read_sid
 from assetgen.references import IMAGE_SUFFIXES, Reference, ScanResult, scan_sources
 
 ERROR_STATES = ("missing", "tampered", "unrecorded", "untracked", "orphan-sidecar", "unknown",
-                "broken-ref")
+                "broken-ref", "unmarked")
 WARNING_STATES = ("stale", "draft", "unreferenced", "aspect-mismatch")
 STATES = ("fresh", *ERROR_STATES, *WARNING_STATES)
 # A sidecar's sha256 matched the file for these, so its recorded width/height are the file's.
@@ -247,6 +247,21 @@ class _Checker:
                          f"run `{shell_command('build', status.asset.id, '--force')}` to "
                          "remake it",
                          asset_id=status.asset.id)
+            elif status.state == State.FRESH:
+                self.marking_findings(path, status)
+
+    def marking_findings(self, path: Path, status: AssetStatus) -> None:
+        """A published generated image must say it is AI-generated (SPEC 8: `unmarked`)."""
+        from assetgen import credentials
+
+        route = (status.sidecar or {}).get("route")
+        problem = self.hashes.remember(path, f"marking:{route}",
+                                       lambda: credentials.marking_problem(path, route))
+        if problem:
+            self.add(path, "unmarked", problem,
+                     f"run `assetgen build {status.asset.id} --force` to publish it with the "
+                     "marking (or restore the file if a tool stripped its metadata)",
+                     asset_id=status.asset.id)
 
     def static_findings(self, referrers: dict[str, list[Reference]],
                         targets: set[str]) -> int:
