@@ -254,7 +254,10 @@ class _Checker:
         """A published generated image must say it is AI-generated (SPEC 8: `unmarked`)."""
         from assetgen import credentials
 
-        route = (status.sidecar or {}).get("route")
+        sidecar = status.sidecar or {}
+        if "source" in sidecar:  # adopted: the user's own bytes, not a file assetgen made
+            return
+        route = sidecar.get("route")
         problem = self.hashes.remember(path, f"marking:{route}",
                                        lambda: credentials.marking_problem(path, route))
         if problem:
