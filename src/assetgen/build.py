@@ -55,6 +55,7 @@ T = TypeVar("T")
 
 if TYPE_CHECKING:
     from assetgen.imaging import Decoded, ImageInfo  # imaging imports Pillow: when building
+    from assetgen.signing import Kit
 
 
 @dataclass
@@ -100,6 +101,7 @@ class BuildSettings:
     max_cost: float | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy.from_env)
     clock: Clock | None = None  # tests inject a fake clock: no real waiting
+    signing: Kit | None = None  # provenance.c2pa.sign: the checked certificate and key
 
 
 class Engine:
@@ -113,6 +115,7 @@ class Engine:
         self.limiter = AdaptiveLimiter(settings.concurrency, clock=settings.clock)
         self.budget = Budget(settings.max_cost)
         self.masters = MastersCache(manifest.masters_folder, root=manifest.root)
+        self.trust_anchors = manifest.signing.anchors_pem() if manifest.signing else None
         self.routes: dict[str, Route] = {}
         self.route_slots: dict[str, asyncio.Semaphore] = {}
         self.outcomes: dict[str, Outcome] = {}
@@ -272,11 +275,7 @@ class Engine:
             _require_alpha(result, made.checked)
         stamp = embed.make_record(asset=asset.id, route=result.route, model=result.model,
                                   prompt=made.job.prompt, spec_hash=made.spec_hash)
-        found = credentials.read(result.image)
-        derived = store.derive(result.image, asset, record=stamp, decoded=made.checked,
-                               source_type=credentials.source_type_for(
-                                   result.route, [i.path for i in made.job.inputs]),
-                               keep_master=credentials.keeps_marking(found))
+        derived, found = self.derive(result.image, asset, stamp, result.route, made.checked)
         made.checked = None  # the pixels are not needed any more: let them go
         record = self.record(made, derived, time.monotonic() - made.started)
         record.update(records.file_fields(derived, spec_hash=made.spec_hash,
@@ -301,11 +300,7 @@ class Engine:
                                   prompt=str(old.get("prompt", "")), spec_hash=spec_hash)
 
         def derive_and_commit() -> None:
-            found = credentials.read(cached.data)
-            derived = store.derive(cached.data, asset, record=stamp,
-                                   source_type=credentials.source_type_for(
-                                       str(old.get("route", "")), [i.path for i in asset.inputs]),
-                                   keep_master=credentials.keeps_marking(found))
+            derived, found = self.derive(cached.data, asset, stamp, str(old.get("route", "")))
             fields = records.file_fields(derived, spec_hash=spec_hash, derivation=derivation,
                                          master=cached.data, credentials=found)
             record = records.rederived(old, fields, asset_id=asset.id, file=asset.path,
@@ -318,6 +313,26 @@ class Engine:
                        billing=str(old.get("billing", "")), reason=status.reason,
                        cost_usd=0.0, estimate_usd=0.0,
                        duration_s=round(time.monotonic() - started, 3))
+
+    def derive(self, master: bytes, asset: Asset, stamp: dict[str, str], route: str,
+               decoded: Decoded | None = None
+               ) -> tuple[store.Derived, credentials.Credentials | None]:
+        """The published files of a master: AI-marked, signed when signing is on (SPEC 8),
+        and the master's own Content Credentials."""
+        found = credentials.read(master, trust_anchors=self.trust_anchors)
+        source_type = credentials.source_type_for(route, [i.path for i in asset.inputs])
+        kit = self.settings.signing if source_type else None
+        derived = store.derive(master, asset, record=stamp, decoded=decoded,
+                               source_type=source_type,
+                               keep_master=kit is None and credentials.keeps_marking(found))
+        if kit is not None:
+            from assetgen import imaging, signing
+
+            master_format = decoded.info.format if decoded else imaging.header(master).format
+            derived = signing.sign_derived(
+                derived, master, master_format, kit, source_type=source_type,
+                parent=found is not None and found.state != "unreadable")
+        return derived, found
 
     def find_master(self, sidecar: Mapping[str, Any],
                     generation: dict[str, Any]) -> CachedMaster | None:
