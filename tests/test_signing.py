@@ -199,3 +199,36 @@ def test_actions_follow_what_happened() -> None:
     created = signing.actions_for([], master_format="png", fmt="png", resized=False,
                                   parent=False, source_type=embed.TRAINED)
     assert created == [{"action": "c2pa.created", "digitalSourceType": embed.TRAINED}]
+
+
+def test_verify_reports_files_whose_credentials_do_not_hold(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, signing_emulator: Emulator) -> None:
+    _signer_env(tmp_path, monkeypatch)
+    site = _site(tmp_path)
+    assert run_cli("-C", site, "build").code == 0
+    assert run_cli("-C", site, "verify").code == 0
+    # A tool rewrote the card after signing (keeping the XMP marking) and someone updated
+    # the sidecar's digest to match: the manifest is gone.
+    from assetgen import imaging
+
+    card = site / "public/img/card.jpg"
+    rewritten = imaging.encode(imaging.decode(card.read_bytes()), "jpeg", **embed.encode_options(
+        "jpeg", None, embed.TRAINED))
+    card.write_bytes(rewritten)
+    record = json.loads(sidecar_path(card).read_text())
+    record.update(sha256=sha256_bytes(rewritten), bytes=len(rewritten),
+                  embedded={"format": "none"})
+    sidecar_path(card).write_text(json.dumps(record))
+    result = run_cli("-C", site, "verify", "--json")
+    assert result.code == 1
+    findings = json.loads(result.out)["findings"]
+    assert [(f["state"], Path(f["path"]).name) for f in findings] == [
+        ("uncredentialed", "card.jpg")]
+    assert "no C2PA manifest" in findings[0]["message"]
+    assert "assetgen build card --force" in findings[0]["remedy"]
+    # Trust anchors that do not hold the site owner's root: signed, but not Trusted.
+    (site / "roots.pem").write_bytes(pki.make_pki().root_pem)
+    result = run_cli("-C", site, "verify", "--json")
+    states = {(f["state"], Path(f["path"]).name) for f in json.loads(result.out)["findings"]}
+    assert ("uncredentialed", "hero.png") in states
+    assert any(s == "uncredentialed" and n.startswith("hero-") for s, n in states)  # variant

@@ -17,9 +17,12 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assetgen import embed
+
+if TYPE_CHECKING:
+    from assetgen.signing import Settings as SigningSettings
 
 MAX_IMAGE_BYTES = 64 * 1024 * 1024  # larger than any image a route returns
 MAX_STORE_JSON = 4 * 1024 * 1024  # a manifest store's JSON report; real ones are a few KB
@@ -108,6 +111,50 @@ def marking_problem(path: Path, route: Any) -> str | None:
         return (f"no IPTC AI marking in its XMP, and its C2PA manifest ({found.state}) does "
                 "not validate with an AI digital source type")
     return "no IPTC AI marking (Iptc4xmpExt:DigitalSourceType) in its XMP and no C2PA manifest"
+
+
+UNMARKED_REMEDY = ("run `assetgen build ID --force` to publish it with the marking (or "
+                   "restore the file if a tool stripped its metadata)")
+UNCREDENTIALED_REMEDY = ("run `assetgen build ID --force` to sign it again (or restore the "
+                         "file: anything that rewrites it after signing breaks its manifest)")
+
+
+def signing_tag(settings: SigningSettings | None) -> str:
+    """What a memoised file check depends on besides the file: signing and trust anchors."""
+    if settings is None or not settings.sign:
+        return "unsigned"
+    import hashlib
+
+    anchors = settings.anchors_pem() or ""
+    return "signed:" + hashlib.sha256(anchors.encode()).hexdigest()[:16]
+
+
+def file_findings(path: Path, route: Any, settings: SigningSettings | None
+                  ) -> list[list[str]]:
+    """[state, problem, remedy] of a published file: `unmarked`, `uncredentialed`."""
+    findings = []
+    problem = marking_problem(path, route)
+    if problem:
+        findings.append(["unmarked", problem, UNMARKED_REMEDY])
+    if settings is not None and settings.sign and route in GENERATING_ROUTES:
+        problem = credential_problem(path, settings.anchors_pem())
+        if problem:
+            findings.append(["uncredentialed", problem, UNCREDENTIALED_REMEDY])
+    return findings
+
+
+def credential_problem(path: Path, anchors: str | None) -> str | None:
+    """Why a file's C2PA manifest does not hold (None: it validates). Without trust
+    anchors an untrusted signer is accepted (`Valid`); with them it must be `Trusted`."""
+    found = read_file(path, trust_anchors=anchors)
+    if found is None:
+        return "signing is on but the file carries no C2PA manifest"
+    if found.state == "Trusted" or (found.state == "Valid" and not anchors):
+        return None
+    why = f" ({found.problem})" if found.problem else ""
+    if found.state == "Valid":
+        return f"its C2PA manifest is signed by a certificate the trust anchors do not hold{why}"
+    return f"its C2PA manifest does not validate: {found.state}{why}"
 
 
 def _recorded_route(image: Path) -> str | None:

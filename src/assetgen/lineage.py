@@ -32,7 +32,7 @@ from assetgen.provenance import SUFFIX, CorruptSidecar, image_path_for, read_sid
 from assetgen.references import IMAGE_SUFFIXES, Reference, ScanResult, scan_sources
 
 ERROR_STATES = ("missing", "tampered", "unrecorded", "untracked", "orphan-sidecar", "unknown",
-                "broken-ref", "unmarked")
+                "broken-ref", "unmarked", "uncredentialed")
 WARNING_STATES = ("stale", "draft", "unreferenced", "aspect-mismatch")
 STATES = ("fresh", *ERROR_STATES, *WARNING_STATES)
 # A sidecar's sha256 matched the file for these, so its recorded width/height are the file's.
@@ -251,19 +251,18 @@ class _Checker:
                 self.marking_findings(path, status)
 
     def marking_findings(self, path: Path, status: AssetStatus) -> None:
-        """A published generated image must say it is AI-generated (SPEC 8: `unmarked`)."""
+        """A published generated image must say it is AI-generated, and with signing on
+        carry a manifest that validates (SPEC 8: `unmarked`, `uncredentialed`)."""
         from assetgen import credentials
 
-        sidecar = status.sidecar or {}
+        sidecar, signing = status.sidecar or {}, self.manifest.signing
         if "source" in sidecar:  # adopted: the user's own bytes, not a file assetgen made
             return
         route = sidecar.get("route")
-        problem = self.hashes.remember(path, f"marking:{route}",
-                                       lambda: credentials.marking_problem(path, route))
-        if problem:
-            self.add(path, "unmarked", problem,
-                     f"run `assetgen build {status.asset.id} --force` to publish it with the "
-                     "marking (or restore the file if a tool stripped its metadata)",
+        tag = f"marking:{route}:" + credentials.signing_tag(signing)
+        for state, problem, remedy in self.hashes.remember(
+                path, tag, lambda: credentials.file_findings(path, route, signing)):
+            self.add(path, state, problem, remedy.replace("ID", status.asset.id),
                      asset_id=status.asset.id)
 
     def static_findings(self, referrers: dict[str, list[Reference]],
