@@ -232,3 +232,34 @@ def test_verify_reports_files_whose_credentials_do_not_hold(
     states = {(f["state"], Path(f["path"]).name) for f in json.loads(result.out)["findings"]}
     assert ("uncredentialed", "hero.png") in states
     assert any(s == "uncredentialed" and n.startswith("hero-") for s, n in states)  # variant
+
+
+def test_report_shows_each_images_credentials(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, signing_emulator: Emulator) -> None:
+    _signer_env(tmp_path, monkeypatch)
+    site = _site(tmp_path)
+    assert run_cli("-C", site, "build").code == 0
+    assert run_cli("-C", site, "report").code == 0
+    html = (site / ".assetgen/report.html").read_text()
+    assert "IPTC trainedAlgorithmicMedia" in html
+    assert "Trusted, by Test OpenAI; not kept in the published file" in html
+    assert "C2PA manifest per file, the route&#39;s original as parent" in html or \
+        "C2PA manifest per file, the route's original as parent" in html
+
+
+def test_doctor_checks_the_signing_setup(tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    site = _site(tmp_path)
+    missing = run_cli("-C", site, "doctor", "--route", "draft", "--json")
+    assert missing.code == 1
+    [step] = [s for s in json.loads(missing.out)["steps"] if s["name"] == "c2pa signing"]
+    assert step["status"] == "fail" and "ASSETGEN_C2PA_CERT is not set" in step["detail"]
+    _signer_env(tmp_path, monkeypatch)
+    good = run_cli("-C", site, "doctor", "--route", "draft", "--json")
+    assert good.code == 0, good.out
+    [step] = [s for s in json.loads(good.out)["steps"] if s["name"] == "c2pa signing"]
+    assert step["status"] == "ok" and "Trusted against roots.pem" in step["detail"]
+    (site / "roots.pem").write_bytes(pki.make_pki().root_pem)  # not the owner's root
+    stranger = run_cli("-C", site, "doctor", "--route", "draft")
+    assert stranger.code == 1
+    assert "trust_anchors roots.pem does not hold the root" in stranger.output

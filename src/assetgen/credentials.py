@@ -157,6 +157,29 @@ def credential_problem(path: Path, anchors: str | None) -> str | None:
     return f"its C2PA manifest does not validate: {found.state}{why}"
 
 
+def report_facts(sidecar: dict[str, Any]) -> list[tuple[str, str]]:
+    """The report card's lines on AI marking and Content Credentials, from the sidecar."""
+    facts = []
+    embedded = sidecar.get("embedded")
+    marking = embedded.get("digital_source_type") if isinstance(embedded, dict) else None
+    route_c2pa = sidecar.get("c2pa") if isinstance(sidecar.get("c2pa"), dict) else {}
+    if isinstance(marking, str):
+        facts.append(("AI marking", "IPTC " + marking.rsplit("/", 1)[-1]))
+    elif sidecar.get("c2pa_preserved") is True:
+        facts.append(("AI marking", "the route's own C2PA manifest (bytes unchanged)"))
+    if route_c2pa:
+        state = str(route_c2pa.get("state", "?"))
+        issuer = route_c2pa.get("issuer")
+        kept = "kept" if sidecar.get("c2pa_preserved") else "not kept in the published file"
+        facts.append(("Route credentials", f"{state}" + (f", by {issuer}" if issuer else "")
+                      + f"; {kept}"))
+    steps = sidecar.get("postprocess")
+    if isinstance(steps, list) and any(isinstance(step, dict) and step.get("op") == "c2pa-sign"
+                                       for step in steps):
+        facts.append(("Signed", "C2PA manifest per file, the route's original as parent"))
+    return facts
+
+
 def _recorded_route(image: Path) -> str | None:
     from assetgen.provenance import sidecar_path
 

@@ -149,15 +149,16 @@ def load_kit(settings: Settings, environ: Any = os.environ) -> Kit:
         pems.append(data)
     kit = Kit(settings.alg, pems[0], pems[1], settings.tsa_url)
     try:
-        _probe(kit)
+        probe(kit)
     except Exception as exc:  # the library's own verdict on the certificate and key
         raise ConfigError(f"the signing certificate in {CERT_ENV} cannot sign C2PA "
                           f"manifests ({_one_line(exc)})", hint=CERT_NEEDS) from exc
     return kit
 
 
-def _probe(kit: Kit) -> None:
-    """Sign a tiny PNG: c2pa-rs checks the chain, key usage and EKU only when signing."""
+def probe(kit: Kit) -> bytes:
+    """A tiny PNG signed with ``kit``: c2pa-rs checks the chain, key usage and EKU only
+    when signing."""
     import struct
     import zlib
 
@@ -169,7 +170,7 @@ def _probe(kit: Kit) -> None:
            + chunk(b"IDAT", zlib.compress(b"\0\0")) + chunk(b"IEND", b""))
     if kit.tsa_url:  # the probe must not reach the network: no time-stamp for it
         kit = replace(kit, tsa_url=None)
-    _sign(kit, png, "png", [{"action": "c2pa.created",
+    return _sign(kit, png, "png", [{"action": "c2pa.created",
                              "digitalSourceType": "http://cv.iptc.org/newscodes/"
                              "digitalsourcetype/trainedAlgorithmicMedia"}], None)
 
