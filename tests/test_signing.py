@@ -263,3 +263,35 @@ def test_doctor_checks_the_signing_setup(tmp_path: Path,
     stranger = run_cli("-C", site, "doctor", "--route", "draft")
     assert stranger.code == 1
     assert "trust_anchors roots.pem does not hold the root" in stranger.output
+
+
+def test_a_signing_failure_fails_the_asset_not_the_build(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, openai_env: Emulator) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on: the time-stamp server is down
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    _signer_env(tmp_path, monkeypatch)
+    site = _site(tmp_path)
+    manifest = site / "assetgen.yaml"
+    manifest.write_text(manifest.read_text().replace(
+        "trust_anchors: roots.pem}", f"trust_anchors: roots.pem, tsa_url: 'http://127.0.0.1:{port}/'}}"))
+    result = run_cli("-C", site, "build", "hero")
+    assert result.code == 1, result.output
+    assert "C2PA signing of a png file failed" in result.output
+    assert "Traceback" not in result.output
+    assert not (site / "public/img/hero.png").exists()
+
+
+def test_formats_c2pa_is_not_written_in_stay_unsigned(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, openai_env: Emulator) -> None:
+    _signer_env(tmp_path, monkeypatch)
+    site = _site(tmp_path)
+    manifest = site / "assetgen.yaml"
+    manifest.write_text(manifest.read_text().replace("path: img/card.jpg", "path: img/card.gif"))
+    result = run_cli("-C", site, "build", "card")
+    assert result.code == 0, result.output
+    assert credentials.read((site / "public/img/card.gif").read_bytes()) is None
+    checked = run_cli("-C", site, "verify", "public/img/card.gif")
+    assert checked.code == 0 and "1 asset" in checked.output, checked.output

@@ -136,7 +136,8 @@ def file_findings(path: Path, route: Any, settings: SigningSettings | None
     problem = marking_problem(path, route)
     if problem:
         findings.append(["unmarked", problem, UNMARKED_REMEDY])
-    if settings is not None and settings.sign and route in GENERATING_ROUTES:
+    if settings is not None and settings.sign and route in GENERATING_ROUTES and (
+            path.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp", ".avif")):
         problem = credential_problem(path, settings.anchors_pem())
         if problem:
             findings.append(["uncredentialed", problem, UNCREDENTIALED_REMEDY])

@@ -30,6 +30,7 @@ CERT_ENV = "ASSETGEN_C2PA_CERT"
 KEY_ENV = "ASSETGEN_C2PA_KEY"
 ALGORITHMS = ("es256", "es384", "es512", "ps256", "ps384", "ps512", "ed25519")
 MAX_PEM_BYTES = 256 * 1024
+MAX_ANCHORS_BYTES = 4 * 1024 * 1024  # a trust list of a few thousand roots
 CERT_NEEDS = ("a C2PA signing certificate must be X.509 v3, EC P-256/384/521 or RSA >= 2048 "
               "(or Ed25519), key usage digitalSignature, not a CA, with an extended key usage "
               "of emailProtection or documentSigning; give the chain (end-entity first) in "
@@ -52,7 +53,9 @@ class Settings:
         if self.trust_anchors is None:
             return None
         try:
-            return self.trust_anchors.read_text(encoding="ascii")[:MAX_PEM_BYTES * 4]
+            if self.trust_anchors.stat().st_size > MAX_ANCHORS_BYTES:
+                return None
+            return self.trust_anchors.read_text(encoding="ascii")
         except (OSError, UnicodeDecodeError):
             return None
 
@@ -193,6 +196,12 @@ def _sign(kit: Kit, data: bytes, fmt: str, actions: list[dict[str, Any]],
                                    _MIME.get(parent_fmt, parent_fmt), io.BytesIO(parent_data))
         out = io.BytesIO()
         builder.sign(signer, _MIME[fmt], io.BytesIO(data), out)
+    except Exception as exc:  # the library's failure (a time-stamp server down, ...)
+        from assetgen.errors import ImageError
+
+        raise ImageError(f"C2PA signing of a {fmt} file failed: {_one_line(exc)}",
+                         hint="run `assetgen doctor` to check the signing setup (and "
+                         "tsa_url, if set, is reachable)") from exc
     finally:
         signer.close()
         builder.close()
@@ -234,11 +243,16 @@ def sign_derived(derived: Derived, master: bytes, master_format: str, kit: Kit, 
     from assetgen.store import DerivedFile
 
     ingredient = (master, master_format) if parent else None
+    if derived.format not in _MIME:  # gif, tiff, ...: assetgen signs what it marks
+        return derived
     main = _sign(kit, derived.data, derived.format, actions_for(
         derived.postprocess, master_format=master_format, fmt=derived.format, resized=False,
         parent=parent, source_type=source_type), ingredient)
     variants = []
     for variant in derived.variants:
+        if variant.format not in _MIME:
+            variants.append(variant)
+            continue
         actions = actions_for(derived.postprocess, master_format=master_format,
                               fmt=variant.format, resized=True, parent=parent,
                               source_type=source_type)
