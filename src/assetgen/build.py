@@ -275,7 +275,9 @@ class Engine:
             _require_alpha(result, made.checked)
         stamp = embed.make_record(asset=asset.id, route=result.route, model=result.model,
                                   prompt=made.job.prompt, spec_hash=made.spec_hash)
-        derived, found = self.derive(result.image, asset, stamp, result.route, made.checked)
+        derived, found = credentials.derive_published(
+            result.image, asset, stamp, result.route, made.checked, self.settings.signing,
+            self.trust_anchors)
         made.checked = None  # the pixels are not needed any more: let them go
         record = self.record(made, derived, time.monotonic() - made.started)
         record.update(records.file_fields(derived, spec_hash=made.spec_hash,
@@ -300,7 +302,9 @@ class Engine:
                                   prompt=str(old.get("prompt", "")), spec_hash=spec_hash)
 
         def derive_and_commit() -> None:
-            derived, found = self.derive(cached.data, asset, stamp, str(old.get("route", "")))
+            derived, found = credentials.derive_published(
+                cached.data, asset, stamp, str(old.get("route", "")), None,
+                self.settings.signing, self.trust_anchors)
             fields = records.file_fields(derived, spec_hash=spec_hash, derivation=derivation,
                                          master=cached.data, credentials=found)
             record = records.rederived(old, fields, asset_id=asset.id, file=asset.path,
@@ -313,26 +317,6 @@ class Engine:
                        billing=str(old.get("billing", "")), reason=status.reason,
                        cost_usd=0.0, estimate_usd=0.0,
                        duration_s=round(time.monotonic() - started, 3))
-
-    def derive(self, master: bytes, asset: Asset, stamp: dict[str, str], route: str,
-               decoded: Decoded | None = None
-               ) -> tuple[store.Derived, credentials.Credentials | None]:
-        """The published files of a master: AI-marked, signed when signing is on (SPEC 8),
-        and the master's own Content Credentials."""
-        found = credentials.read(master, trust_anchors=self.trust_anchors)
-        source_type = credentials.source_type_for(route, [i.path for i in asset.inputs])
-        kit = self.settings.signing if source_type else None
-        derived = store.derive(master, asset, record=stamp, decoded=decoded,
-                               source_type=source_type,
-                               keep_master=kit is None and credentials.keeps_marking(found))
-        if kit is not None:
-            from assetgen import imaging, signing
-
-            master_format = decoded.info.format if decoded else imaging.header(master).format
-            derived = signing.sign_derived(
-                derived, master, master_format, kit, source_type=source_type,
-                parent=found is not None and found.state != "unreadable")
-        return derived, found
 
     def find_master(self, sidecar: Mapping[str, Any],
                     generation: dict[str, Any]) -> CachedMaster | None:

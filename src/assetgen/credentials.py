@@ -22,7 +22,11 @@ from typing import TYPE_CHECKING, Any
 from assetgen import embed
 
 if TYPE_CHECKING:
+    from assetgen.imaging import Decoded
+    from assetgen.manifest import Asset
+    from assetgen.signing import Kit
     from assetgen.signing import Settings as SigningSettings
+    from assetgen.store import Derived
 
 MAX_IMAGE_BYTES = 64 * 1024 * 1024  # larger than any image a route returns
 MAX_STORE_JSON = 4 * 1024 * 1024  # a manifest store's JSON report; real ones are a few KB
@@ -72,6 +76,30 @@ def source_type_for(route: str, input_paths: Iterable[Path]) -> str | None:
         if _recorded_route(path) not in GENERATING_ROUTES:
             return embed.COMPOSITE
     return embed.TRAINED
+
+
+def derive_published(master: bytes, asset: Asset, stamp: dict[str, str], route: str,
+                     decoded: Decoded | None, kit: Kit | None, trust_anchors: str | None
+                     ) -> tuple[Derived, Credentials | None]:
+    """The published files of a master (`store.derive`): AI-marked, signed last when
+    ``kit`` is set, or the master itself when its manifest is its marking (SPEC 8); and
+    the master's own Content Credentials, for the sidecar."""
+    from assetgen import store
+
+    found = read(master, trust_anchors=trust_anchors)
+    source_type = source_type_for(route, [i.path for i in asset.inputs])
+    kit = kit if source_type else None  # drafts and adopted files are not signed
+    derived = store.derive(master, asset, record=stamp, decoded=decoded,
+                           source_type=source_type,
+                           keep_master=kit is None and keeps_marking(found))
+    if kit is not None:
+        from assetgen import imaging, signing
+
+        master_format = decoded.info.format if decoded else imaging.header(master).format
+        derived = signing.sign_derived(derived, master, master_format, kit,
+                                       source_type=source_type,
+                                       parent=found is not None and found.state != "unreadable")
+    return derived, found
 
 
 def keeps_marking(found: Credentials | None) -> bool:
