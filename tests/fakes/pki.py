@@ -60,10 +60,21 @@ def _key_usage(*, ca: bool) -> x509.KeyUsage:
                          decipher_only=False)
 
 
-@lru_cache(maxsize=8)
+_make_lock = threading.Lock()
+
+
 def make_pki(organisation: str = "Test OpenAI", eku: str | None = "email",
              end_entity_is_ca: bool = False) -> TestPKI:
-    """``eku``: "email" (emailProtection), "server" (serverAuth only: unusable) or None."""
+    """One PKI per arguments for the whole session, also when the emulator's threads ask
+    for it at once (two roots for one name would make `Trusted` flaky).
+
+    ``eku``: "email" (emailProtection), "server" (serverAuth only: unusable) or None."""
+    with _make_lock:
+        return _make_pki(organisation, eku, end_entity_is_ca)
+
+
+@lru_cache(maxsize=8)
+def _make_pki(organisation: str, eku: str | None, end_entity_is_ca: bool) -> TestPKI:
     now = datetime.datetime.now(datetime.UTC)
     valid = (now - datetime.timedelta(days=1), now + datetime.timedelta(days=3650))
     root_key = ec.generate_private_key(ec.SECP256R1())
