@@ -64,7 +64,7 @@ def _master() -> bytes:
 
 
 def _asset(fmt: str, width: int) -> Any:
-    from assetgen.manifest import load_manifest
+    from assetgen.manifest.load import load_manifest
 
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
@@ -77,8 +77,11 @@ def _asset(fmt: str, width: int) -> Any:
 def measure(runs: int) -> list[Figure]:
     from tests.fakes import pki
 
-    from assetgen import credentials, embed, imaging, signing, store
-
+    from assetgen.build import credentials
+    from assetgen.provenance import embed
+    from assetgen.images import codec as imaging
+    from assetgen.build import signing
+    from assetgen.build import store
     master = _master()
     owner = pki.make_pki("Site Owner")
     kit = signing.Kit("es256", owner.chain_pem, owner.key_pem, None)

@@ -30,7 +30,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("ASSETGEN_RETRY_BASE_S", "0.02")
     yield
-    from assetgen.secrets import secret_values
+    from assetgen.core.secrets import secret_values
 
     SECRETS_SEEN.update(v for v in secret_values() if len(v) >= 8)
 

@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from assetgen import chroma, imaging
-from assetgen.build import _require_alpha
+from assetgen.images import chroma
+from assetgen.images import codec as imaging
+from assetgen.build.engine import _require_alpha
 from assetgen.errors import ManifestError, PermanentError
-from assetgen.manifest import load_manifest
-from assetgen.provenance import sidecar_path
+from assetgen.manifest.load import load_manifest
+from assetgen.provenance.sidecar import sidecar_path
 from assetgen.routes import RouteResult
-from assetgen.store import derive
+from assetgen.build.store import derive
 from tests.fakes.emulator import Emulator
 from tests.fakes.sites import run_cli, write_site
 

@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from assetgen import credentials, embed, imaging
-from assetgen.canonical import sha256_bytes
-from assetgen.provenance import sidecar_path
+from assetgen.build import credentials
+from assetgen.provenance import embed
+from assetgen.images import codec as imaging
+from assetgen.core.canonical import sha256_bytes
+from assetgen.provenance.sidecar import sidecar_path
 from tests.conftest import TEST_KEY
 from tests.fakes import pki
 from tests.fakes.emulator import Emulator

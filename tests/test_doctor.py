@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from assetgen.commands import doctor as doctor_command
-from assetgen.console import Console
+from assetgen.cli.console import Console
 from tests.conftest import TEST_KEY
 from tests.fakes.emulator import Emulator
 from tests.fakes.sites import CliResult, run_cli, write_site

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from assetgen.errors import LockError
-from assetgen.fsutil import (
+from assetgen.core.fsutil import (
     STATE_GITIGNORE,
     TEMP_MARKER,
     atomic_write,
@@ -128,7 +128,7 @@ def test_every_command_that_creates_the_state_dir_ignores_it(tmp_path: Path,
 
 
 def test_a_name_longer_than_the_file_system_allows_is_refused(tmp_path: Path) -> None:
-    from assetgen.fsutil import NAME_MAX, escapes
+    from assetgen.core.fsutil import NAME_MAX, escapes
 
     assert escapes("img/" + "x" * NAME_MAX, tmp_path) is None
     why = escapes("x" * (NAME_MAX + 1) + "/img/logo.svg", tmp_path)

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from assetgen.canonical import sha256_bytes
-from assetgen.hashcache import HashCache
+from assetgen.core.canonical import sha256_bytes
+from assetgen.core.hashcache import HashCache
 
 
 def test_cache_reuses_hash_until_the_file_changes(tmp_path: Path) -> None:
@@ -34,8 +34,7 @@ def test_prefetch_hashes_stale_files_in_parallel_once(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     import hashlib
 
-    from assetgen import hashcache
-
+    from assetgen.core import hashcache
     files = [tmp_path / f"f{i}.bin" for i in range(6)]
     for i, file in enumerate(files):
         file.write_bytes(bytes([i]) * 1000)
@@ -58,8 +57,7 @@ def test_prefetch_hashes_stale_files_in_parallel_once(tmp_path: Path,
 def test_prefetch_leaves_small_batches_to_on_demand_hashing(tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch
                                                             ) -> None:
-    from assetgen import hashcache
-
+    from assetgen.core import hashcache
     file = tmp_path / "small.bin"
     file.write_bytes(b"x")
     calls: list[Path] = []

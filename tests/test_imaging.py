@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from assetgen import imaging
-from assetgen import placeholder as draw
+from assetgen.images import codec as imaging
+from assetgen.images import placeholder as draw
 from assetgen.errors import ImageError
-from assetgen.imaging import (
+from assetgen.images.codec import (
     API_FORMATS,
     ImageInfo,
     api_format_for,
@@ -484,8 +484,7 @@ def test_has_alpha_means_a_pixel_that_is_not_opaque() -> None:
 
 
 def test_format_table_agrees_with_pillow() -> None:
-    from assetgen import formats
-
+    from assetgen.images import formats
     assert {spec.name for spec in formats.writable()} >= set(writable_formats())
     assert formats.suffix_for("jpeg") == ".jpg" and formats.mime_for("avif") == "image/avif"
     assert imaging.API_FORMATS is formats.API_FORMATS

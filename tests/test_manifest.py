@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from assetgen.errors import ManifestError, UsageError
-from assetgen.manifest import find_manifest, load_manifest
+from assetgen.manifest.load import find_manifest, load_manifest
 from tests.fakes.sites import png_bytes, run_cli, write_site
 
 HEAD = """\
@@ -216,7 +216,7 @@ def test_example_site_manifest_is_valid(repo_root: Path) -> None:
 def test_fast_prompt_rendering_matches_jinja(template: str) -> None:
     import jinja2
 
-    from assetgen.manifest_assets import render_simple
+    from assetgen.manifest.assets import render_simple
 
     variables = {"brand": "Acme", "style": "flat", "n": 3}
     expected = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(
@@ -229,7 +229,7 @@ def test_fast_prompt_rendering_matches_jinja(template: str) -> None:
 
 
 def test_fast_path_leaves_undefined_names_to_jinja(tmp_path: Path) -> None:
-    from assetgen.manifest_assets import render_simple
+    from assetgen.manifest.assets import render_simple
 
     assert render_simple("{{ missing }}", {}) is None
     found = problems(tmp_path, HEAD + "assets:\n  - id: a\n    path: a.png\n"

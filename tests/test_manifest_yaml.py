@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from assetgen import manifest_yaml
-from assetgen.manifest import line_of, load_yaml
-from assetgen.manifest_yaml import NOT_FAST, parse
+from assetgen.manifest import reader as manifest_yaml
+from assetgen.manifest.load import line_of, load_yaml
+from assetgen.manifest.reader import NOT_FAST, parse
 
 EXAMPLE_MANIFEST = Path(__file__).resolve().parents[1] / "example-site" / "assetgen.yaml"
 
@@ -197,7 +197,7 @@ def test_very_deep_nesting_does_not_crash_the_process(tmp_path: Path) -> None:
     walker stops at MAX_DEPTH. Run in a child so a crash would show as a signal."""
     manifest = tmp_path / "assetgen.yaml"
     manifest.write_text("a: " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
-    code = ("import sys; from assetgen.manifest_yaml import parse, NOT_FAST; "
+    code = ("import sys; from assetgen.manifest.reader import parse, NOT_FAST; "
             f"sys.exit(0 if parse(open({str(manifest)!r}).read()) is NOT_FAST else 3)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
     assert done.returncode == 0, done.stderr

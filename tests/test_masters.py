@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assetgen.masters import MastersCache
+from assetgen.build.masters import MastersCache
 
 
 def test_put_then_get_by_generation_hash(tmp_path: Path) -> None:

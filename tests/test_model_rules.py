@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from assetgen import image_models
+from assetgen.images import models as image_models
 from assetgen.errors import ManifestError, PermanentError
-from assetgen.manifest import load_manifest
+from assetgen.manifest.load import load_manifest
 from assetgen.routes import ImageJob, InputImage
 from assetgen.routes.images import edit_fields, edit_files
 from tests.conftest import TEST_KEY
@@ -259,7 +259,7 @@ def test_the_suite_fails_if_the_product_sends_input_fidelity_again(
                                                   f"quality: low, route: {route}}}"), {})
     # The regression: the product forgetting the table and sending a fidelity anyway.
     monkeypatch.setattr(image_models, "takes_fidelity", lambda model, fidelity: True)
-    monkeypatch.setattr("assetgen.build.Engine.job_for", _with_fidelity(monkeypatch))
+    monkeypatch.setattr("assetgen.build.engine.Engine.job_for", _with_fidelity(monkeypatch))
     result = run_cli("-C", site, "build")
     assert result.code == 1
     assert "invalid_input_fidelity_model" in result.output
@@ -268,7 +268,7 @@ def test_the_suite_fails_if_the_product_sends_input_fidelity_again(
 def _with_fidelity(monkeypatch: pytest.MonkeyPatch) -> Any:
     import dataclasses
 
-    from assetgen.build import Engine
+    from assetgen.build.engine import Engine
 
     original = Engine.job_for
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from assetgen.manifest import load_manifest
-from assetgen.plan import Planner, State, build_order
-from assetgen.provenance import sidecar_path
+from assetgen.manifest.load import load_manifest
+from assetgen.build.planner import Planner, State, build_order
+from assetgen.provenance.sidecar import sidecar_path
 from tests.fakes.sites import png_bytes, run_cli, write_site
 
 MANIFEST = """\
@@ -85,8 +85,8 @@ def test_plan_does_not_load_pillow(repo_root: Path) -> None:
     import subprocess
     import sys
 
-    code = ("import sys; from pathlib import Path; from assetgen.manifest import load_manifest;"
-            "from assetgen.plan import Planner;"
+    code = ("import sys; from pathlib import Path; from assetgen.manifest.load import load_manifest;"
+            "from assetgen.build.planner import Planner;"
             f"m = load_manifest(Path({str(repo_root / 'example-site/assetgen.yaml')!r}));"
             "states = {str(s.state) for s in Planner(m, draft_mode=True).plan()};"
             "print(sorted(states), 'PIL.Image' in sys.modules)")
@@ -118,7 +118,7 @@ def test_next_action_and_derivation_reason(tmp_path: Path) -> None:
 
 
 def test_chroma_assets_ask_for_a_png_with_the_key_in_the_prompt(tmp_path: Path) -> None:
-    from assetgen.plan import generation_spec, request_prompt
+    from assetgen.build.planner import generation_spec, request_prompt
 
     write_site(tmp_path, "version: 1\nassets:\n  - id: a\n    path: a.webp\n    prompt: x\n"
                          "    transparent: chroma\n")

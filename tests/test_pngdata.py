@@ -9,8 +9,9 @@ import zlib
 import pytest
 from PIL import Image, PngImagePlugin
 
-from assetgen import embed, pngdata
-from assetgen.imaging import decode_checked
+from assetgen.provenance import embed
+from assetgen.images import pngdata
+from assetgen.images.codec import decode_checked
 
 RECORD_TEXT = {embed.PNG_KEY: '{"asset":"a","schema":"assetgen.embedded/1"}'}
 
@@ -60,7 +61,7 @@ def test_rewrap_keeps_the_pixels_and_the_image_data_bytes(mode: str) -> None:
 
 
 def test_rewrap_writes_the_itxt_chunk_as_pillow_does() -> None:
-    from assetgen.imaging import encode
+    from assetgen.images.codec import encode
 
     image = _noisy()
     by_pillow = encode(image, "png", png_text=RECORD_TEXT)

@@ -4,9 +4,9 @@ import io
 
 import pytest
 
-from assetgen.build import Event, Outcome
-from assetgen.console import Console
-from assetgen.progress import ProgressLog
+from assetgen.build.engine import Event, Outcome
+from assetgen.cli.console import Console
+from assetgen.cli.progress import ProgressLog
 
 
 class FakeTTY(io.StringIO):

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from assetgen.canonical import sha256_bytes, tagged_hash
-from assetgen.manifest import load_manifest
-from assetgen.plan import Planner
-from assetgen.provenance import sidecar_path
+from assetgen.core.canonical import sha256_bytes, tagged_hash
+from assetgen.manifest.load import load_manifest
+from assetgen.build.planner import Planner
+from assetgen.provenance.sidecar import sidecar_path
 from tests.conftest import TEST_KEY
 from tests.fakes.emulator import Emulator
 from tests.fakes.sites import run_cli, write_site

@@ -1,4 +1,4 @@
-"""Tests for assetgen.references: every page syntax, resolution rule and skip reason."""
+"""Tests for assetgen.verify.references: every page syntax, resolution rule and skip reason."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assetgen.references import (
+from assetgen.verify.references import (
     IMAGE_SUFFIXES,
     Reference,
     ScanResult,

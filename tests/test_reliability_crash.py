@@ -1,6 +1,6 @@
 """Reliability: SIGKILL a real `assetgen build` at random moments, then resume.
 
-The invariant comes from `assetgen.store` (commit/recover): every file is written to a
+The invariant comes from `assetgen.build.store` (commit/recover): every file is written to a
 temp file, the sidecar to a *pending* file, then the image is renamed, then the sidecar.
 So after a SIGKILL, below `output_dir`:
 - every image has a sidecar whose sha256/bytes match it, or a pending sidecar whose
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from assetgen.provenance import sidecar_path
+from assetgen.provenance.sidecar import sidecar_path
 from tests.fakes.emulator import Emulator, RecordedRequest
 from tests.fakes.reliability import (
     IMAGE_PATH,
@@ -246,7 +246,7 @@ def test_answers_paid_but_not_yet_cached_never_exceed_the_concurrency(
         tmp_path: Path, openai_env: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
     """A SIGKILL loses exactly the answers that are paid but not yet in the masters cache;
     the README promises that only requests in flight (at most --concurrency) are at risk."""
-    from assetgen.masters import MastersCache
+    from assetgen.build.masters import MastersCache
 
     persisted: list[float] = []
     original = MastersCache.put

@@ -34,7 +34,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assetgen.provenance import sidecar_path
+from assetgen.provenance.sidecar import sidecar_path
 from tests.fakes.emulator import Emulator
 from tests.fakes.reliability import (
     GATEWAY_KEY,
@@ -439,7 +439,7 @@ def test_decompression_bomb_from_the_api_is_refused(tmp_path: Path,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     """The images route through the real engine, answered by a hostile in-memory API."""
     from assetgen.commands import build as build_command
-    from assetgen.console import Console
+    from assetgen.cli.console import Console
 
     bomb = base64.b64encode(_png_header_only(40_000, 40_000)).decode()
     good = base64.b64encode(png_bytes(1024, 1024)).decode()

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from assetgen.commands import build as build_command
-from assetgen.console import Console
-from assetgen.provenance import sidecar_path
+from assetgen.cli.console import Console
+from assetgen.provenance.sidecar import sidecar_path
 from assetgen.routes import ImageJob, InputImage
 from assetgen.routes.responses import request_body
 from tests.conftest import TEST_KEY

@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from assetgen.errors import PermanentError, RateLimited, TransientError
-from assetgen.scheduler import AdaptiveLimiter, Attempts, Budget, RetryPolicy, call_with_retries
+from assetgen.build.scheduler import AdaptiveLimiter, Attempts, Budget, RetryPolicy, call_with_retries
 
 
 def test_backoff_doubles_from_one_second_with_bounded_jitter() -> None:

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from assetgen import secrets
-from assetgen.provenance import base_record, render_sidecar
+from assetgen.core import secrets
+from assetgen.provenance.sidecar import base_record, render_sidecar
 
 
 def test_redact_masks_known_and_keyish_variables(monkeypatch: pytest.MonkeyPatch) -> None:

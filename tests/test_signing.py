@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from assetgen import credentials, embed
-from assetgen.canonical import sha256_bytes
-from assetgen.provenance import sidecar_path
+from assetgen.build import credentials
+from assetgen.provenance import embed
+from assetgen.core.canonical import sha256_bytes
+from assetgen.provenance.sidecar import sidecar_path
 from tests.conftest import TEST_KEY
 from tests.fakes import pki
 from tests.fakes.emulator import Emulator
@@ -190,8 +191,7 @@ def test_drafts_need_no_certificate(tmp_path: Path) -> None:
 
 
 def test_actions_follow_what_happened() -> None:
-    from assetgen import signing
-
+    from assetgen.build import signing
     fit = [{"op": "fit", "from": [1024, 1024], "to": [600, 300]}]
     names = [a["action"] for a in signing.actions_for(
         fit, master_format="png", fmt="webp", resized=False, parent=True, source_type=None)]
@@ -209,8 +209,7 @@ def test_verify_reports_files_whose_credentials_do_not_hold(
     assert run_cli("-C", site, "verify").code == 0
     # A tool rewrote the card after signing (keeping the XMP marking) and someone updated
     # the sidecar's digest to match: the manifest is gone.
-    from assetgen import imaging
-
+    from assetgen.images import codec as imaging
     card = site / "public/img/card.jpg"
     rewritten = imaging.encode(imaging.decode(card.read_bytes()), "jpeg", **embed.encode_options(
         "jpeg", None, embed.TRAINED))

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from assetgen import sizes
-from assetgen.sizes import (
+from assetgen.images import sizes
+from assetgen.images.sizes import (
     ASPECT_TOLERANCE,
     MAX_EDGE,
     MAX_PIXELS,

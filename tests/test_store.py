@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from assetgen.canonical import sha256_bytes
-from assetgen.provenance import base_record, sidecar_path
-from assetgen.store import PENDING_SUFFIX, commit, derive, pending_path, recover
+from assetgen.core.canonical import sha256_bytes
+from assetgen.provenance.sidecar import base_record, sidecar_path
+from assetgen.build.store import PENDING_SUFFIX, commit, derive, pending_path, recover
 from tests.fakes.sites import png_bytes, write_site
 
 
 def _asset(tmp_path: Path, extra: str = ""):
-    from assetgen.manifest import load_manifest
+    from assetgen.manifest.load import load_manifest
 
     write_site(tmp_path, "version: 1\nassets:\n  - id: a\n    path: img/a.webp\n"
                "    prompt: x\n" + extra)
@@ -22,7 +22,7 @@ def _asset(tmp_path: Path, extra: str = ""):
 
 
 def _record(data: bytes, **extra: object) -> dict:
-    from assetgen.canonical import sha256_bytes
+    from assetgen.core.canonical import sha256_bytes
 
     return base_record(asset="a", file="img/a.webp", sha256=sha256_bytes(data), bytes=len(data),
                        width=1, height=1, format="webp", route="draft", model="m", prompt="x",
@@ -40,8 +40,8 @@ def test_derive_fits_and_converts(tmp_path: Path) -> None:
 def test_derive_re_encodes_deterministically_with_the_asset_settings(tmp_path: Path) -> None:
     asset = _asset(tmp_path)
     master = png_bytes(1024, 1024)
-    from assetgen.embed import read_record
-    from assetgen.imaging import decode, encode
+    from assetgen.provenance.embed import read_record
+    from assetgen.images.codec import decode, encode
 
     webp = encode(decode(master), "webp", quality=100)
     record = {"schema": "assetgen.embedded/1", "asset": "a", "route": "draft", "model": "m",
@@ -161,7 +161,7 @@ def test_derive_writes_variants_from_the_final_pixels(tmp_path: Path) -> None:
 
 
 def _png_asset(tmp_path: Path, extra: str = ""):
-    from assetgen.manifest import load_manifest
+    from assetgen.manifest.load import load_manifest
 
     write_site(tmp_path, "version: 1\nassets:\n  - id: a\n    path: img/a.png\n"
                "    prompt: x\n    size: 1024x1024\n" + extra)
@@ -173,15 +173,14 @@ _STAMP = {"schema": "assetgen.embedded/1", "asset": "a", "route": "draft", "mode
 
 
 def _idat(data: bytes) -> bytes:
-    from assetgen import pngdata
-
+    from assetgen.images import pngdata
     return b"".join(c for kind, c in pngdata._chunks(data) or [] if kind == b"IDAT")
 
 
 def test_a_png_master_that_is_already_the_final_file_keeps_its_image_data(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from assetgen import imaging
-    from assetgen.embed import read_record
+    from assetgen.images import codec as imaging
+    from assetgen.provenance.embed import read_record
 
     master = png_bytes(1024, 1024)
     monkeypatch.setattr(imaging, "decode_checked", _no_decode)
@@ -205,8 +204,7 @@ def test_a_png_master_is_re_encoded_when_the_asset_asks_for_more(tmp_path: Path,
 
 def test_derive_decodes_at_most_once_and_not_at_all_when_given_the_pixels(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from assetgen import imaging
-
+    from assetgen.images import codec as imaging
     master = png_bytes(1024, 1024)
     checked = imaging.decode_checked(master)
     monkeypatch.setattr(imaging, "decode_checked", _no_decode)

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from assetgen import variants
-from assetgen.canonical import sha256_bytes
+from assetgen.images import variants
+from assetgen.core.canonical import sha256_bytes
 from assetgen.errors import ManifestError
-from assetgen.manifest import load_manifest
-from assetgen.plan import derivation_spec
-from assetgen.provenance import sidecar_path
+from assetgen.manifest.load import load_manifest
+from assetgen.build.planner import derivation_spec
+from assetgen.provenance.sidecar import sidecar_path
 from tests.fakes.sites import run_cli, write_site
 
 DRAFT_SITE = """\

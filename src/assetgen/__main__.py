@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from assetgen.cli import main
+from assetgen.cli.app import main
 
 if __name__ == "__main__":
     main()

@@ -1,4 +1,4 @@
-"""Virtual clocks for the scheduler (`assetgen.scheduler.Clock`): waits that take no time.
+"""Virtual clocks for the scheduler (`assetgen.build.scheduler.Clock`): waits that take no time.
 
 `FakeClock` suits code that does no I/O of its own: a sleep returns at once and moves
 time to where it would end. `AutojumpClock` suits a real build over real HTTP: like

@@ -13,8 +13,8 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from assetgen import cost, image_models
-
+from assetgen.build import cost
+from assetgen.images import models as image_models
 DEFAULT_SIZE = (1024, 1024)
 STANDARD_SIZES = image_models.STANDARD_SIZES
 CONCRETE_QUALITIES = image_models.QUALITIES
@@ -211,7 +211,7 @@ def concrete_quality(quality: str | None) -> str:
 
 def output_image_tokens(quality: str, width: int, height: int,
                         model: str = "gpt-image-2") -> int:
-    """What OpenAI's calculator gives for this size (assetgen.cost pins its anchors)."""
+    """What OpenAI's calculator gives for this size (assetgen.build.cost pins its anchors)."""
     return cost.output_tokens(f"{width}x{height}", concrete_quality(quality), model)
 
 
@@ -221,7 +221,7 @@ def text_tokens(prompt: str) -> int:
 
 def input_image_tokens(width: int, height: int, model: str = "gpt-image-2",
                        fidelity: str | None = None) -> int:
-    """GPT Image vision tokens, plus the high-fidelity extra (assetgen.cost documents both)."""
+    """GPT Image vision tokens, plus the high-fidelity extra (assetgen.build.cost documents both)."""
     return cost.input_image_tokens(width, height, fidelity, model)
 
 

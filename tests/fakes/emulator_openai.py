@@ -6,7 +6,7 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from assetgen import image_models
+from assetgen.images import models as image_models
 from tests.fakes import emulator_images as imgs
 from tests.fakes import openapi
 
@@ -177,7 +177,7 @@ def check_image_model(emu: Emulator, ex: Exchange, model: str, param: str = "mod
 
 def check_input_fidelity(ex: Exchange, model: str, opts: dict[str, Any],
                          prefix: str = "") -> bool:
-    """The model rules for `input_fidelity` (assetgen.image_models keeps the table)."""
+    """The model rules for `input_fidelity` (assetgen.images.models keeps the table)."""
     fidelity = opts.get("input_fidelity")
     row = image_models.lookup(model)
     if fidelity is None or row is None or fidelity in row.input_fidelities:

@@ -81,7 +81,7 @@ CAPTURED_OUTPUTS: list[str] = []
 
 def run_cli(*args: str | Path) -> CliResult:
     """Run the real CLI in-process (same argument parsing and error boundary)."""
-    from assetgen.cli import main
+    from assetgen.cli.app import main
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

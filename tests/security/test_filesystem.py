@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from assetgen import store
-from assetgen.canonical import sha256_bytes
+from assetgen.build import store
+from assetgen.core.canonical import sha256_bytes
 from assetgen.errors import EXIT_INTERNAL, PermanentError
 from assetgen.routes.codex import pick_image
 from tests.fakes.sites import png_bytes, run_cli, write_site
@@ -119,7 +119,7 @@ def test_a_folder_that_becomes_a_symlink_after_the_check_is_refused(tmp_path: Pa
                                                                     pytest.MonkeyPatch
                                                                     ) -> None:
     """The race past the real-path check: the walk with O_NOFOLLOW still refuses it."""
-    from assetgen import fsutil
+    from assetgen.core import fsutil
     from assetgen.errors import UnsafePathError
 
     root = tmp_path / "repo"

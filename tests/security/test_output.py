@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assetgen.console import Console, shell_command, terminal_safe
+from assetgen.cli.console import Console, shell_command, terminal_safe
 from tests.fakes.echo_server import EchoServer
 from tests.fakes.sites import png_bytes, run_cli, write_site
 

@@ -9,8 +9,8 @@ from urllib.parse import quote
 
 import pytest
 
-from assetgen import secrets
-from assetgen.provenance import IDENTITY_FIELDS, base_record, render_sidecar
+from assetgen.core import secrets
+from assetgen.provenance.sidecar import IDENTITY_FIELDS, base_record, render_sidecar
 from tests.fakes.echo_server import EchoServer
 from tests.fakes.sites import run_cli, write_site
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from assetgen.errors import EXIT_INTERNAL
-from assetgen.provenance import MAX_SIDECAR_BYTES, CorruptSidecar, parse_sidecar
+from assetgen.provenance.sidecar import MAX_SIDECAR_BYTES, CorruptSidecar, parse_sidecar
 from tests.fakes.sites import run_cli, write_site
 
 MANIFEST = """\

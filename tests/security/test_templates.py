@@ -118,8 +118,7 @@ def test_a_bomb_is_refused_fast_with_a_clear_line(tmp_path: Path, name: str) -> 
 
 
 def test_too_long_a_prompt_stops_rendering_at_the_limit() -> None:
-    from assetgen import templating
-
+    from assetgen.manifest import templating
     with pytest.raises(templating.TemplateTooLong):
         templating.render("{% for i in range(100000) %}{{ 'y' * 999 }}{% endfor %}", {},
                           max_chars=32_000)
@@ -152,8 +151,7 @@ def test_a_template_cannot_read_the_key(tmp_path: Path, template: str,
 
 
 def test_ordinary_templates_still_render(tmp_path: Path) -> None:
-    from assetgen import templating
-
+    from assetgen.manifest import templating
     rendered = templating.render(
         "{{ brand|upper }}: {% for k, v in d|dictsort %}{{ loop.index }}{{ k }}={{ v }};"
         "{% endfor %}{{ items|map('title')|join(', ') }} {{ '%s-%d'|format('a', 3) }}"
@@ -183,7 +181,7 @@ assets:
 def test_a_snippet_template_is_sandboxed_too(tmp_path: Path, template: str) -> None:
     from assetgen.commands import snippet
     from assetgen.errors import ConfigError
-    from assetgen.manifest import load_manifest
+    from assetgen.manifest.load import load_manifest
 
     marker = tmp_path / "pwned"
     (tmp_path / "secret.txt").write_text("top secret")
@@ -200,7 +198,7 @@ def test_a_snippet_template_is_sandboxed_too(tmp_path: Path, template: str) -> N
 
 
 def _published(manifest: object) -> object:
-    from assetgen.published import Published
+    from assetgen.provenance.published import Published
 
     class Fake:
         asset = manifest.assets[0]  # type: ignore[attr-defined]
@@ -260,8 +258,8 @@ def test_stored_prompts_render_to_themselves_for_any_text() -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from assetgen import templating
-    from assetgen.manifest_edit import jinja_literal
+    from assetgen.manifest import templating
+    from assetgen.manifest.edit import jinja_literal
 
     alphabet = st.sampled_from([*"{}%#-+ raw endraw xy'\"\\\n\t", "{%", "{{", "{#", "endraw",
                                 "%}", "}}"])
@@ -280,7 +278,7 @@ def test_stored_prompts_render_to_themselves_for_any_text() -> None:
 
 
 def test_adopt_refuses_text_that_would_not_render_back(tmp_path: Path) -> None:
-    from assetgen.manifest_edit import ManifestEditError, jinja_literal
+    from assetgen.manifest.edit import ManifestEditError, jinja_literal
 
     with pytest.raises(ManifestEditError):
         jinja_literal("a {{ b }}\rc")  # Jinja turns a lone carriage return into a newline

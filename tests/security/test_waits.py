@@ -22,10 +22,10 @@ import httpx
 import pytest
 
 from assetgen.commands import build as build_command
-from assetgen.console import Console
+from assetgen.cli.console import Console
 from assetgen.errors import RateLimited
 from assetgen.routes.http import raise_for_status, retry_after_of
-from assetgen.scheduler import (
+from assetgen.build.scheduler import (
     MAX_WAIT_S,
     AdaptiveLimiter,
     Attempts,

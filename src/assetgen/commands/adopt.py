@@ -24,16 +24,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from assetgen import sizes, store, variants
-from assetgen.canonical import sha256_bytes
+from assetgen.images import sizes
+from assetgen.build import store
+from assetgen.images import variants
+from assetgen.core.canonical import sha256_bytes
 from assetgen.commands.common import open_manifest
-from assetgen.console import Console
+from assetgen.cli.console import Console
 from assetgen.errors import EXIT_OK, ImageError, ManifestError, UsageError
-from assetgen.fsutil import build_lock, ensure_state_dir, escapes, write_temp_beside
-from assetgen.lineage import display_path
-from assetgen.manifest import Asset, Manifest, load_manifest, load_yaml
-from assetgen.manifest_edit import jinja_literal, upsert_asset
-from assetgen.manifest_schema import (
+from assetgen.core.fsutil import build_lock, ensure_state_dir, escapes, write_temp_beside
+from assetgen.verify.check import display_path
+from assetgen.manifest.load import Asset, Manifest, load_manifest, load_yaml
+from assetgen.manifest.edit import jinja_literal, upsert_asset
+from assetgen.manifest.schema import (
     ASSET_ID_PATTERN,
     DEFAULT_MODEL,
     DEFAULT_QUALITY,
@@ -41,8 +43,8 @@ from assetgen.manifest_schema import (
     DEFAULT_SIZE,
     MANIFEST_NAME,
 )
-from assetgen.plan import Planner, State
-from assetgen.provenance import base_record, sidecar_path
+from assetgen.build.planner import Planner, State
+from assetgen.provenance.sidecar import base_record, sidecar_path
 
 
 def run(manifest_path: Path | None, cwd: Path, file: Path, *, asset_id: str, prompt: str,
@@ -69,8 +71,7 @@ def run(manifest_path: Path | None, cwd: Path, file: Path, *, asset_id: str, pro
         session = _codex_session(file)
 
     data = _read_image(file, show)
-    from assetgen import imaging
-
+    from assetgen.images import codec as imaging
     source = imaging.probe(data)
     rel = _target_path(manifest, asset_id, target, existing, file)
     try:
@@ -151,8 +152,7 @@ def _open(manifest_path: Path | None, cwd: Path, file: Path) -> Manifest:
 
 
 def _read_image(file: Path, show: Any) -> bytes:
-    from assetgen import imaging
-
+    from assetgen.images import codec as imaging
     try:
         data = file.read_bytes()
     except FileNotFoundError:
@@ -176,7 +176,7 @@ def _codex_session(file: Path) -> str | None:
 
 def _target_path(manifest: Manifest, asset_id: str, target: str | None,
                  existing: Asset | None, file: Path) -> str:
-    from assetgen.imaging import format_for_path
+    from assetgen.images.codec import format_for_path
 
     if target is None:
         if existing is not None:

@@ -10,23 +10,23 @@ from collections.abc import Coroutine, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from assetgen import store
-from assetgen.build import BuildSettings, Engine, Outcome
+from assetgen.build import store
+from assetgen.build.engine import BuildSettings, Engine, Outcome
 from assetgen.commands.plan import (
     plan_document,
     plan_statuses,
     print_plan,
     warn_experimental_sizes,
 )
-from assetgen.console import Console
-from assetgen.cost import format_usd
+from assetgen.cli.console import Console
+from assetgen.build.cost import format_usd
 from assetgen.errors import EXIT_BUDGET, EXIT_OK, EXIT_PROBLEMS
-from assetgen.fsutil import build_lock, ensure_state_dir, remove_stale_temp_files
-from assetgen.plan import Next, Planner
-from assetgen.progress import ProgressLog
-from assetgen.published import write_assets_json
+from assetgen.core.fsutil import build_lock, ensure_state_dir, remove_stale_temp_files
+from assetgen.build.planner import Next, Planner
+from assetgen.cli.progress import ProgressLog
+from assetgen.provenance.published import write_assets_json
 from assetgen.routes import RouteContext, load_route
-from assetgen.scheduler import Clock
+from assetgen.build.scheduler import Clock
 
 T = TypeVar("T")
 HTTP_ROUTES = frozenset({"images", "responses", "gateway"})
@@ -67,7 +67,7 @@ def run(manifest_path: Path | None, cwd: Path, ids: list[str], *, force: bool = 
                              max_cost=max_cost, clock=clock)
     if manifest.signing is not None and manifest.signing.sign and any(
             s.route != "draft" for s in work):
-        from assetgen import signing  # a certificate it cannot use fails before any request
+        from assetgen.build import signing  # a certificate it cannot use fails before any request
 
         settings.signing = signing.load_kit(manifest.signing, context.environ)
     with build_lock(ensure_state_dir(manifest.state_dir, root=manifest.root) / "build.lock",

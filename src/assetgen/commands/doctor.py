@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assetgen.console import Console
-from assetgen.doctor_checks import KEY_VAR, Doctor, Step, Wire, classification, evidence
+from assetgen.cli.console import Console
+from assetgen.doctor.checks import KEY_VAR, Doctor, Step, Wire, classification, evidence
 from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, ManifestError, UsageError
-from assetgen.manifest import Manifest, find_manifest, load_manifest, load_yaml
-from assetgen.manifest_schema import DEFAULT_MODEL, DEFAULT_ROUTE
+from assetgen.manifest.load import Manifest, find_manifest, load_manifest, load_yaml
+from assetgen.manifest.schema import DEFAULT_MODEL, DEFAULT_ROUTE
 
 CHECK_TIMEOUT_S = 30.0
 CONNECT_TIMEOUT_S = 10.0
@@ -96,7 +96,8 @@ async def _diagnose(route: str, model: str, found: _Found, environ: Mapping[str,
 
 def _check_signing(doctor: Doctor, manifest: Manifest) -> None:
     """provenance.c2pa.sign: the certificate signs, and the trust anchors hold its root."""
-    from assetgen import credentials, signing
+    from assetgen.build import credentials
+    from assetgen.build import signing
     from assetgen.errors import ConfigError
 
     settings = manifest.signing

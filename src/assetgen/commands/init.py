@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from assetgen import __version__
-from assetgen.canonical import readable_json
-from assetgen.console import Console
+from assetgen.core.canonical import readable_json
+from assetgen.cli.console import Console
 from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
-from assetgen.fsutil import atomic_write, escapes
-from assetgen.manifest_schema import MANIFEST_NAME
+from assetgen.core.fsutil import atomic_write, escapes
+from assetgen.manifest.schema import MANIFEST_NAME
 
 HOOK_REPO = "https://github.com/assetgen/assetgen"  # placeholder until assetgen is published
 HOOK_ID = "assetgen-verify"
@@ -350,7 +350,7 @@ def run(cwd: Path, *, output_dir: str | None, console: Console) -> int:
         return "created", f"output_dir {chosen}/ ({how}), {globs}"
 
     def write_schema() -> tuple[str, str]:
-        from assetgen.jsonschema_gen import build_schema
+        from assetgen.manifest.json_schema import build_schema
 
         verb = _write_if_changed(root / SCHEMA_NAME, readable_json(build_schema()))
         return verb, "editors validate assetgen.yaml against it"

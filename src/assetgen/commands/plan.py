@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Any
 
 from assetgen.commands.common import open_manifest, select_assets
-from assetgen.console import Console, table
-from assetgen.cost import format_usd
+from assetgen.cli.console import Console, table
+from assetgen.build.cost import format_usd
 from assetgen.errors import EXIT_OK
-from assetgen.hashcache import HashCache
-from assetgen.manifest import Manifest
-from assetgen.plan import AssetStatus, Next, Planner, State
+from assetgen.core.hashcache import HashCache
+from assetgen.manifest.load import Manifest
+from assetgen.build.planner import AssetStatus, Next, Planner, State
 
 STATE_STYLE = {State.FRESH: ("green",), State.MISSING: ("yellow",), State.STALE: ("yellow",),
                State.TAMPERED: ("red", "bold"), State.UNRECORDED: ("red",),
@@ -66,7 +66,7 @@ def print_plan(console: Console, statuses: list[AssetStatus]) -> None:
 
 
 def warn_experimental_sizes(console: Console, manifest: Manifest) -> None:
-    from assetgen.manifest_models import size_warnings
+    from assetgen.manifest.model_rules import size_warnings
 
     for line in size_warnings(manifest):
         console.log(console.style("warning:", "yellow") + " " + line)

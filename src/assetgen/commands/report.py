@@ -24,13 +24,13 @@ from typing import Any
 
 from assetgen import TOOL
 from assetgen.commands.common import open_manifest
-from assetgen.console import Console
-from assetgen.cost import format_usd
+from assetgen.cli.console import Console
+from assetgen.build.cost import format_usd
 from assetgen.errors import EXIT_OK, AssetgenError
-from assetgen.fsutil import atomic_write, ensure_state_dir
-from assetgen.hashcache import HashCache
-from assetgen.manifest import Manifest, StaticImage
-from assetgen.plan import AssetStatus, Planner
+from assetgen.core.fsutil import atomic_write, ensure_state_dir
+from assetgen.core.hashcache import HashCache
+from assetgen.manifest.load import Manifest, StaticImage
+from assetgen.build.planner import AssetStatus, Planner
 
 THUMB_BOX = (480, 360)  # fits a 4:3 tile; ~2x the card width on a dense screen
 THUMB_QUALITY = 80
@@ -211,7 +211,7 @@ def asset_card(status: AssetStatus, manifest: Manifest, href: str | None,
         facts.append(("Session", str(sidecar["session"])))
     if thumb.info:
         facts.append(("File", thumb.info))
-    from assetgen.credentials import report_facts
+    from assetgen.build.credentials import report_facts
 
     facts += report_facts(sidecar)
 

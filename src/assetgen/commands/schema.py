@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from assetgen.console import Console
+from assetgen.cli.console import Console
 from assetgen.errors import EXIT_OK
-from assetgen.jsonschema_gen import build_schema
+from assetgen.manifest.json_schema import build_schema
 
 
 def run(*, console: Console) -> int:

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from assetgen.commands.common import open_manifest, select_assets
-from assetgen.console import Console, shell_command
+from assetgen.cli.console import Console, shell_command
 from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, ConfigError
-from assetgen.manifest import Manifest
-from assetgen.published import Published, published
+from assetgen.manifest.load import Manifest
+from assetgen.provenance.published import Published, published
 
 BUILTIN = "snippet.html.j2"
 
@@ -61,12 +61,11 @@ def render(manifest: Manifest, found: Published, *, sizes: str | None = None) ->
     """The snippet, from the built-in template or the manifest's `snippet_template`.
 
     A manifest's template is repository-held text: it renders in the bounded sandbox of
-    `assetgen.templating`, on its own (no includes or imports).
+    `assetgen.manifest.templating`, on its own (no includes or imports).
     """
     import jinja2
 
-    from assetgen import templating
-
+    from assetgen.manifest import templating
     template_path = manifest.snippet_template
     where = manifest.rel(template_path) if template_path else f"built-in {BUILTIN}"
     if template_path is None:
@@ -97,7 +96,7 @@ _VARIABLES = "variables: asset, src, width, height, alt, sizes, srcset, sources,
 
 
 def _read_template(path: Path, where: str) -> str:
-    from assetgen.templating import MAX_SOURCE_CHARS
+    from assetgen.manifest.templating import MAX_SOURCE_CHARS
 
     try:
         with path.open("rb") as handle:

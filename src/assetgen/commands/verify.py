@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assetgen.console import Console
+from assetgen.cli.console import Console
 from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
-from assetgen.hashcache import HashCache
-from assetgen.lineage import STATES, Finding, LineageReport, check, display_path
-from assetgen.manifest import Manifest, find_manifest
-from assetgen.manifest_cache import cache_file_for, load_manifest_cached
-from assetgen.manifest_schema import MANIFEST_NAME
+from assetgen.core.hashcache import HashCache
+from assetgen.verify.check import STATES, Finding, LineageReport, check, display_path
+from assetgen.manifest.load import Manifest, find_manifest
+from assetgen.manifest.cache import cache_file_for, load_manifest_cached
+from assetgen.manifest.schema import MANIFEST_NAME
 
 _STYLE = {"error": ("red", "bold"), "warning": ("yellow",)}
 

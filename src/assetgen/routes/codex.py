@@ -52,10 +52,10 @@ from pathlib import Path
 from typing import Any
 
 from assetgen.errors import ConfigError, ImageError, PermanentError
-from assetgen.manifest import Asset
+from assetgen.manifest.load import Asset
 from assetgen.routes import ImageJob, RouteContext, RouteResult
 from assetgen.routes.codex_files import IMAGE_SUFFIXES, image_files, pick_image
-from assetgen.secrets import redact, secret_values
+from assetgen.core.secrets import redact, secret_values
 
 DEFAULT_BINARY = "codex"
 DEFAULT_TIMEOUT_S = 600.0
@@ -406,7 +406,7 @@ def parse_session(log: str) -> str | None:
 
 
 def _size_of(data: bytes) -> str:
-    from assetgen.imaging import probe
+    from assetgen.images.codec import probe
 
     try:
         info = probe(data)

@@ -76,7 +76,7 @@ def pick_image(home: Path, session: str | None, *, exclude: set[Path],
 
 def _read_inside(path: Path, root: Path) -> bytes:
     """``path``'s bytes, refused if a symlink was swapped in on the way since it was listed."""
-    from assetgen.fsutil import read_within
+    from assetgen.core.fsutil import read_within
 
     try:
         return read_within(path, root)

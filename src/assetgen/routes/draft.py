@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from assetgen.manifest import Asset
+from assetgen.manifest.load import Asset
 from assetgen.routes import ImageJob, RouteContext, RouteResult
 
 FALLBACK_SIZE = (1024, 1024)
@@ -38,7 +38,7 @@ def draft_size(job: ImageJob) -> tuple[int, int]:
 
 
 def render_draft(job: ImageJob) -> bytes:
-    from assetgen.imaging import encode, render_placeholder
+    from assetgen.images.codec import encode, render_placeholder
 
     width, height = draft_size(job)
     subtitle = f"{width}x{height} · {job.asset.format} · draft of {job.asset.route}/{job.model}"

@@ -31,13 +31,13 @@ from urllib.parse import quote
 import httpx
 
 from assetgen.errors import ConfigError, PermanentError, TransientError
-from assetgen.hosts import forbidden_host
-from assetgen.manifest import Asset, Manifest
+from assetgen.core.hosts import forbidden_host
+from assetgen.manifest.load import Asset, Manifest
 from assetgen.routes import ImageJob, InputImage, RouteContext, RouteResult
 from assetgen.routes.gateway_poll import Poller, UrlGone, download, parse_task
 from assetgen.routes.http import json_body, request_id_of, send
 from assetgen.routes.url_policy import HostPolicy
-from assetgen.secrets import read_key, register_key_var
+from assetgen.core.secrets import read_key, register_key_var
 
 ROUTE = "gateway"
 DEFAULT_TIMEOUT_S = 900.0
@@ -247,7 +247,7 @@ def request_body(job: ImageJob, model: str, references: list[str]) -> dict[str, 
 
 
 def final_size(asset: Asset) -> tuple[int, int] | None:
-    from assetgen.store import final_size as store_final_size
+    from assetgen.build.store import final_size as store_final_size
 
     return store_final_size(asset)
 

@@ -34,8 +34,8 @@ from assetgen.routes.http import (
 )
 from assetgen.routes.openai_config import decode_b64_image
 from assetgen.routes.url_policy import HostPolicy
-from assetgen.scheduler import MAX_WAIT_S
-from assetgen.secrets import redact
+from assetgen.build.scheduler import MAX_WAIT_S
+from assetgen.core.secrets import redact
 
 ROUTE = "gateway"
 POLL_REQUEST_TIMEOUT_S = 30.0

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from assetgen import cost, image_models
+from assetgen.build import cost
+from assetgen.images import models as image_models
 from assetgen.errors import PermanentError
 from assetgen.routes import ImageJob, RouteContext, RouteResult, uploads
 from assetgen.routes.http import json_body_off_loop, request_id_of, send

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 from assetgen.errors import ConfigError, PermanentError
 from assetgen.routes.http import OFF_LOOP_BYTES, OFFICIAL_BASE_URL
-from assetgen.secrets import read_key
+from assetgen.core.secrets import read_key
 
 if TYPE_CHECKING:
     import httpx
 
-    from assetgen.manifest import Asset
+    from assetgen.manifest.load import Asset
     from assetgen.routes import RouteContext
 
 KEY_VAR = "OPENAI_API_KEY"

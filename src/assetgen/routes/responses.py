@@ -25,9 +25,10 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from assetgen import cost, image_models
+from assetgen.build import cost
+from assetgen.images import models as image_models
 from assetgen.errors import PermanentError
-from assetgen.plan import DEFAULT_RESPONSES_MODEL
+from assetgen.build.planner import DEFAULT_RESPONSES_MODEL
 from assetgen.routes import ImageJob, InputImage, RouteContext, RouteResult, uploads
 from assetgen.routes.http import json_body_off_loop, request_id_of, send
 from assetgen.routes.openai_config import OpenAIRoute, decode_b64_image_off_loop

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assetgen import image_models
+from assetgen.images import models as image_models
 from assetgen.errors import PermanentError
 from assetgen.routes import InputImage
 
@@ -55,7 +55,7 @@ def _check_size(size: int, limit: int, what: str, route: str, hint: str) -> None
 
 
 def _as_png(item: InputImage, route: str) -> bytes:
-    from assetgen import imaging
+    from assetgen.images import codec as imaging
     from assetgen.errors import ImageError
 
     try:

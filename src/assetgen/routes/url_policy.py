@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import httpx
 
 from assetgen.errors import PermanentError
-from assetgen.hosts import (
+from assetgen.core.hosts import (
     HOST_ENTRY,
     forbidden_host,
     host_entry_problem,

@@ -1,0 +1,1 @@
+"""assetgen.doctor."""

@@ -1,0 +1,174 @@
+"""A cache of the resolved manifest, for large manifests loaded on every commit.
+
+Parsing and resolving a 2,000-asset manifest (validating every asset, checking every path
+against symlink escapes, rendering every prompt) takes a few hundred milliseconds; the
+resolved result only changes with the manifest's bytes, the code that resolves it and the
+files it checks. Every command loads through here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import importlib
+import importlib.util
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from assetgen.errors import UnsafePathError
+from assetgen.core.fsutil import STATE_DIR_NAME, atomic_write, ensure_state_dir, escapes, read_within
+from assetgen.manifest.load import Manifest, load_manifest
+
+
+def cache_file_for(manifest_path: Path) -> Path:
+    return manifest_path.resolve().parent / STATE_DIR_NAME / "manifest.json"
+
+
+# The resolved manifest is kept as JSON (never pickle: the folder is in
+# the repository's tree) under .assetgen/, keyed by the manifest's bytes *and* its
+# size/mtime/inode (so a copy committed by someone else never matches a fresh checkout), and
+# re-validated against the filesystem on every use: output_dir and edit inputs must resolve as
+# they did, and nothing below output_dir may be a symlink (the loader's escape checks would
+# need re-running). Anything unusual falls back to the normal load.
+
+_CACHE_FORMAT = 3  # 2: no `vars` in the cached manifest; 3: Asset.path_line
+_MAX_CACHE_BYTES = 256 * 1024 * 1024
+
+
+class _Uncacheable(Exception):
+    pass
+
+
+def load_manifest_cached(path: Path, cache_file: Path | None) -> Manifest:
+    """`load_manifest`, answered from ``cache_file`` when nothing it depends on changed."""
+    path = path.resolve()
+    if cache_file is None:
+        return load_manifest(path)
+    try:
+        data = path.read_bytes()
+        stat = path.stat()
+    except OSError:
+        return load_manifest(path)  # reports the problem as the loader does
+    key = _cache_key(path, data, stat)
+    root = cache_file.parent.parent  # the state folder's parent: the manifest's folder
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError, ImportError,
+                             AttributeError, RecursionError, UnsafePathError, _Uncacheable):
+        stored = json.loads(read_within(cache_file, root, _MAX_CACHE_BYTES).decode("utf-8"))
+        if stored.get("key") == key:
+            manifest = _decode(stored["manifest"])
+            if isinstance(manifest, Manifest) and _still_valid(manifest, stored["checks"]):
+                return manifest
+    manifest = load_manifest(path)
+    with contextlib.suppress(OSError, ValueError, TypeError, UnsafePathError, _Uncacheable):
+        document = {"key": key, "manifest": _encode(manifest), "checks": _checks(manifest)}
+        ensure_state_dir(cache_file.parent, root=root)
+        atomic_write(cache_file, json.dumps(document, separators=(",", ":")).encode(),
+                     root=root)
+    return manifest
+
+
+def _cache_key(path: Path, data: bytes, stat: os.stat_result) -> dict[str, Any]:
+    import PIL
+
+    import assetgen
+
+    code = hashlib.sha256()  # any change to assetgen's code (size, mtime) is a new key
+    package = Path(assetgen.__file__).parent
+    for folder, _, names in sorted(os.walk(package)):
+        for name in sorted(n for n in names if n.endswith(".py")):
+            info = os.stat(os.path.join(folder, name))
+            code.update(f"{folder}/{name}:{info.st_size}:{info.st_mtime_ns};".encode())
+    jinja = importlib.util.find_spec("jinja2")
+    jinja_stat = Path(jinja.origin).stat() if jinja and jinja.origin else None
+    return {"format": _CACHE_FORMAT, "path": str(path), "sha256": hashlib.sha256(data).hexdigest(),
+            "stat": [stat.st_size, stat.st_mtime_ns, stat.st_ino], "code": code.hexdigest(),
+            "tool": assetgen.__version__, "pillow": PIL.__version__,
+            "jinja2": [jinja_stat.st_size, jinja_stat.st_mtime_ns] if jinja_stat else None}
+
+
+def _checks(manifest: Manifest) -> dict[str, Any]:
+    files = sorted({str(i.path) for a in manifest.assets for i in a.inputs if not i.asset_id}
+                   | {str(a.mask) for a in manifest.assets if a.mask is not None})
+    if _has_symlink(manifest.output_dir):
+        raise _Uncacheable("symlinks below output_dir")
+    return {"output_dir": os.path.relpath(manifest.output_dir, manifest.root), "files": files}
+
+
+def _still_valid(manifest: Manifest, checks: dict[str, Any]) -> bool:
+    raw = checks["output_dir"]
+    if escapes(raw, manifest.root) or (manifest.root / raw).resolve() != manifest.output_dir:
+        return False
+    for name in checks["files"]:
+        file = Path(name)
+        if not file.is_file() or file.resolve() != file:
+            return False
+    return not _has_symlink(manifest.output_dir)
+
+
+def _has_symlink(folder: Path) -> bool:
+    stack = [str(folder)]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as entries:
+                for entry in entries:
+                    if entry.is_symlink():
+                        return True
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+        except FileNotFoundError:
+            continue
+    return False
+
+
+def _encode(value: Any) -> Any:
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int | float):  # ruamel's ScalarFloat etc. become plain numbers
+        return float(value) if isinstance(value, float) else int(value)
+    if isinstance(value, Path):
+        return {"$path": str(value)}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        kind = type(value)
+        if not kind.__module__.startswith("assetgen."):
+            raise _Uncacheable(kind.__name__)
+        names = [f.name for f in dataclasses.fields(value)
+                 if f.init and not (kind is Manifest and f.name == "by_id")]
+        return {"$dc": f"{kind.__module__}:{kind.__qualname__}",
+                "fields": {n: _encode(getattr(value, n)) for n in names}}
+    if isinstance(value, tuple):
+        return {"$tuple": [_encode(v) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"$dict": {k: _encode(v) for k, v in value.items()}}
+    raise _Uncacheable(type(value).__name__)
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "$path" in value:
+        return Path(value["$path"])
+    if "$tuple" in value:
+        return tuple(_decode(v) for v in value["$tuple"])
+    if "$dict" in value:
+        return {k: _decode(v) for k, v in value["$dict"].items()}
+    if "$dc" in value:
+        return _dataclass(value["$dc"])(**{k: _decode(v) for k, v in value["fields"].items()})
+    raise _Uncacheable("unexpected object")
+
+
+def _dataclass(name: str) -> Any:
+    """Only assetgen's own dataclasses are ever rebuilt from the cache."""
+    module, _, qualname = name.partition(":")
+    if not module.startswith("assetgen.") or "." in qualname:
+        raise _Uncacheable(name)
+    kind = getattr(importlib.import_module(module), qualname, None)
+    if not (isinstance(kind, type) and dataclasses.is_dataclass(kind)):
+        raise _Uncacheable(name)
+    return kind

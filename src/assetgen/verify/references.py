@@ -1,0 +1,142 @@
+"""Find every image a site's source pages reference (SPEC.md 2.1; 2.3 unknown / broken-ref).
+
+``scan_sources`` expands the manifest's ``sources`` globs below its folder; ``scan_page`` scans
+one page, the syntax chosen by suffix (kinds in brackets):
+
+- ``.html .htm .xhtml``: ``<img src>`` [img], img/``<source>`` srcset [srcset], og/twitter image
+  ``<meta>`` [meta], icon and ``preload as=image`` ``<link>`` [link], ``url()`` in ``style=``
+  [style] and ``<style>`` [css-url]; comments and ``<script>`` bodies ignored.
+- ``.md .markdown``: inline [md] and reference-style [md-ref] images, raw HTML as above; code
+  fences and spans ignored. ``.mdx``: the Markdown images plus the JSX syntaxes below.
+- ``.jsx .tsx .js .ts .mjs .cjs``: ``src=``/``srcSet=`` literals [jsx-src/srcset], ``import`` /
+  ``require()`` of image files [import], ``url()`` in strings [css-url]; ``//`` lines ignored.
+- ``.css .scss .sass .less``: ``url()`` [css-url]; comments ignored.
+- ``.j2 .jinja .jinja2 .njk .liquid``: the HTML syntaxes plus any quoted, whitespace-free image
+  path anywhere [template]. HTML and Markdown pages also get the quoted image paths inside
+  ``{{ }}``/``{% %}`` blocks (Jinja, Liquid, Hugo shortcodes) [template].
+- Anything else (``.svg``, ``.webmanifest``, ...): quoted image paths anywhere [literal].
+
+Resolution: query/fragment dropped, %-escapes decoded; ``/x`` is ``output_dir/x`` (``..`` cannot
+climb above the site root), other paths are relative to the page's folder; targets are
+``os.path.normpath``-ed, never resolved through symlinks. img, srcset, og meta, preload links and
+Markdown images count without an image suffix; url(), imports, icons and literals need one.
+``ScanResult.skipped`` counts: ``external`` (``https:``, ``mailto:``, ``//host``), ``data``,
+``template`` (``{{ x }}``, ``{% %}``, ``${}``, ``#{}``, JSX ``{var}``, SCSS ``$var``),
+``not-image``, ``package`` (a bare import such as ``@site/x.png``, resolved by the bundler) and
+``unreadable`` (a matched file that could not be read).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+IMAGE_SUFFIXES = frozenset({
+    ".png", ".jpg", ".jpeg", ".webp", ".avif", ".gif", ".svg", ".ico", ".bmp", ".tif", ".tiff",
+    ".jxl", ".apng",
+})  # fmt: skip
+SKIP_REASONS = ("external", "data", "template", "not-image", "package", "unreadable")
+
+HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
+MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
+JSX_SUFFIXES = frozenset({".jsx", ".tsx", ".js", ".ts", ".mjs", ".cjs"})
+CSS_SUFFIXES = frozenset({".css", ".scss", ".sass", ".less"})
+TEMPLATE_SUFFIXES = frozenset({".j2", ".jinja", ".jinja2", ".njk", ".liquid"})
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One image reference: where it is written and which file it names."""
+
+    page: Path  # absolute path of the referencing page
+    line: int  # 1-based line of the reference in the page
+    raw: str  # the reference as written (surrounding whitespace trimmed)
+    target: Path  # absolute, lexically normalised path of the referenced file
+    kind: str  # img srcset meta link style md md-ref jsx-src import css-url template literal
+    attrs: Mapping[str, str] | None = field(default=None, compare=False)  # width/height if given
+
+
+def no_skips() -> dict[str, int]:
+    return dict.fromkeys(SKIP_REASONS, 0)
+
+
+@dataclass
+class ScanResult:
+    """The references found, the values skipped (by reason) and the number of pages read."""
+
+    references: list[Reference] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=no_skips)
+    pages: int = 0
+
+    def merge(self, other: ScanResult) -> None:
+        self.references.extend(other.references)
+        for reason, count in other.skipped.items():
+            self.skipped[reason] = self.skipped.get(reason, 0) + count
+        self.pages += other.pages
+
+
+# --- regular expressions ---------------------------------------------------------------------
+# Hot patterns are lower-case and case-sensitive: they run on a lower-cased twin of the page
+# (same offsets), which lets the regex engine jump to literal prefixes; values are then sliced
+# from the original text. Case-insensitive patterns were ~20x slower on large pages.
+
+
+# --- entry points ----------------------------------------------------------------------------
+
+
+def scan_page(path: Path, text: str, *, root: Path, output_dir: Path) -> ScanResult:
+    """Scan one page's text; relative ``path``/``output_dir`` are taken below ``root``."""
+    from assetgen.verify.syntaxes import scan_text
+
+    root_dir = os.path.abspath(root)
+    page = os.path.normpath(os.path.join(root_dir, path))
+    return scan_text(page, text, os.path.normpath(os.path.join(root_dir, output_dir)), {})
+
+
+def find_pages(root: Path, patterns: Sequence[str]) -> list[Path]:
+    """Files below ``root`` matching any pattern, deduplicated and sorted.
+
+    Absolute patterns and patterns with ``..`` are ignored (the manifest loader reports them),
+    and so are matches whose real location is outside ``root`` (through a symlink).
+    """
+    root_dir = Path(os.path.abspath(root))
+    inside = os.path.realpath(root_dir).rstrip(os.sep) + os.sep
+    real_dirs: dict[Path, str] = {}
+    found: set[Path] = set()
+    for pattern in patterns:
+        pure = PurePosixPath(pattern.replace("\\", "/"))
+        if not pattern.strip() or pure.is_absolute() or ".." in pure.parts:
+            continue
+        try:
+            for match in root_dir.glob(str(pure)):
+                if match in found or not match.is_file():
+                    continue
+                folder = real_dirs.get(match.parent)
+                if folder is None:
+                    folder = real_dirs[match.parent] = os.path.realpath(match.parent) + os.sep
+                real = os.path.realpath(match) if match.is_symlink() else folder
+                if (real + os.sep).startswith(inside):
+                    found.add(match)
+        except (ValueError, NotImplementedError, OSError):
+            continue
+    return sorted(found)
+
+
+def scan_sources(root: Path, patterns: Sequence[str], output_dir: Path) -> ScanResult:
+    """Scan every page matched by ``patterns`` (relative to ``root``) for image references."""
+    from assetgen.verify.syntaxes import scan_text
+
+    result = ScanResult()
+    root_dir = os.path.abspath(root)
+    out = os.path.normpath(os.path.join(root_dir, output_dir))
+    paths: dict[str, Path] = {}
+    for page in find_pages(root, patterns):
+        try:
+            text = page.read_bytes().decode("utf-8", errors="replace")
+        except OSError:
+            result.skipped["unreadable"] += 1
+            continue
+        result.merge(scan_text(str(page), text, out, paths))
+    return result
