@@ -77,11 +77,9 @@ def _asset(fmt: str, width: int) -> Any:
 def measure(runs: int) -> list[Figure]:
     from tests.fakes import pki
 
-    from assetgen.build import credentials
-    from assetgen.provenance import embed
+    from assetgen.build import credentials, signing, store
     from assetgen.images import codec as imaging
-    from assetgen.build import signing
-    from assetgen.build import store
+    from assetgen.provenance import embed
     master = _master()
     owner = pki.make_pki("Site Owner")
     kit = signing.Kit("es256", owner.chain_pem, owner.key_pem, None)

@@ -67,9 +67,9 @@ def build_site(root: Path, assets: int, pages: int, refs: int) -> None:
     (out / "img" / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>\n')
 
     from assetgen.build import store
+    from assetgen.build.planner import Planner
     from assetgen.core.canonical import sha256_bytes
     from assetgen.manifest.load import load_manifest
-    from assetgen.build.planner import Planner
     from assetgen.provenance.sidecar import base_record
 
     manifest = load_manifest(root / "assetgen.yaml")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from assetgen.build.store import PENDING_SUFFIX
 from assetgen.core.fsutil import TEMP_MARKER, build_lock
 from assetgen.provenance.sidecar import sidecar_path
-from assetgen.build.store import PENDING_SUFFIX
 from tests.conftest import TEST_KEY
 from tests.fakes.emulator import Emulator
 from tests.fakes.sites import BASIC_MANIFEST, run_cli, write_site

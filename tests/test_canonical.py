@@ -2,7 +2,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assetgen.core.canonical import canonical_json, readable_json, sha256_bytes, sha256_file, tagged_hash
+from assetgen.core.canonical import (
+    canonical_json,
+    readable_json,
+    sha256_bytes,
+    sha256_file,
+    tagged_hash,
+)
 
 
 def test_canonical_json_is_key_order_independent() -> None:

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
+from assetgen.build.engine import _require_alpha
+from assetgen.build.store import derive
+from assetgen.errors import ManifestError, PermanentError
 from assetgen.images import chroma
 from assetgen.images import codec as imaging
-from assetgen.build.engine import _require_alpha
-from assetgen.errors import ManifestError, PermanentError
 from assetgen.manifest.load import load_manifest
 from assetgen.provenance.sidecar import sidecar_path
 from assetgen.routes import RouteResult
-from assetgen.build.store import derive
 from tests.fakes.emulator import Emulator
 from tests.fakes.sites import run_cli, write_site
 

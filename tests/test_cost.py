@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from assetgen.build import cost  # SPEC 4's anchors from OpenAI's calculator: gpt-image-2 output tokens and USD per image.
+from assetgen.build import (
+    cost,  # SPEC 4's anchors from OpenAI's calculator: gpt-image-2 output tokens and USD per image.
+)
+
 ANCHORS = [
     ("1024x1024", "low", 196, 0.006), ("1024x1024", "medium", 1756, 0.053),
     ("1024x1024", "high", 7024, 0.211),

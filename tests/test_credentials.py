@@ -15,9 +15,9 @@ import pytest
 from PIL import Image
 
 from assetgen.build import credentials
-from assetgen.provenance import embed
-from assetgen.images import codec as imaging
 from assetgen.core.canonical import sha256_bytes
+from assetgen.images import codec as imaging
+from assetgen.provenance import embed
 from assetgen.provenance.sidecar import sidecar_path
 from tests.conftest import TEST_KEY
 from tests.fakes import pki

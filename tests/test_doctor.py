@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from assetgen.commands import doctor as doctor_command
 from assetgen.cli.console import Console
+from assetgen.commands import doctor as doctor_command
 from tests.conftest import TEST_KEY
 from tests.fakes.emulator import Emulator
 from tests.fakes.sites import CliResult, run_cli, write_site

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from assetgen.errors import LockError
 from assetgen.core.fsutil import (
     STATE_GITIGNORE,
     TEMP_MARKER,
@@ -17,6 +16,7 @@ from assetgen.core.fsutil import (
     real_path,
     remove_stale_temp_files,
 )
+from assetgen.errors import LockError
 from tests.fakes.sites import run_cli, write_site
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from assetgen.errors import ImageError
 from assetgen.images import codec as imaging
 from assetgen.images import placeholder as draw
-from assetgen.errors import ImageError
 from assetgen.images.codec import (
     API_FORMATS,
     ImageInfo,

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from assetgen.build import store
-from assetgen.core.canonical import sha256_bytes
-from assetgen.verify.check import ERROR_STATES, WARNING_STATES, Finding, LineageReport, check
-from assetgen.manifest.load import Manifest, load_manifest
 from assetgen.build.planner import Planner
+from assetgen.core.canonical import sha256_bytes
+from assetgen.manifest.load import Manifest, load_manifest
 from assetgen.provenance.sidecar import base_record, sidecar_path
+from assetgen.verify.check import ERROR_STATES, WARNING_STATES, Finding, LineageReport, check
 from tests.fakes.sites import png_bytes, write_site
 
 MANIFEST = """\
@@ -95,9 +95,9 @@ def record(manifest: Manifest, asset_id: str, data: bytes, *, route: str = "imag
     asset = manifest.by_id[asset_id]
     now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     from assetgen.build import credentials
-    from assetgen.provenance import embed
     from assetgen.images import codec as imaging
     from assetgen.images.codec import probe
+    from assetgen.provenance import embed
 
     info = probe(data)
     source_type = credentials.source_type_for(route, []) if marked else None
@@ -376,8 +376,8 @@ def test_variant_files_belong_to_their_asset(tmp_path: Path) -> None:
 def test_an_embedded_provenance_record_marks_an_image_generated(tmp_path: Path) -> None:
     from PIL import Image
 
-    from assetgen.provenance import embed
     from assetgen.images import codec as imaging
+    from assetgen.provenance import embed
     root = write_site(tmp_path, 'version: 1\nsources: ["*.html"]\n',
                       {"index.html": '<img src="/copied.png" alt="">\n'})
     record_ = embed.make_record(asset="elsewhere", route="images.generate",
@@ -438,8 +438,8 @@ def test_an_embedded_record_that_disagrees_with_the_sidecar_is_tampered(tmp_path
 
 def test_a_warm_check_reads_no_image_headers(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    from assetgen.provenance import embed
     from assetgen.core.hashcache import HashCache
+    from assetgen.provenance import embed
 
     manifest = _built_variant_site(tmp_path)
     cache_file = tmp_path / "hashes.json"

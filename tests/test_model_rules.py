@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from assetgen.images import models as image_models
 from assetgen.errors import ManifestError, PermanentError
+from assetgen.images import models as image_models
 from assetgen.manifest.load import load_manifest
 from assetgen.routes import ImageJob, InputImage
 from assetgen.routes.images import edit_fields, edit_files

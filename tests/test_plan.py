@@ -3,8 +3,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from assetgen.manifest.load import load_manifest
 from assetgen.build.planner import Planner, State, build_order
+from assetgen.manifest.load import load_manifest
 from assetgen.provenance.sidecar import sidecar_path
 from tests.fakes.sites import png_bytes, run_cli, write_site
 

@@ -9,9 +9,9 @@ import zlib
 import pytest
 from PIL import Image, PngImagePlugin
 
-from assetgen.provenance import embed
 from assetgen.images import pngdata
 from assetgen.images.codec import decode_checked
+from assetgen.provenance import embed
 
 RECORD_TEXT = {embed.PNG_KEY: '{"asset":"a","schema":"assetgen.embedded/1"}'}
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from assetgen.build.planner import Planner
 from assetgen.core.canonical import sha256_bytes, tagged_hash
 from assetgen.manifest.load import load_manifest
-from assetgen.build.planner import Planner
 from assetgen.provenance.sidecar import sidecar_path
 from tests.conftest import TEST_KEY
 from tests.fakes.emulator import Emulator

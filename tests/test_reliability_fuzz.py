@@ -438,8 +438,8 @@ def test_decompression_bomb_from_the_api_is_refused(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     """The images route through the real engine, answered by a hostile in-memory API."""
-    from assetgen.commands import build as build_command
     from assetgen.cli.console import Console
+    from assetgen.commands import build as build_command
 
     bomb = base64.b64encode(_png_header_only(40_000, 40_000)).decode()
     good = base64.b64encode(png_bytes(1024, 1024)).decode()

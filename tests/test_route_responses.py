@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from assetgen.commands import build as build_command
 from assetgen.cli.console import Console
+from assetgen.commands import build as build_command
 from assetgen.provenance.sidecar import sidecar_path
 from assetgen.routes import ImageJob, InputImage
 from assetgen.routes.responses import request_body

@@ -4,8 +4,14 @@ import asyncio
 
 import pytest
 
+from assetgen.build.scheduler import (
+    AdaptiveLimiter,
+    Attempts,
+    Budget,
+    RetryPolicy,
+    call_with_retries,
+)
 from assetgen.errors import PermanentError, RateLimited, TransientError
-from assetgen.build.scheduler import AdaptiveLimiter, Attempts, Budget, RetryPolicy, call_with_retries
 
 
 def test_backoff_doubles_from_one_second_with_bounded_jitter() -> None:

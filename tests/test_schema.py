@@ -10,8 +10,8 @@ import pytest
 from jsonschema import Draft202012Validator
 from ruamel.yaml import YAML
 
-from assetgen.manifest import schema as manifest_schema
 from assetgen.errors import ManifestError
+from assetgen.manifest import schema as manifest_schema
 from assetgen.manifest.json_schema import build_schema
 from assetgen.manifest.load import load_manifest
 from tests.fakes.sites import BASIC_MANIFEST, mask_bytes, run_cli, write_site

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from assetgen.build import credentials
-from assetgen.provenance import embed
 from assetgen.core.canonical import sha256_bytes
+from assetgen.provenance import embed
 from assetgen.provenance.sidecar import sidecar_path
 from tests.conftest import TEST_KEY
 from tests.fakes import pki

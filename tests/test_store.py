@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from assetgen.build.store import PENDING_SUFFIX, commit, derive, pending_path, recover
 from assetgen.core.canonical import sha256_bytes
 from assetgen.provenance.sidecar import base_record, sidecar_path
-from assetgen.build.store import PENDING_SUFFIX, commit, derive, pending_path, recover
 from tests.fakes.sites import png_bytes, write_site
 
 
@@ -40,8 +40,8 @@ def test_derive_fits_and_converts(tmp_path: Path) -> None:
 def test_derive_re_encodes_deterministically_with_the_asset_settings(tmp_path: Path) -> None:
     asset = _asset(tmp_path)
     master = png_bytes(1024, 1024)
-    from assetgen.provenance.embed import read_record
     from assetgen.images.codec import decode, encode
+    from assetgen.provenance.embed import read_record
 
     webp = encode(decode(master), "webp", quality=100)
     record = {"schema": "assetgen.embedded/1", "asset": "a", "route": "draft", "model": "m",

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from assetgen.images import variants
+from assetgen.build.planner import derivation_spec
 from assetgen.core.canonical import sha256_bytes
 from assetgen.errors import ManifestError
+from assetgen.images import variants
 from assetgen.manifest.load import load_manifest
-from assetgen.build.planner import derivation_spec
 from assetgen.provenance.sidecar import sidecar_path
 from tests.fakes.sites import run_cli, write_site
 

@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw
 
 from assetgen.build import cost
 from assetgen.images import models as image_models
+
 DEFAULT_SIZE = (1024, 1024)
 STANDARD_SIZES = image_models.STANDARD_SIZES
 CONCRETE_QUALITIES = image_models.QUALITIES

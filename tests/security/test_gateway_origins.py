@@ -16,10 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assetgen.commands import build as build_command
 from assetgen.cli.console import Console
-from assetgen.errors import PermanentError
+from assetgen.commands import build as build_command
 from assetgen.core.hosts import forbidden_host, host_entry_problem
+from assetgen.errors import PermanentError
 from assetgen.routes.gateway_poll import Poller, Task
 from assetgen.routes.url_policy import HostPolicy
 from tests.conftest import TEST_KEY

@@ -21,10 +21,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assetgen.commands import build as build_command
-from assetgen.cli.console import Console
-from assetgen.errors import RateLimited
-from assetgen.routes.http import raise_for_status, retry_after_of
 from assetgen.build.scheduler import (
     MAX_WAIT_S,
     AdaptiveLimiter,
@@ -33,6 +29,10 @@ from assetgen.build.scheduler import (
     call_with_retries,
     parse_retry_after,
 )
+from assetgen.cli.console import Console
+from assetgen.commands import build as build_command
+from assetgen.errors import RateLimited
+from assetgen.routes.http import raise_for_status, retry_after_of
 from tests.fakes.clock import AutojumpClock, FakeClock, StampingTransport
 from tests.fakes.emulator import Emulator
 from tests.fakes.reliability import leftovers, many_asset_manifest, spawn, subprocess_env

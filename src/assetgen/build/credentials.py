@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assetgen.provenance import embed
+
 if TYPE_CHECKING:
-    from assetgen.images.codec import Decoded
-    from assetgen.manifest.load import Asset
     from assetgen.build.signing import Kit
     from assetgen.build.signing import Settings as SigningSettings
     from assetgen.build.store import Derived
+    from assetgen.images.codec import Decoded
+    from assetgen.manifest.load import Asset
 
 MAX_IMAGE_BYTES = 64 * 1024 * 1024  # larger than any image a route returns
 MAX_STORE_JSON = 4 * 1024 * 1024  # a manifest store's JSON report; real ones are a few KB
@@ -91,8 +92,8 @@ def derive_published(master: bytes, asset: Asset, stamp: dict[str, str], route: 
                            source_type=source_type,
                            keep_master=kit is None and keeps_marking(found))
     if kit is not None:
-        from assetgen.images import codec as imaging
         from assetgen.build import signing
+        from assetgen.images import codec as imaging
         master_format = decoded.info.format if decoded else imaging.header(master).format
         derived = signing.sign_derived(derived, master, master_format, kit,
                                        source_type=source_type,

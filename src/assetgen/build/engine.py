@@ -16,20 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from assetgen.build import credentials
-from assetgen.provenance import embed
-from assetgen.provenance import record as records
-from assetgen.build import store
-from assetgen.core.canonical import sha256_bytes
-from assetgen.cli.console import shell_command
-from assetgen.errors import (
-    ImageError,
-    PermanentError,
-    RouteError,
-    UnsafePathError,
-    describe_os_error,
-)
-from assetgen.manifest.load import Asset, Manifest
+from assetgen.build import credentials, store
 from assetgen.build.masters import CachedMaster, MastersCache
 from assetgen.build.planner import (
     AssetStatus,
@@ -43,8 +30,6 @@ from assetgen.build.planner import (
     request_prompt,
     spec_hash_of,
 )
-from assetgen.provenance.sidecar import base_record
-from assetgen.routes import ImageJob, InputImage, Route, RouteContext, RouteResult, load_route
 from assetgen.build.scheduler import (
     AdaptiveLimiter,
     Attempts,
@@ -53,12 +38,26 @@ from assetgen.build.scheduler import (
     RetryPolicy,
     call_with_retries,
 )
+from assetgen.cli.console import shell_command
+from assetgen.core.canonical import sha256_bytes
+from assetgen.errors import (
+    ImageError,
+    PermanentError,
+    RouteError,
+    UnsafePathError,
+    describe_os_error,
+)
+from assetgen.manifest.load import Asset, Manifest
+from assetgen.provenance import embed
+from assetgen.provenance import record as records
+from assetgen.provenance.sidecar import base_record
+from assetgen.routes import ImageJob, InputImage, Route, RouteContext, RouteResult, load_route
 
 T = TypeVar("T")
 
 if TYPE_CHECKING:
-    from assetgen.images.codec import Decoded, ImageInfo  # imaging imports Pillow: when building
     from assetgen.build.signing import Kit
+    from assetgen.images.codec import Decoded, ImageInfo  # imaging imports Pillow: when building
 
 
 @dataclass

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from assetgen.core.canonical import readable_json, sha256_bytes
-from assetgen.errors import UnsafePathError
 from assetgen.core.fsutil import atomic_write, read_within
-from assetgen.provenance.sidecar import IDENTITY_FIELDS
 from assetgen.core.secrets import redact_fields
+from assetgen.errors import UnsafePathError
+from assetgen.provenance.sidecar import IDENTITY_FIELDS
 
 
 @dataclass(frozen=True)

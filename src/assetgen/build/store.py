@@ -18,13 +18,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assetgen.provenance import embed
+from assetgen.core.canonical import sha256_bytes
+from assetgen.core.fsutil import SafeFolder, escapes, read_no_follow, remove_stale_temp_files
 from assetgen.images import pngdata
 from assetgen.images import variants as variant_rules
-from assetgen.core.canonical import sha256_bytes
 from assetgen.images.formats import DEFAULT_ENCODING
-from assetgen.core.fsutil import SafeFolder, escapes, read_no_follow, remove_stale_temp_files
 from assetgen.manifest.load import Asset
+from assetgen.provenance import embed
 from assetgen.provenance.sidecar import (
     MAX_SIDECAR_BYTES,
     CorruptSidecar,
@@ -178,8 +178,8 @@ def derive(master: bytes, asset: Asset, *, record: dict[str, str] | None = None,
 def _unchanged(master: bytes, asset: Asset) -> tuple[int, int] | None:
     """The master's size when it already is the final file: the format and size asked,
     no chroma key and no encoder settings of the manifest's own for that format."""
-    from assetgen.images import codec as imaging
     from assetgen.errors import ImageError
+    from assetgen.images import codec as imaging
 
     if asset.transparent == "chroma" or asset.encoding.get(asset.format):
         return None

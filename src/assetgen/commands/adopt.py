@@ -24,17 +24,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from assetgen.images import sizes
 from assetgen.build import store
-from assetgen.images import variants
-from assetgen.core.canonical import sha256_bytes
-from assetgen.commands.common import open_manifest
+from assetgen.build.planner import Planner, State
 from assetgen.cli.console import Console
-from assetgen.errors import EXIT_OK, ImageError, ManifestError, UsageError
+from assetgen.commands.common import open_manifest
+from assetgen.core.canonical import sha256_bytes
 from assetgen.core.fsutil import build_lock, ensure_state_dir, escapes, write_temp_beside
-from assetgen.verify.check import display_path
-from assetgen.manifest.load import Asset, Manifest, load_manifest, load_yaml
+from assetgen.errors import EXIT_OK, ImageError, ManifestError, UsageError
+from assetgen.images import sizes, variants
 from assetgen.manifest.edit import jinja_literal, upsert_asset
+from assetgen.manifest.load import Asset, Manifest, load_manifest, load_yaml
 from assetgen.manifest.schema import (
     ASSET_ID_PATTERN,
     DEFAULT_MODEL,
@@ -43,8 +42,8 @@ from assetgen.manifest.schema import (
     DEFAULT_SIZE,
     MANIFEST_NAME,
 )
-from assetgen.build.planner import Planner, State
 from assetgen.provenance.sidecar import base_record, sidecar_path
+from assetgen.verify.check import display_path
 
 
 def run(manifest_path: Path | None, cwd: Path, file: Path, *, asset_id: str, prompt: str,

@@ -11,22 +11,22 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from assetgen.build import store
+from assetgen.build.cost import format_usd
 from assetgen.build.engine import BuildSettings, Engine, Outcome
+from assetgen.build.planner import Next, Planner
+from assetgen.build.scheduler import Clock
+from assetgen.cli.console import Console
+from assetgen.cli.progress import ProgressLog
 from assetgen.commands.plan import (
     plan_document,
     plan_statuses,
     print_plan,
     warn_experimental_sizes,
 )
-from assetgen.cli.console import Console
-from assetgen.build.cost import format_usd
-from assetgen.errors import EXIT_BUDGET, EXIT_OK, EXIT_PROBLEMS
 from assetgen.core.fsutil import build_lock, ensure_state_dir, remove_stale_temp_files
-from assetgen.build.planner import Next, Planner
-from assetgen.cli.progress import ProgressLog
+from assetgen.errors import EXIT_BUDGET, EXIT_OK, EXIT_PROBLEMS
 from assetgen.provenance.published import write_assets_json
 from assetgen.routes import RouteContext, load_route
-from assetgen.build.scheduler import Clock
 
 T = TypeVar("T")
 HTTP_ROUTES = frozenset({"images", "responses", "gateway"})

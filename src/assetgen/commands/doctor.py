@@ -96,8 +96,7 @@ async def _diagnose(route: str, model: str, found: _Found, environ: Mapping[str,
 
 def _check_signing(doctor: Doctor, manifest: Manifest) -> None:
     """provenance.c2pa.sign: the certificate signs, and the trust anchors hold its root."""
-    from assetgen.build import credentials
-    from assetgen.build import signing
+    from assetgen.build import credentials, signing
     from assetgen.errors import ConfigError
 
     settings = manifest.signing

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from assetgen import __version__
-from assetgen.core.canonical import readable_json
 from assetgen.cli.console import Console
-from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
+from assetgen.core.canonical import readable_json
 from assetgen.core.fsutil import atomic_write, escapes
+from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
 from assetgen.manifest.schema import MANIFEST_NAME
 
 HOOK_REPO = "https://github.com/assetgen/assetgen"  # placeholder until assetgen is published

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from assetgen.commands.common import open_manifest, select_assets
-from assetgen.cli.console import Console, table
 from assetgen.build.cost import format_usd
-from assetgen.errors import EXIT_OK
-from assetgen.core.hashcache import HashCache
-from assetgen.manifest.load import Manifest
 from assetgen.build.planner import AssetStatus, Next, Planner, State
+from assetgen.cli.console import Console, table
+from assetgen.commands.common import open_manifest, select_assets
+from assetgen.core.hashcache import HashCache
+from assetgen.errors import EXIT_OK
+from assetgen.manifest.load import Manifest
 
 STATE_STYLE = {State.FRESH: ("green",), State.MISSING: ("yellow",), State.STALE: ("yellow",),
                State.TAMPERED: ("red", "bold"), State.UNRECORDED: ("red",),

@@ -23,14 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from assetgen import TOOL
-from assetgen.commands.common import open_manifest
-from assetgen.cli.console import Console
 from assetgen.build.cost import format_usd
-from assetgen.errors import EXIT_OK, AssetgenError
+from assetgen.build.planner import AssetStatus, Planner
+from assetgen.cli.console import Console
+from assetgen.commands.common import open_manifest
 from assetgen.core.fsutil import atomic_write, ensure_state_dir
 from assetgen.core.hashcache import HashCache
+from assetgen.errors import EXIT_OK, AssetgenError
 from assetgen.manifest.load import Manifest, StaticImage
-from assetgen.build.planner import AssetStatus, Planner
 
 THUMB_BOX = (480, 360)  # fits a 4:3 tile; ~2x the card width on a dense screen
 THUMB_QUALITY = 80

@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from assetgen.cli.console import Console
-from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
 from assetgen.core.hashcache import HashCache
-from assetgen.verify.check import STATES, Finding, LineageReport, check, display_path
-from assetgen.manifest.load import Manifest, find_manifest
+from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
 from assetgen.manifest.cache import cache_file_for, load_manifest_cached
+from assetgen.manifest.load import Manifest, find_manifest
 from assetgen.manifest.schema import MANIFEST_NAME
+from assetgen.verify.check import STATES, Finding, LineageReport, check, display_path
 
 _STYLE = {"error": ("red", "bold"), "warning": ("yellow",)}
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from assetgen.core.canonical import sha256_file
-from assetgen.errors import UnsafePathError
 from assetgen.core.fsutil import atomic_write, ensure_state_dir, read_within
+from assetgen.errors import UnsafePathError
 
 T = TypeVar("T")
 

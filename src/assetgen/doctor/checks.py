@@ -18,11 +18,11 @@ from typing import Any
 
 import httpx
 
-from assetgen.images import models as image_models
+from assetgen.core.secrets import read_key, register_key_var, scrub_api_message, secret_values
 from assetgen.errors import AssetgenError, ConfigError, ManifestError, RouteError, TransientError
+from assetgen.images import models as image_models
 from assetgen.manifest.load import Manifest
 from assetgen.routes.http import OFFICIAL_BASE_URL, is_official, json_body, send
-from assetgen.core.secrets import read_key, register_key_var, scrub_api_message, secret_values
 
 KEY_VAR = "OPENAI_API_KEY"
 LIVE_PROMPT = "assetgen doctor check: a plain light grey square, nothing else"

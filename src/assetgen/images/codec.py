@@ -17,8 +17,8 @@ from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError, features
 
-from assetgen.images import formats
 from assetgen.errors import ImageError
+from assetgen.images import formats
 from assetgen.images.formats import (  # API_FORMATS and api_format_for are re-exported from here
     API_FORMATS,  # noqa: F401
     DEFAULT_ENCODING,

@@ -36,6 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from assetgen.images import sizes
+
 QUALITIES = ("low", "medium", "high")
 STANDARD_SIZES = ("1024x1024", "1536x1024", "1024x1536")
 API_FORMATS = ("png", "jpeg", "webp")

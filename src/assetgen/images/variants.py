@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from assetgen.images import formats
+
 if TYPE_CHECKING:
     from assetgen.manifest.load import Asset
 

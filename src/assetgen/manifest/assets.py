@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assetgen.images import models as image_models
-from assetgen.manifest import model_rules as manifest_models
-from assetgen.images import sizes
-from assetgen.manifest import schema
 from assetgen.core.fsutil import escapes
+from assetgen.images import models as image_models
+from assetgen.images import sizes
+from assetgen.manifest import model_rules as manifest_models
+from assetgen.manifest import schema
 from assetgen.manifest.outputs import OutputsResolver
 
 if TYPE_CHECKING:

@@ -18,8 +18,14 @@ import os
 from pathlib import Path
 from typing import Any
 
+from assetgen.core.fsutil import (
+    STATE_DIR_NAME,
+    atomic_write,
+    ensure_state_dir,
+    escapes,
+    read_within,
+)
 from assetgen.errors import UnsafePathError
-from assetgen.core.fsutil import STATE_DIR_NAME, atomic_write, ensure_state_dir, escapes, read_within
 from assetgen.manifest.load import Manifest, load_manifest
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from assetgen.images import models as image_models
+
 if TYPE_CHECKING:
     from assetgen.manifest.load import Manifest
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assetgen.core.fsutil import escapes, is_within
 from assetgen.images import formats
 from assetgen.manifest import schema
-from assetgen.core.fsutil import escapes, is_within
 
 if TYPE_CHECKING:
     from assetgen.manifest.load import Asset, StaticImage, _Loader

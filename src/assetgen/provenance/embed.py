@@ -25,8 +25,8 @@ import re
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from assetgen.images import formats
 from assetgen.core.canonical import canonical_json
+from assetgen.images import formats
 
 SCHEMA = "assetgen.embedded/1"
 PNG_KEY = "assetgen.provenance"

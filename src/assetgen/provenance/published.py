@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assetgen.images import formats
 from assetgen.core.canonical import readable_json
 from assetgen.core.fsutil import atomic_write
+from assetgen.images import formats
+from assetgen.images.variants import DEFAULT_SIZES, is_variant_name, recorded
 from assetgen.manifest.load import Asset, Manifest
 from assetgen.provenance.sidecar import SUFFIX, CorruptSidecar, read_sidecar
-from assetgen.images.variants import DEFAULT_SIZES, is_variant_name, recorded
 
 ASSETS_SCHEMA = "assetgen.assets/1"
 

@@ -51,11 +51,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from assetgen.core.secrets import redact, secret_values
 from assetgen.errors import ConfigError, ImageError, PermanentError
 from assetgen.manifest.load import Asset
 from assetgen.routes import ImageJob, RouteContext, RouteResult
 from assetgen.routes.codex_files import IMAGE_SUFFIXES, image_files, pick_image
-from assetgen.core.secrets import redact, secret_values
 
 DEFAULT_BINARY = "codex"
 DEFAULT_TIMEOUT_S = 600.0

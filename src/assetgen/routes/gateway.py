@@ -30,14 +30,14 @@ from urllib.parse import quote
 
 import httpx
 
-from assetgen.errors import ConfigError, PermanentError, TransientError
 from assetgen.core.hosts import forbidden_host
+from assetgen.core.secrets import read_key, register_key_var
+from assetgen.errors import ConfigError, PermanentError, TransientError
 from assetgen.manifest.load import Asset, Manifest
 from assetgen.routes import ImageJob, InputImage, RouteContext, RouteResult
 from assetgen.routes.gateway_poll import Poller, UrlGone, download, parse_task
 from assetgen.routes.http import json_body, request_id_of, send
 from assetgen.routes.url_policy import HostPolicy
-from assetgen.core.secrets import read_key, register_key_var
 
 ROUTE = "gateway"
 DEFAULT_TIMEOUT_S = 900.0

@@ -23,6 +23,8 @@ from urllib.parse import quote
 
 import httpx
 
+from assetgen.build.scheduler import MAX_WAIT_S
+from assetgen.core.secrets import redact
 from assetgen.errors import PermanentError, RateLimited, RouteError, TransientError
 from assetgen.routes.http import (
     error_fields,
@@ -34,8 +36,6 @@ from assetgen.routes.http import (
 )
 from assetgen.routes.openai_config import decode_b64_image
 from assetgen.routes.url_policy import HostPolicy
-from assetgen.build.scheduler import MAX_WAIT_S
-from assetgen.core.secrets import redact
 
 ROUTE = "gateway"
 POLL_REQUEST_TIMEOUT_S = 30.0

@@ -15,10 +15,10 @@ from typing import Any
 
 import httpx
 
-from assetgen.errors import PermanentError, RateLimited, TransientError
-from assetgen.routes.url_policy import redirect_refusal
 from assetgen.build.scheduler import parse_retry_after
 from assetgen.core.secrets import redact, scrub_api_message
+from assetgen.errors import PermanentError, RateLimited, TransientError
+from assetgen.routes.url_policy import redirect_refusal
 
 OFFICIAL_BASE_URL = "https://api.openai.com/v1"
 TRANSIENT_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})

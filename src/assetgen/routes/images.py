@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from assetgen.build import cost
-from assetgen.images import models as image_models
 from assetgen.errors import PermanentError
+from assetgen.images import models as image_models
 from assetgen.routes import ImageJob, RouteContext, RouteResult, uploads
 from assetgen.routes.http import json_body_off_loop, request_id_of, send
 from assetgen.routes.openai_config import OpenAIRoute, decode_b64_image_off_loop

@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from assetgen.core.secrets import read_key
 from assetgen.errors import ConfigError, PermanentError
 from assetgen.routes.http import OFF_LOOP_BYTES, OFFICIAL_BASE_URL
-from assetgen.core.secrets import read_key
 
 if TYPE_CHECKING:
     import httpx

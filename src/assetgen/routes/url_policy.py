@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import httpx
 
-from assetgen.errors import PermanentError
 from assetgen.core.hosts import (
     HOST_ENTRY,
     forbidden_host,
@@ -23,6 +22,7 @@ from assetgen.core.hosts import (
     plain_host,
     shown_host,
 )
+from assetgen.errors import PermanentError
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 Origin = tuple[str, str, int]  # scheme, host, port

@@ -21,15 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assetgen.images import variants
-from assetgen.core.canonical import tagged_hash
-from assetgen.cli.console import shell_command
-from assetgen.core.hashcache import HashCache
-from assetgen.verify.scope import Scope, file_key, scope_for, with_dependents
-from assetgen.manifest.load import Asset, Manifest
 from assetgen.build.planner import AssetStatus, Planner, State
+from assetgen.cli.console import shell_command
+from assetgen.core.canonical import tagged_hash
+from assetgen.core.hashcache import HashCache
+from assetgen.images import variants
+from assetgen.manifest.load import Asset, Manifest
 from assetgen.provenance.sidecar import SUFFIX, CorruptSidecar, image_path_for, read_sidecar
 from assetgen.verify.references import IMAGE_SUFFIXES, Reference, ScanResult, scan_sources
+from assetgen.verify.scope import Scope, file_key, scope_for, with_dependents
 
 ERROR_STATES = ("missing", "tampered", "unrecorded", "untracked", "orphan-sidecar", "unknown",
                 "broken-ref", "unmarked", "uncredentialed")
@@ -228,8 +228,8 @@ class _Checker:
 
     def embedded_findings(self, status: AssetStatus) -> None:
         """The record embedded in each published file must agree with the sidecar."""
-        from assetgen.provenance import embed
         from assetgen.images import variants
+        from assetgen.provenance import embed
         sidecar = status.sidecar or {}
         files = [status.asset.file, *variants.files_of(sidecar, self.manifest.output_dir)]
         # Memoised by file fingerprint: a warm verify reads no image headers.
