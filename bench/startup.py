@@ -30,7 +30,7 @@ from common import (
 )
 
 TARGET_S = 0.3
-LAZY = ("PIL.Image", "httpx", "jinja2", "ruamel.yaml", "openai")
+LAZY = ("PIL.Image", "httpx", "jinja2", "ruamel.yaml", "openai", "c2pa")
 
 
 def import_profile(args: list[str], cwd: Path,

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from assetgen.build import credentials
 from assetgen.build.store import Derived
 from assetgen.core.canonical import sha256_bytes
 from assetgen.images import codec as imaging
@@ -165,8 +166,13 @@ def test_sidecar_says_c2pa_present_but_not_preserved_after_re_encoding() -> None
     master = png_with_chunk(b"caBX", b"\x00\x00\x00\x10jumbc2pa" + b"\0" * 4)
     derived = Derived(data=imaging.encode(imaging.decode(master), "png"), width=8, height=8,
                       format="png", postprocess=[])
-    fields = records.file_fields(derived, spec_hash="sha256:0", derivation={}, master=master)
-    assert fields["c2pa"] == "present" and fields["c2pa_preserved"] is False
+    found = credentials.read(master)  # a broken manifest: read, never a crash
+    assert found is not None and found.state == "unreadable" and not found.valid
+    fields = records.file_fields(derived, spec_hash="sha256:0", derivation={}, master=master,
+                                 credentials=found)
+    assert fields["c2pa"]["state"] == "unreadable" and fields["c2pa_preserved"] is False
+    plain_master = imaging.encode(picture(), "png")
     plain = records.file_fields(derived, spec_hash="sha256:0", derivation={},
-                                master=imaging.encode(picture(), "png"))
+                                master=plain_master,
+                                credentials=credentials.read(plain_master))
     assert "c2pa" not in plain

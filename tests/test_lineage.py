@@ -89,13 +89,21 @@ POST = """\
 
 
 def record(manifest: Manifest, asset_id: str, data: bytes, *, route: str = "images.generate",
-           spec_hash: str | None = None) -> Path:
-    """Write an asset's image and sidecar exactly as a build does (spec hash from `Planner`)."""
+           spec_hash: str | None = None, marked: bool = True) -> Path:
+    """Write an asset's image and sidecar exactly as a build does (spec hash from `Planner`,
+    the AI marking in the file when ``route`` generates images and ``marked``)."""
     asset = manifest.by_id[asset_id]
     now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    from assetgen.build import credentials
+    from assetgen.images import codec as imaging
     from assetgen.images.codec import probe
+    from assetgen.provenance import embed
 
     info = probe(data)
+    source_type = credentials.source_type_for(route, []) if marked else None
+    if source_type and info.format in credentials.MARKED_FORMATS:
+        data = imaging.encode(imaging.decode(data), info.format,
+                              **embed.encode_options(info.format, None, source_type))
     entry = base_record(
         asset=asset.id, file=asset.path, sha256=sha256_bytes(data), bytes=len(data),
         width=info.width, height=info.height, format=info.format, route=route,

@@ -23,6 +23,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -133,6 +134,7 @@ class Emulator:
         hang_s: float = 30.0,
         max_body_bytes: int = 64 * 1024 * 1024,
         verbose: bool = False,
+        c2pa_signer: Callable[[bytes, str], bytes] | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -161,6 +163,10 @@ class Emulator:
         self.hang_s = hang_s
         self.max_body_bytes = max_body_bytes
         self.verbose = verbose
+        # OpenAI signs what gpt-image models return with a C2PA manifest (c2pa.created,
+        # trainedAlgorithmicMedia; OpenAI help "C2PA in ChatGPT Images", issue 15). Off by default
+        # (signing costs ms per distinct image); tests/fakes/pki.sign_created stands in.
+        self.c2pa_signer = c2pa_signer
 
         self.requests: list[RecordedRequest] = []
         self.schema_errors: list[str] = []

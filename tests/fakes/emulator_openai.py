@@ -259,6 +259,8 @@ def render(
         data = imgs.render_image(prompt, w, h, fmt,
                                  transparent=opts.get("background") == "transparent",
                                  compression=opts.get("output_compression"), index=i)  # fmt: skip
+        if emu.c2pa_signer is not None:
+            data = emu.c2pa_signer(data, fmt)
         if fault is not None and fault.kind == "broken_pixels":
             data = data[: len(data) * 2 // 3]  # the header parses; decoding the pixels fails
         out.append(imgs.b64(NOT_IMAGE_BYTES if fault and fault.kind == "not_image" else data))

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from assetgen.build import store
+from assetgen.build import credentials, store
 from assetgen.build.masters import CachedMaster, MastersCache
 from assetgen.build.planner import (
     AssetStatus,
@@ -56,6 +56,7 @@ from assetgen.routes import ImageJob, InputImage, Route, RouteContext, RouteResu
 T = TypeVar("T")
 
 if TYPE_CHECKING:
+    from assetgen.build.signing import Kit
     from assetgen.images.codec import Decoded, ImageInfo  # imaging imports Pillow: when building
 
 
@@ -102,6 +103,7 @@ class BuildSettings:
     max_cost: float | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy.from_env)
     clock: Clock | None = None  # tests inject a fake clock: no real waiting
+    signing: Kit | None = None  # provenance.c2pa.sign: the checked certificate and key
 
 
 class Engine:
@@ -115,6 +117,7 @@ class Engine:
         self.limiter = AdaptiveLimiter(settings.concurrency, clock=settings.clock)
         self.budget = Budget(settings.max_cost)
         self.masters = MastersCache(manifest.masters_folder, root=manifest.root)
+        self.trust_anchors = manifest.signing.anchors_pem() if manifest.signing else None
         self.routes: dict[str, Route] = {}
         self.route_slots: dict[str, asyncio.Semaphore] = {}
         self.outcomes: dict[str, Outcome] = {}
@@ -273,11 +276,14 @@ class Engine:
             _require_alpha(result, made.checked)
         stamp = embed.make_record(asset=asset.id, route=result.route, model=result.model,
                                   prompt=made.job.prompt, spec_hash=made.spec_hash)
-        derived = store.derive(result.image, asset, record=stamp, decoded=made.checked)
+        derived, found = credentials.derive_published(
+            result.image, asset, stamp, result.route, made.checked, self.settings.signing,
+            self.trust_anchors)
         made.checked = None  # the pixels are not needed any more: let them go
         record = self.record(made, derived, time.monotonic() - made.started)
         record.update(records.file_fields(derived, spec_hash=made.spec_hash,
-                                          derivation=made.derivation, master=result.image))
+                                          derivation=made.derivation, master=result.image,
+                                          credentials=found))
         self.commit(asset, derived, record, old_sidecar)
 
     async def rederive(self, status: AssetStatus) -> Outcome:
@@ -297,9 +303,11 @@ class Engine:
                                   prompt=str(old.get("prompt", "")), spec_hash=spec_hash)
 
         def derive_and_commit() -> None:
-            derived = store.derive(cached.data, asset, record=stamp)
+            derived, found = credentials.derive_published(
+                cached.data, asset, stamp, str(old.get("route", "")), None,
+                self.settings.signing, self.trust_anchors)
             fields = records.file_fields(derived, spec_hash=spec_hash, derivation=derivation,
-                                         master=cached.data)
+                                         master=cached.data, credentials=found)
             record = records.rederived(old, fields, asset_id=asset.id, file=asset.path,
                                        now=_now())
             record.setdefault("generation_hash", generation_hash_of(generation))

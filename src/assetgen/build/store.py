@@ -49,12 +49,16 @@ class DerivedFile:
     height: int
     format: str
     embedded: str  # png-itxt | xmp | none
+    digital_source_type: str | None = None  # the IPTC AI marking read back from the file
 
     def entry(self) -> dict[str, Any]:
         """Its line in the main sidecar's `variants` list."""
-        return {"file": self.rel, "width": self.width, "height": self.height,
-                "format": self.format, "sha256": sha256_bytes(self.data),
-                "bytes": len(self.data), "embedded": self.embedded}
+        entry = {"file": self.rel, "width": self.width, "height": self.height,
+                 "format": self.format, "sha256": sha256_bytes(self.data),
+                 "bytes": len(self.data), "embedded": self.embedded}
+        if self.digital_source_type:
+            entry["digital_source_type"] = self.digital_source_type
+        return entry
 
 
 @dataclass(frozen=True)
@@ -84,25 +88,39 @@ def _encode_kwargs(asset: Asset, fmt: str) -> dict[str, Any]:
             if key in settings}
 
 
-def _encode(image: Any, asset: Asset, fmt: str, record: dict[str, str] | None
-            ) -> tuple[bytes, dict[str, Any]]:
+def _encode(image: Any, asset: Asset, fmt: str, record: dict[str, str] | None,
+            source_type: str | None) -> tuple[bytes, dict[str, Any]]:
     """Encoded bytes and the sidecar's description of what they embed (read back, not assumed)."""
     from assetgen.images import codec as imaging
     data = imaging.encode(image, fmt, **_encode_kwargs(asset, fmt),
-                          **embed.encode_options(fmt, record))
-    found = embed.read_record(data) if record is not None else None
-    return data, embed.describe(fmt, record, found)
+                          **embed.encode_options(fmt, record, source_type))
+    return data, _read_back(data, fmt, record, source_type)
+
+
+def _read_back(data: bytes, fmt: str, record: dict[str, str] | None,
+               source_type: str | None) -> dict[str, Any]:
+    if record is None and source_type is None:
+        return embed.describe(fmt, None, None)
+    from assetgen.images.codec import metadata
+
+    info = metadata(data)
+    return embed.describe(fmt, record, embed.record_from_info(info),
+                          embed.source_type_from_info(info) if source_type else None)
 
 
 def derive(master: bytes, asset: Asset, *, record: dict[str, str] | None = None,
-           decoded: Decoded | None = None) -> Derived:
+           decoded: Decoded | None = None, source_type: str | None = None,
+           keep_master: bool = False) -> Derived:
     """The final file (and its variants) from a master.
 
     Routes that choose their own size (codex, gateway) are fitted to the size asked; for
     the Images API the master already has it and nothing is resized. ``record`` is the
-    provenance record to embed in every file (see `embed.make_record`). ``decoded``: the
-    master's `imaging.Decoded` when the caller already has it (it is decoded at most once).
+    provenance record to embed in every file (see `embed.make_record`); ``source_type``
+    the IPTC AI marking to write beside it (None for drafts). ``decoded``: the master's
+    `imaging.Decoded` when the caller already has it (it is decoded at most once).
     A PNG master that already is the final file keeps its image data (see `pngdata`).
+    ``keep_master``: the master carries Content Credentials; when it already is the final
+    file it is published byte for byte (SPEC 8), nothing embedded, so they stay valid.
     """
     from assetgen.images import codec as imaging
     def pixels() -> imaging.Decoded:
@@ -111,11 +129,19 @@ def derive(master: bytes, asset: Asset, *, record: dict[str, str] | None = None,
             decoded = imaging.decode_checked(master)
         return decoded
 
-    rewrapped = _rewrap(master, asset, record)
-    if rewrapped is not None:
+    unchanged = _unchanged(master, asset) if keep_master else None
+    rewrapped = None if unchanged is not None else _rewrap(master, asset, record, source_type)
+    if unchanged is not None:
+        data, (width, height) = master, unchanged
+        steps: list[dict[str, Any]] = [{"op": "keep", "bytes": "unchanged",
+                                        "reason": "the route's Content Credentials"}]
+        embedded = {"format": "none", "reason": "the route's bytes are published unchanged:"
+                    " their C2PA manifest is the marking, assetgen's record is the sidecar"}
+        image = None
+    elif rewrapped is not None:
         data, width, height = rewrapped
-        steps: list[dict[str, Any]] = [{"op": "embed", "to": "png", "image_data": "kept"}]
-        embedded = embed.describe("png", record, embed.read_record(data))
+        steps = [{"op": "embed", "to": "png", "image_data": "kept"}]
+        embedded = _read_back(data, "png", record, source_type)
         image = None
     else:
         info = pixels().info
@@ -132,7 +158,7 @@ def derive(master: bytes, asset: Asset, *, record: dict[str, str] | None = None,
             image = imaging.fit(image, *target)
             steps.append({"op": "fit", "from": before, "to": list(target),
                           "method": "cover-centre-crop"})
-        data, embedded = _encode(image, asset, asset.format, record)
+        data, embedded = _encode(image, asset, asset.format, record, source_type)
         steps.append({"op": "encode", "from": info.format, "to": asset.format,
                       **variant_rules.encoding_for(asset, asset.format)})
         width, height = image.size
@@ -141,15 +167,34 @@ def derive(master: bytes, asset: Asset, *, record: dict[str, str] | None = None,
         if image is None:
             image = pixels().image
         scaled = imaging.resize_to_width(image, variant.width)
-        blob, described = _encode(scaled, asset, variant.format, record)
+        blob, described = _encode(scaled, asset, variant.format, record, source_type)
         derived_variants.append(DerivedFile(variant.rel, blob, scaled.width, scaled.height,
-                                            variant.format, described["format"]))
+                                            variant.format, described["format"],
+                                            described.get("digital_source_type")))
     return Derived(data, width, height, asset.format, steps, embedded,
                    tuple(derived_variants))
 
 
-def _rewrap(master: bytes, asset: Asset, record: dict[str, str] | None
-            ) -> tuple[bytes, int, int] | None:
+def _unchanged(master: bytes, asset: Asset) -> tuple[int, int] | None:
+    """The master's size when it already is the final file: the format and size asked,
+    no chroma key and no encoder settings of the manifest's own for that format."""
+    from assetgen.errors import ImageError
+    from assetgen.images import codec as imaging
+
+    if asset.transparent == "chroma" or asset.encoding.get(asset.format):
+        return None
+    try:
+        info = imaging.header(master)
+    except ImageError:
+        return None
+    target = final_size(asset)
+    if info.format != asset.format or (target and (info.width, info.height) != target):
+        return None
+    return info.width, info.height
+
+
+def _rewrap(master: bytes, asset: Asset, record: dict[str, str] | None,
+            source_type: str | None = None) -> tuple[bytes, int, int] | None:
     """The final file without touching the pixels, when the master already is it."""
     size = pngdata.size(master)
     default_encoding = variant_rules.encoding_for(asset, "png") == DEFAULT_ENCODING["png"]
@@ -159,7 +204,8 @@ def _rewrap(master: bytes, asset: Asset, record: dict[str, str] | None
     target = final_size(asset)
     if target and size != target:
         return None
-    data = pngdata.rewrap(master, embed.encode_options("png", record).get("png_text", {}))
+    text = embed.encode_options("png", record, source_type).get("png_text", {})
+    data = pngdata.rewrap(master, text)
     return None if data is None else (data, *size)
 
 

@@ -65,6 +65,11 @@ def run(manifest_path: Path | None, cwd: Path, ids: list[str], *, force: bool = 
 
     settings = BuildSettings(draft=draft, force=force, concurrency=concurrency,
                              max_cost=max_cost, clock=clock)
+    if manifest.signing is not None and manifest.signing.sign and any(
+            s.route != "draft" for s in work):
+        from assetgen.build import signing  # a certificate it cannot use fails before any request
+
+        settings.signing = signing.load_kit(manifest.signing, context.environ)
     with build_lock(ensure_state_dir(manifest.state_dir, root=manifest.root) / "build.lock",
                     root=manifest.root):
         for note in store.recover(manifest.output_dir):

@@ -83,12 +83,43 @@ async def _diagnose(route: str, model: str, found: _Found, environ: Mapping[str,
         else:
             doctor.ok("configuration", "the draft route needs no key and no network")
             passed = True
+        manifest = found.manifest
+        if manifest is not None and manifest.signing is not None and manifest.signing.sign:
+            await asyncio.to_thread(_check_signing, doctor, manifest)
         passed = passed and not doctor.failed  # a manifest error: never a billed request
         if live and passed:
             await doctor.live(cwd)
         elif live:
             doctor.skip("live", "not attempted: fix the failing step first")
     return doctor
+
+
+def _check_signing(doctor: Doctor, manifest: Manifest) -> None:
+    """provenance.c2pa.sign: the certificate signs, and the trust anchors hold its root."""
+    from assetgen.build import credentials, signing
+    from assetgen.errors import ConfigError
+
+    settings = manifest.signing
+    assert settings is not None
+    try:
+        signed = signing.probe(signing.load_kit(settings, doctor.environ))
+    except ConfigError as exc:
+        doctor.fail("c2pa signing", str(exc), "configuration", http=False)
+        return
+    if settings.trust_anchors is None:
+        doctor.ok("c2pa signing", f"{signing.CERT_ENV} signs C2PA manifests ({settings.alg}); "
+                  "no trust_anchors: verify accepts any valid signature")
+        return
+    shown = manifest.rel(settings.trust_anchors)
+    found = credentials.read(signed, trust_anchors=settings.anchors_pem())
+    if found is None or found.state != "Trusted":
+        doctor.fail("c2pa signing", f"trust_anchors {shown} does not hold the root of the "
+                    f"certificate in {signing.CERT_ENV} (a signed test image is "
+                    f"{found.state if found else 'unsigned'}): add that root to {shown}",
+                    "configuration", http=False)
+        return
+    doctor.ok("c2pa signing", f"{signing.CERT_ENV} signs C2PA manifests ({settings.alg}), "
+              f"Trusted against {shown}")
 
 
 @dataclass

@@ -211,6 +211,9 @@ def asset_card(status: AssetStatus, manifest: Manifest, href: str | None,
         facts.append(("Session", str(sidecar["session"])))
     if thumb.info:
         facts.append(("File", thumb.info))
+    from assetgen.build.credentials import report_facts
+
+    facts += report_facts(sidecar)
 
     inputs = []
     for item in asset.inputs:

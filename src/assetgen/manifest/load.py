@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assetgen.build.signing import Settings as SigningSettings
+from assetgen.build.signing import resolve as resolve_signing
 from assetgen.core.fsutil import STATE_DIR_NAME, escapes
 from assetgen.core.hosts import result_host_problems
 from assetgen.errors import ManifestError, Problem, UsageError
@@ -103,6 +105,7 @@ class Manifest:
     masters_dir: Path | None = None  # None: .assetgen/masters
     assets_json: Path | None = None  # where `build` writes the assets map, if anywhere
     snippet_template: Path | None = None  # replaces the built-in snippet template
+    signing: SigningSettings | None = None  # `provenance.c2pa` (SPEC 8)
 
     def __post_init__(self) -> None:
         self.by_id = {a.id: a for a in self.assets}
@@ -348,6 +351,7 @@ class _Loader:
         static = self.resolve_static(data, output_dir)
         assets = self.resolve_assets(data, output_dir, defaults, variables, routes)
         masters_dir, assets_json, snippet_template = resolve_top_paths(self, data, output_dir)
+        signing = resolve_signing(self, data)
 
         seen_paths: dict[str, int] = {}
         for item in [*static, *assets]:
@@ -367,7 +371,8 @@ class _Loader:
         return Manifest(file=self.path, root=self.root, output_dir=output_dir,
                         sources=tuple(sources), routes=routes,
                         static=tuple(static), assets=tuple(assets), masters_dir=masters_dir,
-                        assets_json=assets_json, snippet_template=snippet_template)
+                        assets_json=assets_json, snippet_template=snippet_template,
+                        signing=signing)
 
     def resolve_output_dir(self, data: Mapping[str, Any]) -> Path:
         raw = data.get("output_dir", "public")

@@ -55,6 +55,9 @@ TOP_LEVEL: dict[str, Field] = {
                          "sidecar) to this path, relative to the manifest's folder"),
     "snippet_template": Field("string", "a Jinja2 template, relative to the manifest's folder, "
                               "that replaces the built-in one of `assetgen snippet`"),
+    "provenance": Field("object", "Content Credentials: {c2pa: {sign: true, alg: es256, "
+                        "tsa_url, trust_anchors}}; certificate and key as PEM files named by "
+                        "ASSETGEN_C2PA_CERT and ASSETGEN_C2PA_KEY"),
 }
 
 TRANSPARENT_VALUES = ("chroma",)

@@ -9,6 +9,11 @@ deterministic (no timestamps), so the same master and spec give the same bytes.
 - JPEG, WebP, AVIF: an XMP packet with the fields as `assetgen:` attributes.
 - Other formats (gif, tiff, bmp, ...): nothing; the sidecar says so.
 
+Beside the record, a generated image carries the IPTC AI marking (SPEC 8): XMP
+`Iptc4xmpExt:DigitalSourceType` = trainedAlgorithmicMedia (or composite...). In a PNG the
+XMP packet is an `XML:com.adobe.xmp` iTXt chunk, which is where XMP readers look for it.
+Drafts pass no source type and carry no AI claim.
+
 Also here: noticing a C2PA manifest in an image a route returned.
 """
 
@@ -32,6 +37,18 @@ _ATTR_RE = re.compile(r'assetgen:([a-z_0-9]+)\s*=\s*("([^"]*)"|\'([^\']*)\')')
 _ENTITIES = {"&quot;": '"', "&apos;": "'", "&#10;": "\n", "&#13;": "\r", "&#9;": "\t"}
 _XMP_NS_RE = re.compile(r'xmlns:assetgen\s*=\s*["\']([^"\']*)["\']')
 
+# IPTC Photo Metadata Standard, "Digital Source Type" (Iptc4xmpExt:DigitalSourceType) and
+# its NewsCodes vocabulary, https://cv.iptc.org/newscodes/digitalsourcetype/
+IPTC_NS = "http://iptc.org/std/Iptc4xmpExt/2008-02-29/"
+SOURCE_TYPE_BASE = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+TRAINED = SOURCE_TYPE_BASE + "trainedAlgorithmicMedia"
+COMPOSITE = SOURCE_TYPE_BASE + "compositeWithTrainedAlgorithmicMedia"
+AI_SOURCE_TYPES = frozenset({TRAINED, COMPOSITE})
+PNG_XMP_KEY = "XML:com.adobe.xmp"
+_SOURCE_TYPE_RE = re.compile(
+    r'Iptc4xmpExt:DigitalSourceType\s*(?:=\s*["\']([^"\'<>]*)["\']'
+    r'|>\s*([^<\s]*)\s*</Iptc4xmpExt:DigitalSourceType>)')
+
 
 def prompt_digest(prompt: str) -> str:
     return "sha256:" + hashlib.sha256(prompt.encode("utf-8")).hexdigest()
@@ -43,37 +60,87 @@ def make_record(*, asset: str, route: str, model: str, prompt: str,
             "prompt_sha256": prompt_digest(prompt), "spec_hash": spec_hash}
 
 
-def xmp_packet(record: dict[str, str]) -> bytes:
-    """A minimal XMP packet carrying ``record`` as attributes (stable bytes)."""
+def xmp_packet(record: dict[str, str] | None, source_type: str | None = None) -> bytes:
+    """A minimal XMP packet carrying ``record`` as attributes and, when given, the IPTC
+    digital source type (stable bytes)."""
     attrs = "".join(f" assetgen:{key}={quoteattr(str(record[key]))}"
-                    for key in FIELDS if key in record)
+                    for key in FIELDS if record and key in record)
+    namespaces = f' xmlns:assetgen="{XMP_NS}"' if record else ""
+    if source_type:
+        namespaces += f' xmlns:Iptc4xmpExt="{IPTC_NS}"'
+        attrs += f" Iptc4xmpExt:DigitalSourceType={quoteattr(source_type)}"
     return ('<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
             '<x:xmpmeta xmlns:x="adobe:ns:meta/">'
             '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-            f'<rdf:Description rdf:about="" xmlns:assetgen="{XMP_NS}"{attrs}/>'
+            f'<rdf:Description rdf:about=""{namespaces}{attrs}/>'
             '</rdf:RDF></x:xmpmeta><?xpacket end="r"?>').encode()
 
 
-def encode_options(fmt: str, record: dict[str, str] | None) -> dict[str, Any]:
-    """The `imaging.encode` keyword arguments that embed ``record`` in a ``fmt`` file."""
+def encode_options(fmt: str, record: dict[str, str] | None,
+                   source_type: str | None = None) -> dict[str, Any]:
+    """The `imaging.encode` keyword arguments that embed ``record`` (and the AI marking
+    ``source_type``, when given) in a ``fmt`` file."""
     kind = formats.embed_kind(fmt)
-    if record is None or kind is None:
+    if kind is None or (record is None and not source_type):
         return {}
     if kind == "png-itxt":
-        return {"png_text": {PNG_KEY: canonical_json(record)}}
-    return {"xmp": xmp_packet(record)}
+        text = {PNG_KEY: canonical_json(record)} if record is not None else {}
+        if source_type:
+            text[PNG_XMP_KEY] = xmp_packet(None, source_type).decode()
+        return {"png_text": text}
+    return {"xmp": xmp_packet(record, source_type)}
 
 
-def describe(fmt: str, record: dict[str, str] | None, found: dict[str, str] | None
-             ) -> dict[str, Any]:
-    """The sidecar's `embedded` field: what was embedded and how, or why nothing was."""
+def describe(fmt: str, record: dict[str, str] | None, found: dict[str, str] | None,
+             source_type: str | None = None) -> dict[str, Any]:
+    """The sidecar's `embedded` field: what was embedded and how, or why nothing was.
+
+    ``source_type``: the IPTC digital source type read back from the file (None if none).
+    """
     kind = formats.embed_kind(fmt)
+    marking = {"digital_source_type": source_type} if source_type else {}
     if record is None or kind is None:
-        return {"format": "none", "reason": f"assetgen embeds no record in {fmt} files"}
+        return {"format": "none", "reason": f"assetgen embeds no record in {fmt} files",
+                **marking}
     if found != record:  # this Pillow could not write it: never claim what is not there
-        return {"format": "none", "reason": f"this Pillow could not embed a record in {fmt}"}
+        return {"format": "none", "reason": f"this Pillow could not embed a record in {fmt}",
+                **marking}
     where = {"key": PNG_KEY} if kind == "png-itxt" else {"namespace": XMP_NS}
-    return {"format": kind, **where, "record": dict(record)}
+    return {"format": kind, **where, "record": dict(record), **marking}
+
+
+def source_type_from_info(info: dict[str, Any]) -> str | None:
+    """The IPTC digital source type in an image's XMP (Pillow's `info`), or None."""
+    xmp = info.get("xmp")
+    if isinstance(xmp, bytes | bytearray):
+        xmp = bytes(xmp).decode("utf-8", "replace")
+    if not isinstance(xmp, str) or len(xmp) > MAX_XMP_BYTES:
+        return None
+    match = _SOURCE_TYPE_RE.search(xmp)
+    if match is None:
+        return None
+    from xml.sax.saxutils import unescape
+
+    return unescape(match.group(1) if match.group(1) is not None else match.group(2),
+                    _ENTITIES) or None
+
+
+def read_source_type(data: bytes) -> str | None:
+    """The IPTC digital source type in an image's bytes, or None."""
+    from assetgen.images.codec import metadata
+
+    return source_type_from_info(metadata(data))
+
+
+def read_source_type_file(path: Any) -> str | None:
+    """The IPTC digital source type of an image file (headers only); None if none/unreadable."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as image:
+            return source_type_from_info(dict(image.info))
+    except Exception:  # unreadable or not an image: no marking that we can see
+        return None
 
 
 def read_record(data: bytes) -> dict[str, str] | None:

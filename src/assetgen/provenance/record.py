@@ -9,10 +9,13 @@ the embedded record, the spec hash and the derivation spec itself.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assetgen import TOOL
 from assetgen.build.store import Derived
+
+if TYPE_CHECKING:
+    from assetgen.build.credentials import Credentials
 
 # Fields a re-derivation recomputes; everything else in the old record is lineage, kept.
 DERIVED_FIELDS = ("sha256", "bytes", "width", "height", "format", "postprocess", "variants",
@@ -21,7 +24,8 @@ DERIVED_FIELDS = ("sha256", "bytes", "width", "height", "format", "postprocess",
 
 
 def file_fields(derived: Derived, *, spec_hash: str, derivation: dict[str, Any],
-                master: bytes | None) -> dict[str, Any]:
+                master: bytes | None, credentials: Credentials | None = None
+                ) -> dict[str, Any]:
     """What the derived files are: bytes, size, post-processing, variants, embedded record."""
     fields: dict[str, Any] = {
         "sha256": derived.sha256, "bytes": len(derived.data),
@@ -30,14 +34,12 @@ def file_fields(derived: Derived, *, spec_hash: str, derivation: dict[str, Any],
         "derivation": derivation, "embedded": derived.embedded or None,
         "variants": [v.entry() for v in derived.variants] or None,
     }
-    if master is not None:
-        from assetgen.provenance.embed import has_c2pa
-
-        if has_c2pa(master):
-            # The route's image carried a C2PA manifest; assetgen re-encodes (and embeds its
-            # own record), which a C2PA signature does not survive. Say so, never claim more.
-            fields["c2pa"] = "present"
-            fields["c2pa_preserved"] = derived.data == master
+    if master is not None and credentials is not None:
+        # The route's image carried a C2PA manifest (``credentials``, read from the master).
+        # It survives only where the published file is the route's bytes unchanged; a
+        # re-encode (or an embedded record) breaks its hard binding. Never claim more.
+        fields["c2pa"] = credentials.as_sidecar()
+        fields["c2pa_preserved"] = derived.data == master
     return fields
 
 

@@ -32,7 +32,7 @@ from assetgen.verify.references import IMAGE_SUFFIXES, Reference, ScanResult, sc
 from assetgen.verify.scope import Scope, file_key, scope_for, with_dependents
 
 ERROR_STATES = ("missing", "tampered", "unrecorded", "untracked", "orphan-sidecar", "unknown",
-                "broken-ref")
+                "broken-ref", "unmarked", "uncredentialed")
 WARNING_STATES = ("stale", "draft", "unreferenced", "aspect-mismatch")
 STATES = ("fresh", *ERROR_STATES, *WARNING_STATES)
 # A sidecar's sha256 matched the file for these, so its recorded width/height are the file's.
@@ -247,6 +247,22 @@ class _Checker:
                          f"run `{shell_command('build', status.asset.id, '--force')}` to "
                          "remake it",
                          asset_id=status.asset.id)
+            elif status.state == State.FRESH:
+                self.marking_findings(path, status)
+
+    def marking_findings(self, path: Path, status: AssetStatus) -> None:
+        """A published generated image must say it is AI-generated, and with signing on
+        carry a manifest that validates (SPEC 8: `unmarked`, `uncredentialed`)."""
+        from assetgen.build import credentials
+        sidecar, signing = status.sidecar or {}, self.manifest.signing
+        if "source" in sidecar:  # adopted: the user's own bytes, not a file assetgen made
+            return
+        route = sidecar.get("route")
+        tag = f"marking:{route}:" + credentials.signing_tag(signing)
+        for state, problem, remedy in self.hashes.remember(
+                path, tag, lambda: credentials.file_findings(path, route, signing)):
+            self.add(path, state, problem, remedy.replace("ID", status.asset.id),
+                     asset_id=status.asset.id)
 
     def static_findings(self, referrers: dict[str, list[Reference]],
                         targets: set[str]) -> int:
