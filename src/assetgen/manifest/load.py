@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assetgen.build.signing import Settings as SigningSettings
-from assetgen.build.signing import resolve as resolve_signing
 from assetgen.core.fsutil import STATE_DIR_NAME, escapes
 from assetgen.core.hosts import result_host_problems
 from assetgen.errors import ManifestError, Problem, UsageError
@@ -24,6 +22,8 @@ from assetgen.images import models as image_models
 from assetgen.images import sizes
 from assetgen.manifest import reader as manifest_yaml
 from assetgen.manifest import schema
+from assetgen.manifest.c2pa_settings import Settings as SigningSettings
+from assetgen.manifest.c2pa_settings import resolve as resolve_signing
 from assetgen.manifest.model_rules import sizes_text
 from assetgen.manifest.outputs import OutputsResolver, check_collisions, resolve_top_paths
 
