@@ -350,7 +350,7 @@ def test_download_caps_size_and_checks_type() -> None:
         200, content=image, headers={"content-type": "application/octet-stream"}),
         max_bytes=10_000))
     assert ok == image  # sniffed as PNG despite the generic content type
-    with pytest.raises(PermanentError, match="larger than 100 bytes") as info:
+    with pytest.raises(PermanentError, match="larger than the cap of 100 bytes") as info:
         asyncio.run(_download(lambda r: httpx.Response(200, content=image), max_bytes=100))
     assert info.value.code == "too_large"
     with pytest.raises(PermanentError, match="not an image") as info:

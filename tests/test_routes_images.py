@@ -144,7 +144,7 @@ def test_bad_base64_is_permanent(tmp_path: Path) -> None:
 
 def test_large_answers_are_parsed_off_the_event_loop_with_the_same_results(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Bodies over http.OFF_LOOP_BYTES are parsed and decoded in worker threads."""
+    """Bodies over http.OFF_LOOP_BYTES are parsed (`json_bytes`) and decoded in worker threads."""
     import threading
 
     from assetgen.routes import http, openai_config
@@ -152,7 +152,7 @@ def test_large_answers_are_parsed_off_the_event_loop_with_the_same_results(
     job, manifest = _job(tmp_path)
     big = bytes(range(256)) * 6000  # 1.5 MB: over the threshold once base64-encoded
     threads: list[str] = []
-    for module, name in ((http, "json_body"), (openai_config, "decode_b64_image")):
+    for module, name in ((http, "json_bytes"), (openai_config, "decode_b64_image")):
         original = getattr(module, name)
 
         def spy(*args: Any, _original: Any = original, **kwargs: Any) -> Any:

@@ -41,10 +41,10 @@ from assetgen.build.scheduler import (
 from assetgen.cli.console import shell_command
 from assetgen.core.canonical import sha256_bytes
 from assetgen.errors import (
+    AssetgenError,
     ImageError,
     PermanentError,
     RouteError,
-    UnsafePathError,
     describe_os_error,
 )
 from assetgen.manifest.load import Asset, Manifest
@@ -148,7 +148,12 @@ class Engine:
         self.finished = {s.asset.id: asyncio.Event() for s in statuses}
         tasks = [asyncio.create_task(self.run_one(s), name=s.asset.id) for s in statuses]
         try:
-            await asyncio.gather(*tasks)
+            # Every asset runs to its end even if another one meets a bug: answers
+            # already paid for are committed before the bug is raised (exit 4).
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+            bug = next((r for r in results if isinstance(r, BaseException)), None)
+            if bug is not None:
+                raise bug
         finally:
             for task in tasks:
                 task.cancel()
@@ -163,7 +168,7 @@ class Engine:
         except RouteError as exc:
             outcome = Outcome(asset.id, "failed", route=exc.route or status.route,
                               error=exc.describe(), request_id=exc.request_id)
-        except (ImageError, UnsafePathError) as exc:
+        except AssetgenError as exc:  # ImageError, UnsafePathError, ...: this asset only
             outcome = Outcome(asset.id, "failed", route=status.route, error=str(exc))
         except OSError as exc:  # full disk, read-only folder, name too long, a folder there
             outcome = Outcome(asset.id, "failed", route=status.route,
@@ -371,6 +376,12 @@ class Engine:
             info = imaging.header(result.image)
         except ImageError as exc:
             raise _does_not_decode(result, exc) from exc
+        max_pixels = getattr(route, "max_pixels", None)
+        if max_pixels and info.width * info.height > max_pixels:
+            raise PermanentError(
+                f"the returned image is {info.width}x{info.height}, more than the "
+                f"{max_pixels:,} pixels this route can return; it was not decoded",
+                route=result.route, code="too_many_pixels", request_id=result.request_id)
         asked = sizes.parse_size(job.size) if job.size != "auto" else None
         if route.exact_size and asked and (info.width, info.height) != asked:
             raise PermanentError(

@@ -36,13 +36,15 @@ from assetgen.errors import ConfigError, PermanentError, TransientError
 from assetgen.manifest.load import Asset, Manifest
 from assetgen.routes import ImageJob, InputImage, RouteContext, RouteResult
 from assetgen.routes.gateway_poll import Poller, UrlGone, download, parse_task
-from assetgen.routes.http import json_body, request_id_of, send
+from assetgen.routes.http import MAX_TASK_BODY_BYTES, clean_id, exchange
 from assetgen.routes.url_policy import HostPolicy
 
 ROUTE = "gateway"
 DEFAULT_TIMEOUT_S = 900.0
 DEFAULT_POLL_INTERVALS_S = (2.0, 5.0, 10.0)
 DEFAULT_MAX_DOWNLOAD_BYTES = 50 * 1024 * 1024
+# Providers' 4K images are ~16.8 Mpx; a bounded margin above (a 9400x9400 PNG is 88 Mpx).
+MAX_PIXELS = 40_000_000
 SUBMIT_TIMEOUT_S = 120.0
 ASPECT_RATIOS = ("1:1", "4:3", "3:4", "3:2", "2:3", "5:4", "4:5", "16:9", "9:16", "21:9")
 URLS_ONLY = ("the gateway takes reference images as URLs only, and assetgen makes them from "
@@ -88,6 +90,7 @@ class GatewaySettings:
 class GatewayRoute:
     name = "gateway"
     exact_size = False  # the provider picks pixels from ratio + resolution; the engine fits
+    max_pixels = MAX_PIXELS
 
     def __init__(self, context: RouteContext) -> None:
         self.context = context
@@ -168,11 +171,11 @@ class GatewayRoute:
         model = s.model or job.model
         references = await self.references(client, job)
         body = request_body(job, model, references)
-        response = await send(client, "POST", f"{s.base_url}/images/generations", route=ROUTE,
-                              headers=headers, json=body,
-                              timeout=min(SUBMIT_TIMEOUT_S, s.timeout_s))
-        request_id = request_id_of(response)
-        task = parse_task(json_body(response, ROUTE), request_id)
+        answer = await exchange(client, "POST", f"{s.base_url}/images/generations",
+                                route=ROUTE, timeout_s=min(SUBMIT_TIMEOUT_S, s.timeout_s),
+                                max_bytes=MAX_TASK_BODY_BYTES, headers=headers, json=body)
+        request_id = answer.request_id
+        task = parse_task(await answer.json(ROUTE), request_id)
         poller = Poller(client, s.base_url, headers, s.timeout_s, s.poll_intervals_s,
                         s.max_download_bytes, s.host_policy())
         try:  # submitted (and likely paid): from here on, never let the engine resubmit
@@ -183,14 +186,16 @@ class GatewayRoute:
                                  status=exc.status, code=exc.code,
                                  request_id=exc.request_id) from exc
         extra: dict[str, Any] = {
-            "base_url": s.base_url, "provider": s.provider, "task_id": task.id,
+            "base_url": s.base_url, "provider": s.provider, "task_id": clean_id(task.id),
             "provider_model": model, "aspect_ratio": body["size"],
             "resolution": body["resolution"], "polls": poller.polls,
         }
         if references:
             extra["reference_urls"] = references
+        if task.notes:
+            extra["answer_notes"] = task.notes
         return RouteResult(image=image, route=ROUTE, model=job.model, billing=self.billing,
-                           request_id=request_id or task.id, cost_usd=task.cost_usd,
+                           request_id=request_id or clean_id(task.id), cost_usd=task.cost_usd,
                            cost_basis="usage" if task.cost_usd is not None else None,
                            extra=extra)
 

@@ -14,6 +14,7 @@ whatever finally fails is a `PermanentError` naming the task id.
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -27,17 +28,21 @@ from assetgen.build.scheduler import MAX_WAIT_S
 from assetgen.core.secrets import redact
 from assetgen.errors import PermanentError, RateLimited, RouteError, TransientError
 from assetgen.routes.http import (
+    error_copy,
     error_fields,
-    json_body,
+    exchange,
     raise_for_status,
+    read_capped,
     request_id_of,
-    send,
+    too_large,
     transport_errors,
 )
 from assetgen.routes.openai_config import decode_b64_image
 from assetgen.routes.url_policy import HostPolicy
 
 ROUTE = "gateway"
+MAX_TEXT_CHARS = 300  # a task's id, status and error text: enough to say what happened
+MAX_COST_USD = 100.0  # no single image costs more; a provider saying so is not believed
 POLL_REQUEST_TIMEOUT_S = 30.0
 DOWNLOAD_TIMEOUT_S = 120.0
 MAX_REDIRECTS = 5  # result downloads only; each hop is checked against the host policy
@@ -67,6 +72,7 @@ class Task:
     error_code: str | None = None
     error_message: str | None = None
     cost_usd: float | None = None
+    notes: list[str] = field(default_factory=list)  # what was not believed, for the record
 
     def describe(self) -> str:
         progress = f", {self.progress}%" if isinstance(self.progress, int | float) else ""
@@ -112,9 +118,12 @@ def parse_task(body: Mapping[str, Any], request_id: str | None) -> Task:
         raise PermanentError("the provider's answer has neither a task id nor an image",
                              route=ROUTE, code="no_task_id", request_id=request_id)
     code, message = _task_error(data)
-    return Task(id=str(task_id or "sync"), status=status, raw_status=raw,
-                progress=data.get("progress"), images=images, error_code=code,
-                error_message=message, cost_usd=_cost(data))
+    notes: list[str] = []
+    return Task(id=str(task_id or "sync")[:MAX_TEXT_CHARS], status=status,
+                raw_status=raw[:MAX_TEXT_CHARS], progress=data.get("progress"), images=images,
+                error_code=code[:MAX_TEXT_CHARS] if code else None,
+                error_message=message[:MAX_TEXT_CHARS] if message else None,
+                cost_usd=_cost(data, notes), notes=notes)
 
 
 def find_images(node: Any, depth: int = 0) -> list[tuple[str, str]]:
@@ -160,12 +169,18 @@ def _task_error(data: Mapping[str, Any]) -> tuple[str | None, str | None]:
     return (str(code) if code else None), message
 
 
-def _cost(data: Mapping[str, Any]) -> float | None:
-    """A USD cost the provider itself reports (never derived from OpenAI prices)."""
+def _cost(data: Mapping[str, Any], notes: list[str]) -> float | None:
+    """A USD cost the provider itself reports (never derived from OpenAI prices); one
+    that is not a sane number for an image is dropped, with a note."""
     usage = data.get("usage") if isinstance(data.get("usage"), Mapping) else {}
     for value in (data.get("cost_usd"), usage.get("cost_usd")):
-        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        if value is None:
+            continue
+        if isinstance(value, int | float) and not isinstance(value, bool) \
+                and math.isfinite(value) and 0 <= value <= MAX_COST_USD:
             return float(value)
+        notes.append(f"cost_usd dropped: not a number in 0..{MAX_COST_USD:g}")
+        return None
     return None
 
 
@@ -216,10 +231,11 @@ class Poller:
                 raise PermanentError(f"the poll URL of task {task.id} left the gateway's "
                                      "origin", route=ROUTE, code="host_refused")
             try:
-                response = await send(self.client, "GET", url,
-                                      route=ROUTE, headers=self.headers, timeout=budget)
-                self.last_request_id = request_id_of(response)
-                task = parse_task(json_body(response, ROUTE), self.last_request_id)
+                answer = await exchange(self.client, "GET", url, route=ROUTE,
+                                        timeout_s=budget, max_bytes=self.max_bytes,
+                                        headers=self.headers)
+                self.last_request_id = answer.request_id
+                task = parse_task(await answer.json(ROUTE), self.last_request_id)
                 last_error, retry_after = None, None
             except TransientError as exc:  # 429, 5xx, dropped connections: poll again
                 last_error, retry_after = exc, exc.retry_after
@@ -258,7 +274,9 @@ class Poller:
             if len(value) * 3 // 4 > self.max_bytes:  # the same cap as a download
                 raise _too_large(what, len(value) * 3 // 4, self.max_bytes)
             try:
-                return decode_b64_image(value, route=ROUTE, request_id=self.last_request_id)
+                return await asyncio.to_thread(decode_b64_image, value, route=ROUTE,
+                                               request_id=self.last_request_id,
+                                               max_chars=self.max_bytes * 4 // 3 + 4)
             except PermanentError as exc:
                 raise PermanentError(f"{what}: {exc.message}", route=ROUTE, code=exc.code,
                                      request_id=self.last_request_id,
@@ -308,52 +326,62 @@ async def download(client: httpx.AsyncClient, url: str, *, headers: Mapping[str,
     Streams through the shared client (`send` reads whole bodies, which a size cap
     cannot use); transport failures are translated by `routes.http.transport_errors`.
     """
-    for _ in range(MAX_REDIRECTS + 1):
-        refused = policy.refusal(url, f"the URL of {what}")
-        if refused is not None:
-            raise refused
-        own = policy.allows_origin(url)
-        shown = url.split("?", 1)[0]  # signed URLs carry their credentials in the query
-        with transport_errors(ROUTE, f"downloading {shown}"):
-            async with client.stream("GET", url, headers=dict(headers) if own else {},
-                                     timeout=timeout_s, follow_redirects=False) as response:
-                if response.is_redirect:
-                    url = str(response.url.join(response.headers.get("location", "")))
+    shown = url.split("?", 1)[0]  # signed URLs carry their credentials in the query
+    try:  # the whole download, redirects and body included (httpx's timeout is per read)
+        async with asyncio.timeout(timeout_s):
+            for _ in range(MAX_REDIRECTS + 1):
+                refused = policy.refusal(url, f"the URL of {what}")
+                if refused is not None:
+                    raise refused
+                own = policy.allows_origin(url)
+                shown = url.split("?", 1)[0]
+                with transport_errors(ROUTE, f"downloading {shown}"):
+                    fetched = await _download_once(
+                        client, url, headers=dict(headers) if own else {}, own=own,
+                        max_bytes=max_bytes, what=what, shown=shown, timeout_s=timeout_s)
+                if isinstance(fetched, str):  # a redirect: the next hop, checked above
+                    url = fetched
                     continue
-                if response.status_code >= 400 and not own:
-                    raise _foreign_error(response, what, shown)
-                if response.status_code in (401, 403, 404, 410):
-                    await response.aread()
-                    raise UrlGone(
-                        f"the URL of {what} is expired or gone ({_error_text(response)}): "
-                        f"{shown}", route=ROUTE,
-                        status=response.status_code, code="result_expired",
-                        request_id=request_id_of(response),
-                        hint="result URLs expire; build again to submit a new task")
-                if response.status_code >= 400:
-                    await response.aread()
-                    raise_for_status(response, ROUTE)
-                declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > max_bytes:
-                    raise _too_large(what, int(declared), max_bytes)
-                chunks: list[bytes] = []
-                total = 0
-                async for chunk in response.aiter_bytes():
-                    total += len(chunk)
-                    if total > max_bytes:
-                        raise _too_large(what, total, max_bytes)
-                    chunks.append(chunk)
-                content_type = response.headers.get("content-type", "").split(";")[0].strip()
-        data = b"".join(chunks)
-        if not content_type.startswith("image/") and not looks_like_image(data):
-            raise PermanentError(
-                f"{what} is not an image (content-type {content_type or 'none'}, "
-                f"{len(data)} bytes) — {shown}", route=ROUTE, code="not_image",
-                hint="the provider returned something else than an image; build again")
-        return data
-    raise PermanentError(f"the URL of {what} redirected more than {MAX_REDIRECTS} times",
-                         route=ROUTE, code="redirect_loop",
-                         hint="the provider's storage is misconfigured; build again later")
+                data, content_type = fetched
+                break
+            else:
+                raise PermanentError(
+                    f"the URL of {what} redirected more than {MAX_REDIRECTS} times",
+                    route=ROUTE, code="redirect_loop",
+                    hint="the provider's storage is misconfigured; build again later")
+    except TimeoutError as exc:
+        raise TransientError(f"downloading {shown} timed out (not whole within {timeout_s:g}s)",
+                             route=ROUTE, code="timeout") from exc
+    if not content_type.startswith("image/") and not looks_like_image(data):
+        raise PermanentError(
+            f"{what} is not an image (content-type {content_type or 'none'}, "
+            f"{len(data)} bytes) — {shown}", route=ROUTE, code="not_image",
+            hint="the provider returned something else than an image; build again")
+    return data
+
+
+async def _download_once(client: httpx.AsyncClient, url: str, *, headers: dict[str, str],
+                         own: bool, max_bytes: int, what: str, shown: str,
+                         timeout_s: float) -> str | tuple[bytes, str]:
+    """One hop: the next URL of a redirect, or the body (capped) and its content type."""
+    async with client.stream("GET", url, headers=headers, timeout=timeout_s,
+                             follow_redirects=False) as response:
+        if response.is_redirect:
+            return str(response.url.join(response.headers.get("location", "")))
+        if response.status_code >= 400 and not own:
+            raise _foreign_error(response, what, shown)
+        if response.status_code in (401, 403, 404, 410):
+            gone = await error_copy(response)
+            raise UrlGone(
+                f"the URL of {what} is expired or gone ({_error_text(gone)}): {shown}",
+                route=ROUTE, status=response.status_code, code="result_expired",
+                request_id=request_id_of(response),
+                hint="result URLs expire; build again to submit a new task")
+        if response.status_code >= 400:
+            raise_for_status(await error_copy(response), ROUTE)
+        body = await read_capped(response, max_bytes, what=what, route=ROUTE)
+        content_type = response.headers.get("content-type", "").split(";")[0].strip()
+    return bytes(body), content_type[:100]
 
 
 def _foreign_error(response: httpx.Response, what: str, shown: str) -> RouteError:
@@ -372,9 +400,8 @@ def _foreign_error(response: httpx.Response, what: str, shown: str) -> RouteErro
 
 
 def _too_large(what: str, size: int, cap: int) -> PermanentError:
-    return PermanentError(f"{what} is larger than {cap} bytes ({size}+)",
-                          route=ROUTE, code="too_large",
-                          hint="raise routes.gateway.max_download_bytes if this is expected")
+    return too_large(what, size, cap, route=ROUTE,
+                     hint="raise routes.gateway.max_download_bytes if this is expected")
 
 
 def _error_text(response: httpx.Response) -> str:

@@ -8,7 +8,7 @@ from assetgen.build import cost
 from assetgen.errors import PermanentError
 from assetgen.images import models as image_models
 from assetgen.routes import ImageJob, RouteContext, RouteResult, uploads
-from assetgen.routes.http import json_body_off_loop, request_id_of, send
+from assetgen.routes.http import clean_text, clean_usage, exchange
 from assetgen.routes.openai_config import OpenAIRoute, decode_b64_image_off_loop
 
 
@@ -16,32 +16,38 @@ class ImagesRoute(OpenAIRoute):
     name = "images"
 
     async def run(self, job: ImageJob) -> RouteResult:
-        client = self.client
         route = "images.edit" if job.is_edit else "images.generate"
         if job.is_edit:
-            response = await send(client, "POST", self.config.url("images/edits"),
-                                  route=route, headers=self.config.headers(),
-                                  data=edit_fields(job), files=edit_files(job, route),
-                                  timeout=self.timeout_s)
+            answer = await exchange(self.client, "POST", self.config.url("images/edits"),
+                                    route=route, timeout_s=self.timeout_s,
+                                    headers=self.config.headers(),
+                                    data=edit_fields(job), files=edit_files(job, route))
         else:
-            response = await send(client, "POST", self.config.url("images/generations"),
-                                  route=route, headers=self.config.headers(),
-                                  json=generation_body(job), timeout=self.timeout_s)
-        request_id = request_id_of(response)
-        body = await json_body_off_loop(response, route)
+            answer = await exchange(self.client, "POST",
+                                    self.config.url("images/generations"),
+                                    route=route, timeout_s=self.timeout_s,
+                                    headers=self.config.headers(), json=generation_body(job))
+        request_id = answer.request_id
+        body = await answer.json(route)
+        del answer  # the raw body: its image is decoded below
         data = body.get("data")
         if not isinstance(data, list) or not data or not isinstance(data[0], dict):
             raise PermanentError("the response has no `data` image", route=route,
                                  code="no_image", request_id=request_id)
-        image = await decode_b64_image_off_loop(data[0].get("b64_json"), route=route,
+        image = await decode_b64_image_off_loop(data[0].pop("b64_json", None), route=route,
                                                 request_id=request_id)
-        usage = body.get("usage") if isinstance(body.get("usage"), dict) else None
+        notes: list[str] = []
+        usage = clean_usage(body.get("usage"), notes)
         actual = cost.usd_from_usage(usage, job.model)
+        extra: dict[str, Any] = {"base_url": self.config.base_url}
+        revised = clean_text(data[0].get("revised_prompt"), notes, field="revised_prompt")
+        if notes:
+            extra["answer_notes"] = notes
         return RouteResult(
             image=image, route=route, model=job.model, billing=self.billing,
-            request_id=request_id, revised_prompt=data[0].get("revised_prompt"), usage=usage,
+            request_id=request_id, revised_prompt=revised, usage=usage,
             cost_usd=actual, cost_basis="usage" if actual is not None else None,
-            extra={"base_url": self.config.base_url},
+            extra=extra,
         )
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from assetgen.core.secrets import read_key
 from assetgen.errors import ConfigError, PermanentError
-from assetgen.routes.http import OFF_LOOP_BYTES, OFFICIAL_BASE_URL
+from assetgen.routes.http import OFF_LOOP_BYTES, OFFICIAL_BASE_URL, too_large
 
 if TYPE_CHECKING:
     import httpx
@@ -20,6 +20,11 @@ if TYPE_CHECKING:
     from assetgen.routes import RouteContext
 
 KEY_VAR = "OPENAI_API_KEY"
+# Base64 of the largest image an OpenAI route returns (3840x2160; ~33 MB as a PNG at
+# worst) fits; more is refused before it is decoded.
+MAX_B64_CHARS = 48 * 1024 * 1024
+# Decoded pixels: gpt-image-2's largest size (3840x2160 = 8,294,400) and a margin.
+MAX_PIXELS = int(8_294_400 * 1.1)
 
 
 @dataclass(frozen=True)
@@ -65,11 +70,16 @@ async def decode_b64_image_off_loop(value: object, *, route: str,
                                    request_id=request_id)
 
 
-def decode_b64_image(value: object, *, route: str, request_id: str | None) -> bytes:
-    """The bytes of a base64 image field; anything else fails the asset."""
+def decode_b64_image(value: object, *, route: str, request_id: str | None,
+                     max_chars: int = MAX_B64_CHARS) -> bytes:
+    """The bytes of a base64 image field; anything else (or more than ``max_chars``)
+    fails the asset."""
     if not isinstance(value, str) or not value:
         raise PermanentError("the response carries no image data", route=route,
                              code="no_image", request_id=request_id)
+    if len(value) > max_chars:
+        raise too_large("the base64 image", len(value), max_chars, route=route,
+                        request_id=request_id)
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError) as exc:
@@ -86,6 +96,7 @@ class OpenAIRoute:
     name: str
     billing = "openai-api"
     exact_size = True
+    max_pixels = MAX_PIXELS
     default_timeout_s = 300.0
 
     def __init__(self, context: RouteContext) -> None:

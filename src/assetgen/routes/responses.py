@@ -30,7 +30,7 @@ from assetgen.build.planner import DEFAULT_RESPONSES_MODEL
 from assetgen.errors import PermanentError
 from assetgen.images import models as image_models
 from assetgen.routes import ImageJob, InputImage, RouteContext, RouteResult, uploads
-from assetgen.routes.http import json_body_off_loop, request_id_of, send
+from assetgen.routes.http import clean_id, clean_text, clean_usage, exchange
 from assetgen.routes.openai_config import OpenAIRoute, decode_b64_image_off_loop
 
 ROUTE = "responses"
@@ -50,29 +50,32 @@ class ResponsesRoute(OpenAIRoute):
         self.responses_model = str(self.settings.get("model") or DEFAULT_RESPONSES_MODEL)
 
     async def run(self, job: ImageJob) -> RouteResult:
-        client = self.client
         body = request_body(job, self.responses_model)
-        response = await send(client, "POST", self.config.url("responses"), route=ROUTE,
-                              headers=self.config.headers(), json=body,
-                              timeout=self.timeout_s)
-        request_id = request_id_of(response)
-        payload = await json_body_off_loop(response, ROUTE)
+        answer = await exchange(self.client, "POST", self.config.url("responses"),
+                                route=ROUTE, timeout_s=self.timeout_s,
+                                headers=self.config.headers(), json=body)
+        request_id = answer.request_id
+        payload = await answer.json(ROUTE)
+        del answer  # the raw body: its image is decoded below
         call = image_call(payload, request_id)
-        image = await decode_b64_image_off_loop(call.get("result"), route=ROUTE,
+        image = await decode_b64_image_off_loop(call.pop("result"), route=ROUTE,
                                                 request_id=request_id)
-        usage = payload.get("usage") if isinstance(payload.get("usage"), dict) else None
+        notes: list[str] = []
+        usage = clean_usage(payload.get("usage"), notes)
         estimate = cost.estimate_usd(
             size=job.size, quality=job.quality, prompt=job.prompt,
             input_sizes=tuple((i.width, i.height) for i in job.inputs), fidelity=job.fidelity,
             model=job.model)
-        revised = call.get("revised_prompt")
+        revised = clean_text(call.get("revised_prompt"), notes, field="revised_prompt")
+        extra: dict[str, Any] = {"base_url": self.config.base_url,
+                                 "responses_model": self.responses_model}
+        if notes:
+            extra["answer_notes"] = notes
         return RouteResult(
             image=image, route=ROUTE, model=job.model, billing=self.billing,
-            request_id=request_id,
-            response_id=payload.get("id") if isinstance(payload.get("id"), str) else None,
-            revised_prompt=revised if isinstance(revised, str) else None, usage=usage,
-            cost_usd=estimate, cost_basis="estimate",
-            extra={"base_url": self.config.base_url, "responses_model": self.responses_model},
+            request_id=request_id, response_id=clean_id(payload.get("id")),
+            revised_prompt=revised, usage=usage,
+            cost_usd=estimate, cost_basis="estimate", extra=extra,
         )
 
 
@@ -132,15 +135,17 @@ def image_call(payload: dict[str, Any], request_id: str | None) -> dict[str, Any
     status = payload.get("status")
     said = _quote(_model_text(output))
     if error:
-        code = str(error.get("code") or "response_failed")
-        message = f"the response failed: {error.get('message') or code}"
+        code = clean_id(error.get("code")) or "response_failed"
+        message = f"the response failed: {_quote(str(error.get('message') or code))}"
     elif status == "incomplete":
         details = payload.get("incomplete_details") or {}
         reason = details.get("reason") if isinstance(details, dict) else None
-        code, message = "response_incomplete", f"the response is incomplete ({reason or '?'})"
+        code = "response_incomplete"
+        message = f"the response is incomplete ({clean_id(reason) or '?'})"
     elif calls:
         code = "image_call_failed"
-        message = f"the image_generation call ended `{calls[0].get('status')}` without an image"
+        ended = clean_id(calls[0].get("status"))
+        message = f"the image_generation call ended `{ended}` without an image"
     else:
         code = "no_image_call"
         message = "the model answered without calling the image_generation tool"
