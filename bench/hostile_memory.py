@@ -27,7 +27,7 @@ TARGET_MB = 400
 CASES = {
     "gzip_bomb": ("images", "gzip_bomb", "2 MB gzip body that inflates to 2 GB"),
     "huge_base64": ("images", "huge_base64", "500 MB base64 answer"),
-    "huge_revised_prompt": ("images", "huge_revised_prompt", "5 MB revised_prompt"),
+    "huge_revised_prompt": ("images", "huge_revised_prompt", "5 MB revised_prompt (kept, cut)"),
     "deep_nesting": ("images", "deep_nesting", "200,000 nested ["),
     "big_pixels_api": ("images", "big_pixels", "a 4000x4000 PNG from the Images API"),
     "gateway_gzip_bomb": ("gateway", "gzip_bomb", "gateway download: 2 GB gzip bomb"),
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
                 # four 9400x9400 PNGs: every asset of the site gets one
                 server.target = "picture"
             result = run([assetgen_exe(), "build", "--concurrency", "4"], cwd=site,
-                         env=env).check(1)
+                         env=env).check(0, 1)
             peak_mb = result.max_rss_kb / 1024
             written = len(list((site / "public" / "img").glob("*.png")))
             failure = next((line for line in result.stdout.splitlines()

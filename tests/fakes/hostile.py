@@ -152,12 +152,18 @@ class _Handler(BaseHTTPRequestHandler):
     def send_json(self, payload: Any, **kwargs: Any) -> None:
         self.send(200, json.dumps(payload).encode(), **kwargs)
 
-    def stream(self, pieces: Any, length: int, *, content_type: str = "application/json",
+    def stream(self, pieces: Any, length: int | None, *,
+               content_type: str = "application/json",
                headers: dict[str, str] | None = None) -> None:
-        """Send ``length`` bytes from an iterator of pieces; stop when the client leaves."""
+        """Send ``length`` bytes (None: undeclared, until the connection closes) from an
+        iterator of pieces; stop when the client leaves."""
         self.send_response(200)
         self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(length))
+        if length is None:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        else:
+            self.send_header("Content-Length", str(length))
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         self.end_headers()
@@ -248,12 +254,13 @@ class _Handler(BaseHTTPRequestHandler):
             raise ValueError(f"unknown mode {mode}")
 
     def huge_base64(self, size: int, responses: bool) -> None:
-        """`{"data": [{"b64_json": "AAAA...` of ``size`` base64 characters, streamed."""
+        """`{"data": [{"b64_json": "AAAA...` of ``size`` base64 characters, streamed with
+        no Content-Length (so only counting the bytes as they come can stop it)."""
         head, tail = json.dumps(api_answer("@@", responses)).encode().split(b"@@")
         block = b"A" * (1024 * 1024)
         count = size // len(block)
         pieces = [head, *(block for _ in range(count)), tail]
-        self.stream(iter(pieces), len(head) + count * len(block) + len(tail))
+        self.stream(iter(pieces), None)
 
     # -- the gateway ---------------------------------------------------------------------
 
