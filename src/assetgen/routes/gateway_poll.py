@@ -172,8 +172,9 @@ def _task_error(data: Mapping[str, Any]) -> tuple[str | None, str | None]:
 def _cost(data: Mapping[str, Any], notes: list[str]) -> float | None:
     """A USD cost the provider itself reports (never derived from OpenAI prices); one
     that is not a sane number for an image is dropped, with a note."""
-    usage = data.get("usage") if isinstance(data.get("usage"), Mapping) else {}
-    for value in (data.get("cost_usd"), usage.get("cost_usd")):
+    usage = data.get("usage")
+    reported = usage.get("cost_usd") if isinstance(usage, Mapping) else None
+    for value in (data.get("cost_usd"), reported):
         if value is None:
             continue
         if isinstance(value, int | float) and not isinstance(value, bool) \
