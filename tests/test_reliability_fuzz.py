@@ -403,7 +403,7 @@ def test_gateway_result_over_max_download_bytes_is_refused(tmp_path: Path,
     result = run_cli("-C", site, "build")
     assert "card: failed" not in result.out, result.out
     _assert_hero_refused(site, result, "too_large")
-    assert "larger than 4000 bytes" in result.out
+    assert "larger than the cap of 4,000 bytes" in result.out
 
 
 def test_gateway_base64_result_over_max_download_bytes_is_refused(tmp_path: Path,
