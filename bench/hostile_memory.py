@@ -18,7 +18,6 @@ import tempfile
 from pathlib import Path
 
 from common import Figure, assetgen_exe, client_env, print_figures, print_machine, run, write_json
-
 from tests.fakes.hostile import Hostile
 from tests.security.test_answers import GATEWAY_KEY, manifest
 
