@@ -110,11 +110,19 @@ def test_a_malformed_answer_fails_only_its_asset(tmp_path: Path, route: str, mod
 @pytest.mark.usefixtures("hostile_env")
 @pytest.mark.parametrize("route", ["images", "responses"])
 @pytest.mark.parametrize("mode", USAGE_MODES)
-def test_bad_usage_numbers_are_dropped_with_a_note(tmp_path: Path, route: str, mode: str,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_usage_numbers_fail_the_asset_and_keep_the_paid_image(
+        tmp_path: Path, route: str, mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
     code, document, _, site = build(tmp_path, route, mode, monkeypatch)
-    assert code == 0, document
+    assert code == 1, document
     assert_siblings_kept(document, site)
+    failed = outcome(document, "a3")
+    assert failed["action"] == "failed" and "usage dropped: output_tokens" in failed["error"]
+    assert "without paying again" in failed["error"]
+    assert not (site / "public/img/a3.png").exists()
+    # The server is gone: the next build publishes the cached answer without any request.
+    again = run_cli("-C", site, "build", "--json")
+    assert again.code == 0, again.output
+    assert outcome(json.loads(again.out), "a3")["action"] == "resumed"
     record = json.loads(sidecar_path(site / "public/img/a3.png").read_text())
     assert "usage" not in record
     assert any(note.startswith("usage dropped: output_tokens") for note in

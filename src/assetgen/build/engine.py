@@ -252,6 +252,16 @@ class Engine:
                 self.budget.settle(estimate, None)
                 raise
             self.budget.settle(estimate, result.cost_usd)
+            malformed_usage = _malformed_usage(result)
+            if malformed_usage:
+                # SPEC 10: a bad usage block fails its asset; the image was paid for, so it
+                # is already in the masters cache and the next build publishes it for $0.
+                return Outcome(asset.id, "failed", route=status.route,
+                               estimate_usd=status.estimate_usd,
+                               request_id=result.request_id,
+                               error=f"the answer's {malformed_usage}; its image is kept in "
+                                     "the masters cache: run `assetgen build` again to "
+                                     "publish it without paying again")
             # What this build spent, in USD: unknown (None) when the surface bills
             # otherwise (codex credits, providers that report no cost).
             spent = result.cost_usd
@@ -499,6 +509,11 @@ def _master_fields(data: bytes, looked: tuple[ImageInfo, str] | None,
         width, height, fmt = info.width, info.height, info.format
     return {"sha256": sha or sha256_bytes(data), "width": width, "height": height,
             "format": fmt}
+
+
+def _malformed_usage(result: RouteResult) -> str | None:
+    notes = result.extra.get("answer_notes") or ()
+    return next((note for note in notes if note.startswith("usage dropped")), None)
 
 
 def _result_from_cache(data: bytes, meta: Mapping[str, Any]) -> RouteResult:
