@@ -91,17 +91,20 @@ def text_tokens(text: str) -> int:
     return max(1, math.ceil(len(text) / 4))
 
 
-def _per_token(row: ImageModel) -> dict[str, float]:
+def _per_token(row: ImageModel, tier: str = image_models.STANDARD_TIER) -> dict[str, float]:
     prices = row.prices
-    return {name: getattr(prices, name) / 1_000_000 for name in (
+    factor = image_models.price_factor(tier)
+    return {name: getattr(prices, name) * factor / 1_000_000 for name in (
         "text_input", "cached_text_input", "image_input", "cached_image_input",
         "image_output", "text_output")}
 
 
 def estimate_usd(*, size: str, quality: str, prompt: str,
                  input_sizes: tuple[tuple[int, int], ...] = (),
-                 fidelity: str | None = None, model: str = DEFAULT_MODEL) -> float:
-    per_token = _per_token(image_models.for_pricing(model))
+                 fidelity: str | None = None, model: str = DEFAULT_MODEL,
+                 tier: str = image_models.STANDARD_TIER) -> float:
+    """``tier``: `standard` or `batch` (the Batch API's half prices)."""
+    per_token = _per_token(image_models.for_pricing(model), tier)
     total = output_tokens(size, quality, model) * per_token["image_output"]
     total += text_tokens(prompt) * per_token["text_input"]
     for width, height in input_sizes:
@@ -109,8 +112,8 @@ def estimate_usd(*, size: str, quality: str, prompt: str,
     return round(total, 6)
 
 
-def usd_from_usage(usage: Mapping[str, Any] | None,
-                   model: str = DEFAULT_MODEL) -> float | None:
+def usd_from_usage(usage: Mapping[str, Any] | None, model: str = DEFAULT_MODEL,
+                   tier: str = image_models.STANDARD_TIER) -> float | None:
     """Actual cost from an Images API `usage` block, or None if it cannot be priced.
 
     Image and text output tokens are priced apart when `output_tokens_details` says how
@@ -121,7 +124,7 @@ def usd_from_usage(usage: Mapping[str, Any] | None,
     if not _count(usage.get("output_tokens")):
         return None
     output = _int(usage.get("output_tokens"))
-    per_token = _per_token(image_models.for_pricing(model))
+    per_token = _per_token(image_models.for_pricing(model), tier)
     out_details = usage.get("output_tokens_details")
     text_out = 0
     if isinstance(out_details, Mapping):

@@ -217,8 +217,10 @@ class Engine:
                                  "`assetgen build` again (it will be asked of the route)")
         if cached is not None:
             result = _result_from_cache(cached.data, cached.meta)
-            action = "resumed"
-            spent: float | None = 0.0
+            # A collected batch answer was paid in its batch: report it with its cost.
+            collected = result.extra.get("tier") == "batch" and status.state != "fresh"
+            action = "collected" if collected else "resumed"
+            spent: float | None = result.cost_usd if collected else 0.0
         else:
             estimate = status.estimate_usd
             if not self.budget.reserve(asset.id, estimate):

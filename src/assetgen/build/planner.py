@@ -24,11 +24,13 @@ from typing import Any
 
 from assetgen.build import cost
 from assetgen.build.masters import MastersCache
+from assetgen.build.submissions import SubmissionStore, pending_lines
 from assetgen.cli.console import shell_command
 from assetgen.core.canonical import tagged_hash
 from assetgen.core.fsutil import escapes
 from assetgen.core.hashcache import HashCache
 from assetgen.images import variants as variant_rules
+from assetgen.images.models import STANDARD_TIER
 from assetgen.manifest.load import Asset, Manifest
 from assetgen.provenance.sidecar import CorruptSidecar, read_sidecar
 
@@ -40,6 +42,7 @@ class State(StrEnum):
     TAMPERED = "tampered"
     UNRECORDED = "unrecorded"
     DRAFT = "draft"
+    SUBMITTED = "submitted"  # waiting in an OpenAI batch (SPEC 9)
 
 
 class Next(StrEnum):
@@ -49,6 +52,7 @@ class Next(StrEnum):
     BUILD = "build"  # ask the route (or reuse a cached master for the same request)
     REDERIVE = "rederive"  # only the derivation changed: re-derive from the master, free
     FORCE = "needs --force"  # only the derivation changed but the master is gone
+    WAIT = "wait for batch"  # its request is in a batch: collected by a later build
 
 
 DEFAULT_RESPONSES_MODEL = "gpt-5.5"
@@ -213,8 +217,13 @@ class Planner:
     """Works out each asset's state, in dependency order, with one hash cache."""
 
     def __init__(self, manifest: Manifest, *, draft_mode: bool = False, force: bool = False,
-                 hashes: HashCache | None = None) -> None:
+                 hashes: HashCache | None = None, tier: str = STANDARD_TIER) -> None:
+        """``tier``: the price tier images-route requests are estimated at (`batch` for
+        `build --batch`)."""
         self.manifest = manifest
+        self.tier = tier
+        self.batch_records = SubmissionStore(manifest.state_dir, manifest.root)
+        self.submitted = pending_lines(self.batch_records.load_all())
         self.draft_mode = draft_mode
         self.force = force
         self.hashes = hashes or HashCache(None)
@@ -249,7 +258,12 @@ class Planner:
         status.needs_build = self.force or self._needs_build(status)
         if status.needs_build:
             status.next = self._next(status)
-            if status.next == Next.BUILD:
+            waiting = self.submitted.get(status.generation_hash)
+            if status.next == Next.BUILD and waiting is not None and route == "images":
+                batch = waiting[0].batch_id or "(being submitted)"
+                status.state, status.next = State.SUBMITTED, Next.WAIT
+                status.reason = f"waiting in batch {batch}; a later build collects it"
+            elif status.next == Next.BUILD:
                 status.estimate_usd = self.estimate(asset, route)
             elif status.next == Next.FORCE:
                 price = self.estimate(asset, asset.route)
@@ -421,7 +435,8 @@ class Planner:
             input_sizes.append(_size_hint(item.path, asset.size))
         return cost.estimate_usd(size=asset.size, quality=asset.quality, prompt=asset.prompt,
                                  input_sizes=tuple(input_sizes), fidelity=asset.fidelity,
-                                 model=asset.model)
+                                 model=asset.model,
+                                 tier=self.tier if route == "images" else STANDARD_TIER)
 
 
 def _size_hint(path: Any, fallback: str) -> tuple[int, int]:

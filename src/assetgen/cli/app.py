@@ -86,10 +86,15 @@ def cli(ctx: click.Context, directory: Path | None, manifest: Path | None) -> No
               help="Most requests in flight (lowered automatically on HTTP 429).")
 @click.option("--max-cost", type=click.FloatRange(min=0), metavar="USD",
               help="Stop scheduling before the estimated spend passes USD (exit 3).")
+@click.option("--batch", is_flag=True,
+              help="Send images-route requests through the OpenAI Batch API (half price).")
+@click.option("--no-wait", is_flag=True,
+              help="With --batch: exit after submitting; a later build collects.")
 @_json_option
 @click.pass_context
 def build(ctx: click.Context, ids: tuple[str, ...], force: bool, dry_run: bool, check: bool,
-          draft: bool, concurrency: int, max_cost: float | None, json_mode: bool) -> int:
+          draft: bool, concurrency: int, max_cost: float | None, batch: bool, no_wait: bool,
+          json_mode: bool) -> int:
     """Generate or edit every asset that is not fresh (or the named ones).
 
     \b
@@ -98,12 +103,21 @@ def build(ctx: click.Context, ids: tuple[str, ...], force: bool, dry_run: bool, 
       assetgen build hero --force     # just hero (and its inputs), again
       assetgen build --check          # CI: fail if anything is out of date
     """
+    from assetgen.commands import batch as batch_command
     from assetgen.commands import build as command
 
     g = _globals(ctx)
+    if no_wait and not batch:
+        raise UsageError("--no-wait goes with --batch")
+    if batch_command.takes_over(g.manifest, g.cwd, batch=batch, draft=draft,
+                                plan_only=dry_run or check):
+        return batch_command.run_build(
+            g.manifest, g.cwd, list(ids), batch=batch, no_wait=no_wait, force=force,
+            concurrency=concurrency, max_cost=max_cost, json_mode=json_mode,
+            console=Console(json_mode=json_mode))
     return command.run(g.manifest, g.cwd, list(ids), force=force, dry_run=dry_run, check=check,
                        draft=draft, concurrency=concurrency, max_cost=max_cost,
-                       json_mode=json_mode, console=Console(json_mode=json_mode))
+                       json_mode=json_mode, console=Console(json_mode=json_mode), batch=batch)
 
 
 @cli.command()
@@ -188,4 +202,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # Commands are registered in their own modules to keep this file an adapter.
+from assetgen.cli import batch as cli_batch  # noqa: E402,F401  (registers batch)
 from assetgen.cli import more as cli_more  # noqa: E402,F401  (registers verify, adopt, doctor, ...)

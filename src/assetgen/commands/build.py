@@ -36,9 +36,12 @@ def run(manifest_path: Path | None, cwd: Path, ids: list[str], *, force: bool = 
         dry_run: bool = False, check: bool = False, draft: bool = False,
         concurrency: int = 8, max_cost: float | None = None, json_mode: bool = False,
         console: Console, environ: Mapping[str, str] | None = None,
-        transport: Any = None, clock: Clock | None = None) -> int:
+        transport: Any = None, clock: Clock | None = None, batch: bool = False) -> int:
+    """``batch``: estimate at the Batch API's prices (the plan of `build --batch`; the
+    batch build itself runs in `commands.batch`)."""
     manifest, statuses, hashes = plan_statuses(manifest_path, cwd, ids, draft=draft,
-                                               force=force)
+                                               force=force,
+                                               tier="batch" if batch else "standard")
     if not draft:
         warn_experimental_sizes(console, manifest)
     work = [s for s in statuses if s.needs_build]
@@ -181,8 +184,8 @@ def summarise(console: Console, outcomes: list[Outcome], *, json_mode: bool,
                            "exit_code": code,
                            "retries": sum(o.retries for o in outcomes), "plan": plan})
         return code
-    order = ["generated", "edited", "resumed", "rederived", "skipped", "failed", "blocked",
-             "budget"]
+    order = ["generated", "edited", "collected", "resumed", "rederived", "submitted",
+             "deferred", "skipped", "failed", "blocked", "budget"]
     parts = [f"{counts[k]} {k}" for k in order if counts.get(k)]
     console.print(("build: " + ", ".join(parts)) if parts else "build: nothing declared")
     retries = sum(o.retries for o in outcomes)

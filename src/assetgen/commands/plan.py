@@ -15,15 +15,16 @@ from assetgen.manifest.load import Manifest
 
 STATE_STYLE = {State.FRESH: ("green",), State.MISSING: ("yellow",), State.STALE: ("yellow",),
                State.TAMPERED: ("red", "bold"), State.UNRECORDED: ("red",),
-               State.DRAFT: ("blue",)}
+               State.DRAFT: ("blue",), State.SUBMITTED: ("cyan",)}
 
 
 def plan_statuses(manifest_path: Path | None, cwd: Path, ids: list[str], *, draft: bool,
-                  force: bool) -> tuple[Any, list[AssetStatus], HashCache]:
+                  force: bool, tier: str = "standard"
+                  ) -> tuple[Any, list[AssetStatus], HashCache]:
     manifest = open_manifest(manifest_path, cwd)
     selected = select_assets(manifest, ids, with_inputs=True)
     hashes = HashCache(manifest.state_dir / "hashes.json", root=manifest.root)
-    planner = Planner(manifest, draft_mode=draft, force=force, hashes=hashes)
+    planner = Planner(manifest, draft_mode=draft, force=force, hashes=hashes, tier=tier)
     return manifest, planner.plan(selected), hashes
 
 

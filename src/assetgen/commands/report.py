@@ -35,7 +35,8 @@ from assetgen.manifest.load import Manifest, StaticImage
 THUMB_BOX = (480, 360)  # fits a 4:3 tile; ~2x the card width on a dense screen
 THUMB_QUALITY = 80
 MAX_SVG_BYTES = 512 * 1024
-STATE_ORDER = ("fresh", "draft", "stale", "missing", "unrecorded", "tampered", "static")
+STATE_ORDER = ("fresh", "draft", "submitted", "stale", "missing", "unrecorded", "tampered",
+               "static")
 STATIC_ROUTE = "static"
 
 

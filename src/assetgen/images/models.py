@@ -47,6 +47,18 @@ MAX_INPUTS = 16
 # OpenAPI `size`: "Resolutions above 2560x1440 are experimental".
 EXPERIMENTAL_ABOVE_PIXELS = 2560 * 1440
 
+# The Batch API bills every token at half the standard price (SPEC 4; issue 16 quotes
+# gpt-image-2 batch image output $15 and image input $4 per 1M tokens).
+STANDARD_TIER = "standard"
+BATCH_TIER = "batch"
+TIER_PRICE_FACTORS = {STANDARD_TIER: 1.0, BATCH_TIER: 0.5}
+
+
+def price_factor(tier: str) -> float:
+    """What a tier pays relative to the standard prices; unknown tiers pay in full."""
+    return TIER_PRICE_FACTORS.get(tier, 1.0)
+
+
 # Names that are image models even when the table does not know them (snapshots, new ones).
 IMAGE_MODEL_PATTERN = re.compile(r"^(gpt-image|dall-e|chatgpt-image)", re.IGNORECASE)
 

@@ -33,7 +33,7 @@ from assetgen.verify.scope import Scope, file_key, scope_for, with_dependents
 
 ERROR_STATES = ("missing", "tampered", "unrecorded", "untracked", "orphan-sidecar", "unknown",
                 "broken-ref", "unmarked", "uncredentialed")
-WARNING_STATES = ("stale", "draft", "unreferenced", "aspect-mismatch")
+WARNING_STATES = ("stale", "draft", "submitted", "unreferenced", "aspect-mismatch")
 STATES = ("fresh", *ERROR_STATES, *WARNING_STATES)
 # A sidecar's sha256 matched the file for these, so its recorded width/height are the file's.
 _SIDECAR_TRUSTED = (State.FRESH, State.STALE, State.DRAFT)
@@ -209,6 +209,10 @@ class _Checker:
             elif status.state == State.DRAFT:
                 self.add(asset.file, state, status.reason, build + " for the real image",
                          asset_id=asset.id)
+            elif status.state == State.SUBMITTED:
+                self.add(asset.file, state, status.reason,
+                         f"run `{shell_command('build')}` once the batch is done "
+                         f"(`{shell_command('batch')}` shows it)", asset_id=asset.id)
             elif status.state == State.TAMPERED and status.problem_file is not None:
                 # A variant at fault: name that file; build restores it from the master.
                 self.add(status.problem_file, state, status.reason,

@@ -1,0 +1,369 @@
+"""`assetgen build --batch [--no-wait]`, collection by any build, and `assetgen batch`.
+
+A build takes this path when it was asked for `--batch` or when the state folder holds
+batch records: it first finishes interrupted submissions and collects finished batches,
+then publishes what they answered through the engine (masters cache → derive → commit,
+exactly as a resumed build), submits the pending images-route requests (`--batch`), and
+waits for them unless `--no-wait`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from assetgen.build import store as output_store
+from assetgen.build.batch import Pending, reconcile, submit
+from assetgen.build.batch_collect import collect
+from assetgen.build.engine import BuildSettings, Engine, Outcome
+from assetgen.build.masters import MastersCache
+from assetgen.build.planner import (
+    AssetStatus,
+    Next,
+    Planner,
+    State,
+    generation_hash_of,
+    generation_spec,
+)
+from assetgen.build.scheduler import MAX_WAIT_S
+from assetgen.build.submissions import (
+    COLLECTED,
+    FINAL_STATUSES,
+    SUBMITTED,
+    LineResult,
+    Submission,
+    SubmissionStore,
+)
+from assetgen.cli.console import Console, shell_command, table
+from assetgen.cli.progress import ProgressLog
+from assetgen.commands.build import run_interruptibly, summarise
+from assetgen.commands.common import open_manifest
+from assetgen.commands.plan import plan_document, plan_statuses
+from assetgen.core.fsutil import build_lock, ensure_state_dir, remove_stale_temp_files
+from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
+from assetgen.images.models import BATCH_TIER, STANDARD_TIER
+from assetgen.manifest.load import Manifest
+from assetgen.provenance.published import write_assets_json
+from assetgen.routes import RouteContext, load_route
+from assetgen.routes.batches import BatchClient
+from assetgen.routes.openai_config import OpenAIConfig
+
+POLL_START_S = 10.0
+
+
+def takes_over(manifest_path: Path | None, cwd: Path, *, batch: bool, draft: bool,
+               plan_only: bool) -> bool:
+    """Whether `build` runs through this module: asked for `--batch`, or batch records
+    wait in the state folder (any later build collects them). Plans (`--dry-run`,
+    `--check`) never call the API."""
+    if batch and draft:
+        raise UsageError("--batch and --draft do not go together: drafts are drawn locally")
+    if plan_only or draft:
+        return False
+    if batch:
+        return True
+    manifest = open_manifest(manifest_path, cwd)
+    return bool(SubmissionStore(manifest.state_dir, manifest.root).load_all())
+
+
+def run_build(manifest_path: Path | None, cwd: Path, selected_ids: list[str], *,
+              batch: bool, no_wait: bool, force: bool, concurrency: int,
+              max_cost: float | None, json_mode: bool, console: Console,
+              environ: Mapping[str, str] | None = None, transport: Any = None) -> int:
+    env = os.environ if environ is None else environ
+    tier = BATCH_TIER if batch else STANDARD_TIER
+    manifest, statuses, hashes = plan_statuses(manifest_path, cwd, selected_ids, draft=False,
+                                               force=force, tier=tier)
+    config = OpenAIConfig.from_env(env, "images")  # collection and submission need a key
+    context = RouteContext(manifest=manifest, client=None, environ=env)
+    requests = [s for s in statuses if s.needs_build and s.next == Next.BUILD]
+    for name in sorted({s.route for s in requests}):
+        load_route(name, context).preflight([s.asset for s in requests if s.route == name])
+    job = _BatchBuild(manifest, [s.asset.id for s in statuses], batch=batch, no_wait=no_wait,
+                      force=force, tier=tier, hashes=hashes, context=context, config=config,
+                      settings=BuildSettings(force=force, concurrency=concurrency,
+                                             max_cost=max_cost), console=console)
+    with build_lock(ensure_state_dir(manifest.state_dir, root=manifest.root) / "build.lock",
+                    root=manifest.root):
+        for note in output_store.recover(manifest.output_dir):
+            console.log(f"recovered: {note}")
+        remove_stale_temp_files(manifest.state_dir)
+        outcomes = run_interruptibly(job.main(transport))
+        hashes.save()
+        written = write_assets_json(manifest)
+    if written is not None:
+        console.log(f"wrote {manifest.rel(written)}")
+    return summarise(console, outcomes, json_mode=json_mode, plan=plan_document(job.statuses))
+
+
+class _BatchBuild:
+    def __init__(self, manifest: Manifest, ids: list[str], *, batch: bool, no_wait: bool,
+                 force: bool, tier: str, hashes: Any, context: RouteContext,
+                 config: OpenAIConfig, settings: BuildSettings, console: Console) -> None:
+        self.manifest, self.ids, self.batch, self.no_wait = manifest, ids, batch, no_wait
+        self.force, self.tier, self.hashes = force, tier, hashes
+        self.context, self.config, self.settings, self.console = (context, config, settings,
+                                                                  console)
+        self.records = SubmissionStore(manifest.state_dir, manifest.root)
+        self.masters = MastersCache(manifest.masters_folder, root=manifest.root)
+        self.statuses: list[AssetStatus] = []
+        self.outcomes: dict[str, Outcome] = {}
+
+    async def main(self, transport: Any) -> list[Outcome]:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(300.0, connect=30.0),
+                                     transport=transport, follow_redirects=False) as client:
+            self.context.client = client
+            self.client = BatchClient(client, self.config)
+            submissions = self.records.load_all()
+            for problem in self.records.problems:
+                self.console.log(f"warning: batch record {problem}")
+            submissions = await reconcile(self.client, self.records, submissions,
+                                          self.console.log)
+            await self.collect_all(submissions)
+            await self.round(submissions, submit_now=self.batch, force=self.force)
+            if self.batch and not self.no_wait:
+                submissions = self.records.load_all()
+                if await self.wait(submissions):
+                    await self.collect_all(submissions)
+                    await self.round(submissions, submit_now=False, force=False)
+            for submission in self.records.load_all():
+                if submission.status == COLLECTED:  # reported and published: done with it
+                    self.records.delete(submission)
+        return [self.outcomes[i] for i in self.ids if i in self.outcomes]
+
+    async def collect_all(self, submissions: list[Submission]) -> None:
+        for submission in submissions:
+            if await collect(self.client, self.records, self.masters, submission,
+                             self.config.base_url) and submission.results:
+                good = sum(1 for r in submission.results.values() if r.ok)
+                self.console.log(f"collected batch {submission.batch_id} "
+                                 f"({submission.batch_status}): {good} of "
+                                 f"{len(submission.lines)} answered")
+
+    async def round(self, submissions: list[Submission], *, submit_now: bool,
+                    force: bool) -> None:
+        planner = Planner(self.manifest, force=force, hashes=self.hashes, tier=self.tier)
+        statuses = planner.plan([self.manifest.by_id[i] for i in self.ids])
+        self.statuses = statuses
+        failed = _failed_lines(submissions)
+        held: dict[str, str] = {}  # asset id → why it is not run by the engine now
+        candidates: list[AssetStatus] = []
+        engine_work: list[AssetStatus] = []
+        for status in statuses:
+            asset = status.asset
+            if not status.needs_build:
+                self.outcomes.setdefault(asset.id, Outcome(
+                    asset.id, "skipped", route=status.route, reason=status.reason,
+                    state_before=str(status.state)))
+                continue
+            waits_on = [d for d in asset.dependencies if d in held]
+            if status.state == State.SUBMITTED:
+                held[asset.id] = "submitted"
+                self.outcomes[asset.id] = Outcome(asset.id, "submitted", route="images",
+                                                  reason=status.reason,
+                                                  state_before="submitted")
+            elif waits_on:
+                word = "blocked" if any(held[d] == "failed" for d in waits_on) else "deferred"
+                held[asset.id] = "failed" if word == "blocked" else "deferred"
+                self.outcomes[asset.id] = Outcome(
+                    asset.id, word, route=status.route, state_before=str(status.state),
+                    error=f"input `{waits_on[0]}` is not made yet" if word == "blocked"
+                    else None, reason=f"waits for `{waits_on[0]}` (in a batch)")
+            elif status.next == Next.BUILD and status.generation_hash in failed:
+                held[asset.id] = "failed"
+                self.outcomes[asset.id] = _failed_outcome(status, *failed[
+                    status.generation_hash])
+            elif submit_now and status.route == "images" and status.next == Next.BUILD:
+                held[asset.id] = "submitted"
+                candidates.append(status)
+            else:
+                engine_work.append(status)
+        if candidates:
+            await self.submit(candidates, planner)
+        if engine_work:
+            engine = Engine(self.manifest, planner, self.settings, self.context,
+                            ProgressLog(self.console, total=len(engine_work)))
+            for outcome in await engine.run(engine_work):
+                self.outcomes[outcome.asset_id] = outcome
+
+    async def submit(self, candidates: list[AssetStatus], planner: Planner) -> None:
+        budget = self.settings.max_cost
+        engine = Engine(self.manifest, planner, self.settings, self.context, lambda e: None)
+        pending: list[Pending] = []
+        spent = 0.0
+        for status in candidates:
+            asset = status.asset
+            if budget is not None and spent + status.estimate_usd > budget + 1e-9:
+                self.outcomes[asset.id] = Outcome(
+                    asset.id, "budget", route="images", estimate_usd=status.estimate_usd,
+                    error=f"not submitted: estimated ${status.estimate_usd:.4f} (batch "
+                          f"prices) would pass --max-cost ${budget:.2f}")
+                continue
+            job = await asyncio.to_thread(engine.job_for, asset, "images")
+            generation = generation_spec(asset, self.manifest, "images",
+                                         {i.ref: i.sha256 for i in job.inputs},
+                                         job.mask.sha256 if job.mask else None)
+            spent += status.estimate_usd
+            pending.append(Pending(job, generation_hash_of(generation), status.estimate_usd))
+        made = await submit(self.client, self.records, pending, self.console.log)
+        batch_of = {line.asset: s.batch_id for s in made for line in s.lines}
+        for item in pending:
+            asset_id = item.job.asset.id
+            self.outcomes[asset_id] = Outcome(
+                asset_id, "submitted", route="images", billing="openai-api",
+                estimate_usd=item.estimate_usd, state_before=str(self._state(asset_id)),
+                reason=f"in batch {batch_of.get(asset_id)}")
+
+    def _state(self, asset_id: str) -> str:
+        return next((str(s.state) for s in self.statuses if s.asset.id == asset_id), "")
+
+    async def wait(self, submissions: list[Submission]) -> bool:
+        """Poll every open batch with a growing interval (capped like every wait) until all
+        are final; progress on stderr. True when something finished."""
+        interval = float(os.environ.get("ASSETGEN_BATCH_POLL_S", POLL_START_S))
+        started = time.monotonic()
+        waiting = [s for s in submissions if s.status == SUBMITTED and s.batch_id]
+        if not waiting:
+            return False
+        while True:
+            done, total, statuses = 0, 0, []
+            for submission in waiting:
+                batch = await self.client.retrieve(str(submission.batch_id))
+                status = str(batch.get("status"))
+                submission.batch_status = status
+                counts = batch.get("request_counts")
+                if isinstance(counts, dict):
+                    done += _int(counts.get("completed")) + _int(counts.get("failed"))
+                    total += _int(counts.get("total"))
+                statuses.append(status)
+            elapsed = int(time.monotonic() - started)
+            self.console.log(f"batch: {done}/{total or '?'} requests done, "
+                             f"{', '.join(sorted(set(statuses)))}, {elapsed // 60}m"
+                             f"{elapsed % 60:02d}s elapsed")
+            if all(s in FINAL_STATUSES for s in statuses):
+                return True
+            await asyncio.sleep(interval)
+            interval = min(interval * 1.5, MAX_WAIT_S)
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _failed_lines(submissions: list[Submission]
+                  ) -> dict[str, tuple[Submission, LineResult]]:
+    failed = {}
+    for submission in submissions:
+        if submission.status != COLLECTED:
+            continue
+        for line in submission.lines:
+            result = submission.results.get(line.custom_id)
+            if result is not None and not result.ok:
+                failed[line.generation_hash] = (submission, result)
+    return failed
+
+
+def _failed_outcome(status: AssetStatus, submission: Submission,
+                    result: LineResult) -> Outcome:
+    rid = f" (request {result.request_id})" if result.request_id else ""
+    return Outcome(status.asset.id, "failed", route="images", billing="openai-api",
+                   state_before=str(status.state), request_id=result.request_id,
+                   error=f"batch {submission.batch_id}: {result.code}: "
+                         f"{result.message or 'failed'}{rid}")
+
+
+# ------------------------------------------------------------------ `assetgen batch`
+
+
+def run_list(manifest_path: Path | None, cwd: Path, *, json_mode: bool, console: Console,
+             environ: Mapping[str, str] | None = None) -> int:
+    manifest = open_manifest(manifest_path, cwd)
+    records = SubmissionStore(manifest.state_dir, manifest.root)
+    submissions = records.load_all()
+    rows = asyncio.run(_live(submissions, environ)) if submissions else []
+    if json_mode:
+        console.emit_json({"batches": rows, "problems": records.problems})
+        return EXIT_OK
+    for problem in records.problems:
+        console.log(f"warning: batch record {problem}")
+    if not rows:
+        console.print("no batches: `assetgen build --batch` submits one")
+        return EXIT_OK
+    lines = table([[r["batch_id"] or "-", r["status"], r["endpoint"], r["model"],
+                    f"{r['completed']}+{r['failed']}/{r['total']}", r["created_at"]]
+                   for r in rows], ["BATCH", "STATUS", "ENDPOINT", "MODEL", "DONE", "CREATED"])
+    for line in lines:
+        console.print(line)
+    return EXIT_OK
+
+
+def run_cancel(manifest_path: Path | None, cwd: Path, batch_id: str | None, *,
+               json_mode: bool, console: Console,
+               environ: Mapping[str, str] | None = None) -> int:
+    manifest = open_manifest(manifest_path, cwd)
+    submissions = [s for s in SubmissionStore(manifest.state_dir, manifest.root).load_all()
+                   if s.batch_id and s.status == SUBMITTED]
+    if batch_id is not None:
+        submissions = [s for s in submissions if s.batch_id == batch_id]
+        if not submissions:
+            raise UsageError(f"batch {batch_id} is not one this manifest is waiting on",
+                             hint=f"`{shell_command('batch')}` lists them")
+    results = asyncio.run(_cancel(submissions, environ))
+    if json_mode:
+        console.emit_json({"cancelled": results})
+    else:
+        for row in results:
+            console.print(f"{row['batch_id']}: {row['status']}")
+        console.print(f"a later `{shell_command('build')}` collects what finished before "
+                      "the cancellation; the other assets fail and can be built again")
+    return EXIT_PROBLEMS if any(r["status"] == "error" for r in results) else EXIT_OK
+
+
+async def _client(environ: Mapping[str, str] | None) -> tuple[httpx.AsyncClient, OpenAIConfig]:
+    config = OpenAIConfig.from_env(os.environ if environ is None else environ, "images")
+    return httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=30.0),
+                             follow_redirects=False), config
+
+
+async def _live(submissions: list[Submission],
+                environ: Mapping[str, str] | None) -> list[dict[str, Any]]:
+    http, config = await _client(environ)
+    rows = []
+    async with http:
+        client = BatchClient(http, config)
+        for submission in submissions:
+            row: dict[str, Any] = {
+                "submission_id": submission.submission_id, "batch_id": submission.batch_id,
+                "endpoint": submission.endpoint, "model": submission.model,
+                "created_at": submission.created_at, "requests": len(submission.lines),
+                "status": submission.batch_status or "preparing",
+                "total": len(submission.lines), "completed": 0, "failed": 0,
+                "collected": submission.status == COLLECTED}
+            if submission.batch_id and submission.status == SUBMITTED:
+                batch = await client.retrieve(submission.batch_id)
+                row["status"] = str(batch.get("status"))
+                counts = batch.get("request_counts")
+                if isinstance(counts, dict):
+                    row.update({k: _int(counts.get(k)) for k in ("total", "completed",
+                                                                  "failed")})
+            rows.append(row)
+    return rows
+
+
+async def _cancel(submissions: list[Submission],
+                  environ: Mapping[str, str] | None) -> list[dict[str, Any]]:
+    http, config = await _client(environ)
+    results = []
+    async with http:
+        client = BatchClient(http, config)
+        for submission in submissions:
+            batch = await client.cancel(str(submission.batch_id))
+            results.append({"batch_id": submission.batch_id,
+                            "status": str(batch.get("status"))})
+    return results
