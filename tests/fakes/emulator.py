@@ -33,7 +33,7 @@ if __package__ in (None, ""):  # executed as a script: make ``tests.fakes`` impo
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.fakes import emulator_gateway, emulator_openai
+from tests.fakes import emulator_batch, emulator_gateway, emulator_openai
 from tests.fakes.emulator_http import Exchange, Handler, Server
 
 DEFAULT_KNOWN_MODELS = frozenset(
@@ -171,6 +171,8 @@ class Emulator:
         self.requests: list[RecordedRequest] = []
         self.schema_errors: list[str] = []
         self.tasks: dict[str, emulator_gateway.Task] = {}
+        # /v1/files and /v1/batches; configure with `emu.batch_api.config` (BatchConfig)
+        self.batch_api = emulator_batch.BatchState()
         self._faults: list[Fault] = []
         self._rate_window: collections.deque[float] = collections.deque()
         self._lock = threading.RLock()
@@ -286,6 +288,7 @@ class Emulator:
             self._faults.clear()
             self._rate_window.clear()
             self.tasks.clear()
+            self.batch_api = emulator_batch.BatchState()
 
     def count(self, path: str, *, prompt_contains: str | None = None) -> int:
         with self._lock:

@@ -451,9 +451,11 @@ def model_get(emu: Emulator, ex: Exchange, model: str) -> None:
 
 
 def route(emu: Emulator, ex: Exchange) -> None:
-    from tests.fakes import emulator_responses  # imports this module's helpers
+    from tests.fakes import emulator_batch, emulator_responses  # import this module's helpers
 
     if not check_auth(emu, ex):
+        return
+    if ex.path.startswith(("/v1/files", "/v1/batches")) and emulator_batch.route(emu, ex):
         return
     method, path = ex.record.method, ex.path
     handlers = {

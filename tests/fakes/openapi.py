@@ -40,6 +40,13 @@ SCHEMA_NAMES: tuple[str, ...] = (
     "ImageGenToolCall",
     "CreateResponse",
     "Response",
+    # Files and Batch APIs (tests/fakes/emulator_batch.py)
+    "CreateFileRequest",
+    "OpenAIFile",
+    "CreateBatchRequest",
+    "Batch",
+    "ListBatchesResponse",
+    "EditImageBodyJsonParam",
 )
 _CACHE_FORMAT = 1  # bump when the cached layout changes
 _ROOT_URI = "urn:assetgen:openai-openapi"
@@ -124,7 +131,8 @@ def _read_or_build_cache(spec: Path) -> tuple[dict[str, Any], str]:
     cache = cache_path(spec)
     try:
         data = json.loads(cache.read_text(encoding="utf-8"))
-        if data.get("format") == _CACHE_FORMAT:
+        # The names too: a cache built for fewer schemas is rebuilt, not trusted.
+        if data.get("format") == _CACHE_FORMAT and data.get("names") == list(SCHEMA_NAMES):
             return data["schemas"], "cache"
     except (OSError, ValueError, KeyError):
         pass
@@ -132,6 +140,7 @@ def _read_or_build_cache(spec: Path) -> tuple[dict[str, Any], str]:
     subset = _extract(doc.get("components", {}).get("schemas", {}))
     payload = {
         "format": _CACHE_FORMAT,
+        "names": list(SCHEMA_NAMES),
         "openapi": doc.get("openapi"),
         "spec": str(spec),
         "schemas": subset,

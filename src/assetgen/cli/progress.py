@@ -16,7 +16,8 @@ from assetgen.cli.console import Console
 
 ACTION_STYLE = {"generated": ("green",), "edited": ("green",), "resumed": ("green",),
                 "rederived": ("green",), "skipped": ("dim",), "failed": ("red", "bold"),
-                "blocked": ("red",), "budget": ("yellow",)}
+                "blocked": ("red",), "budget": ("yellow",), "collected": ("green",),
+                "submitted": ("cyan",), "deferred": ("dim",)}
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 _CLEAR = "\r\033[K"
 TICK_S = 0.25
