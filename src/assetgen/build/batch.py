@@ -98,7 +98,7 @@ async def reconcile(client: BatchClient, store: SubmissionStore,
     orphans = [s for s in submissions if s.status == PREPARING and s.batch_id is None]
     if not orphans:
         return submissions
-    by_submission = {}
+    by_submission: dict[str, dict[str, object]] = {}
     for batch in await client.list_recent():
         metadata = batch.get("metadata")
         if isinstance(metadata, dict) and isinstance(metadata.get(METADATA_KEY), str):

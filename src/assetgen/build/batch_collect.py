@@ -91,13 +91,12 @@ def _read_file(handle: IO[bytes], submission: Submission, masters: MastersCache,
 
 def _result(entry: dict[str, Any], line: Line, submission: Submission, masters: MastersCache,
             base_url: str) -> LineResult:
-    response = entry.get("response") if isinstance(entry.get("response"), dict) else {}
+    response = _object(entry.get("response"))
     request_id = response.get("request_id") if isinstance(response.get("request_id"),
                                                           str) else None
-    body = response.get("body") if isinstance(response.get("body"), dict) else {}
+    body = _object(response.get("body"))
     if response.get("status_code") != 200:
-        error = entry.get("error") if isinstance(entry.get("error"), dict) else \
-            body.get("error") if isinstance(body.get("error"), dict) else {}
+        error = _object(entry.get("error")) or _object(body.get("error"))
         code = error.get("code") if isinstance(error.get("code"), str) else None
         message = error.get("message") if isinstance(error.get("message"), str) else None
         status = response.get("status_code")
@@ -143,6 +142,10 @@ def _keep(body: dict[str, Any], line: Line, submission: Submission, masters: Mas
         "created_at": now_iso(),
     }
     masters.put(line.generation_hash, image, info.format, meta)
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _batch_error(batch: dict[str, Any]) -> str | None:
