@@ -216,3 +216,12 @@ def test_estimates_and_max_cost_use_batch_prices(tmp_path: Path, openai_env: Emu
     assert half == pytest.approx(full / 2, rel=1e-3)
     over = run_cli("-C", site, "build", "--batch", "--max-cost", str(half / 3))
     assert over.code == 3
+
+
+def test_doctor_lists_open_batches(tmp_path: Path, openai_env: Emulator) -> None:
+    openai_env.batch_api.config.delay_s = 3600
+    site = write_site(tmp_path, MANIFEST, FILES)
+    assert run_cli("-C", site, "build", "--batch", "--no-wait").code == 0
+    result = run_cli("-C", site, "doctor", "--route", "images", "--json")
+    steps = {s["name"]: s for s in json.loads(result.out)["steps"]}
+    assert "2 open" in steps["batches"]["detail"] and "in_progress" in steps["batches"]["detail"]

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from assetgen.cli.console import Console
+from assetgen.doctor.batches import list_open_batches
 from assetgen.doctor.checks import KEY_VAR, Doctor, Step, Wire, classification, evidence
 from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, ManifestError, UsageError
 from assetgen.manifest.load import Manifest, find_manifest, load_manifest, load_yaml
@@ -84,6 +85,8 @@ async def _diagnose(route: str, model: str, found: _Found, environ: Mapping[str,
             doctor.ok("configuration", "the draft route needs no key and no network")
             passed = True
         manifest = found.manifest
+        if route == "images" and passed and manifest is not None:
+            await list_open_batches(doctor, manifest)
         if manifest is not None and manifest.signing is not None and manifest.signing.sign:
             await asyncio.to_thread(_check_signing, doctor, manifest)
         passed = passed and not doctor.failed  # a manifest error: never a billed request
