@@ -85,6 +85,10 @@ def test_no_wait_then_a_later_build_collects(tmp_path: Path, openai_env: Emulato
     plan = json.loads(run_cli("-C", site, "plan", "--json").out)
     assert plan["summary"]["by_state"] == {"submitted": 3}
     assert run_cli("-C", site, "build", "--check").code == 1
+    verify = run_cli("-C", site, "verify", "--json")
+    assert verify.code == 0  # a warning: the image is on its way
+    assert {f["state"] for f in json.loads(verify.out)["findings"]} == {"submitted"}
+    assert run_cli("-C", site, "verify", "--strict").code == 1
     listed = json.loads(run_cli("-C", site, "batch", "--json").out)
     assert {row["status"] for row in listed["batches"]} == {"in_progress"}
     waiting = run_cli("-C", site, "build")
