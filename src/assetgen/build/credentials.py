@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assetgen.provenance import embed
+from assetgen.provenance.record import Record
+from assetgen.provenance.sidecar import claimed
 
 if TYPE_CHECKING:
     from assetgen.build.signing import Kit
@@ -185,41 +187,32 @@ def credential_problem(path: Path, anchors: str | None) -> str | None:
     return f"its C2PA manifest does not validate: {found.state}{why}"
 
 
-def report_facts(sidecar: dict[str, Any]) -> list[tuple[str, str]]:
+def report_facts(sidecar: Record | None) -> list[tuple[str, str]]:
     """The report card's lines on AI marking and Content Credentials, from the sidecar."""
+    if sidecar is None:
+        return []
     facts = []
-    embedded = sidecar.get("embedded")
-    marking = embedded.get("digital_source_type") if isinstance(embedded, dict) else None
-    route_c2pa = sidecar.get("c2pa") if isinstance(sidecar.get("c2pa"), dict) else {}
+    marking = (sidecar.embedded or {}).get("digital_source_type")
+    route_c2pa = sidecar.c2pa if isinstance(sidecar.c2pa, dict) else {}
     if isinstance(marking, str):
         facts.append(("AI marking", "IPTC " + marking.rsplit("/", 1)[-1]))
-    elif sidecar.get("c2pa_preserved") is True:
+    elif sidecar.c2pa_preserved is True:
         facts.append(("AI marking", "the route's own C2PA manifest (bytes unchanged)"))
     if route_c2pa:
         state = str(route_c2pa.get("state", "?"))
         issuer = route_c2pa.get("issuer")
-        kept = "kept" if sidecar.get("c2pa_preserved") else "not kept in the published file"
+        kept = "kept" if sidecar.c2pa_preserved else "not kept in the published file"
         facts.append(("Route credentials", f"{state}" + (f", by {issuer}" if issuer else "")
                       + f"; {kept}"))
-    steps = sidecar.get("postprocess")
-    if isinstance(steps, list) and any(isinstance(step, dict) and step.get("op") == "c2pa-sign"
-                                       for step in steps):
+    if any(isinstance(step, dict) and step.get("op") == "c2pa-sign"
+           for step in sidecar.postprocess or ()):
         facts.append(("Signed", "C2PA manifest per file, the route's original as parent"))
     return facts
 
 
 def _recorded_route(image: Path) -> str | None:
-    from assetgen.provenance.sidecar import sidecar_path
-
-    try:
-        path = sidecar_path(image)
-        if path.stat().st_size > MAX_STORE_JSON:
-            return None
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    route = record.get("route") if isinstance(record, dict) else None
-    return route if isinstance(route, str) else None
+    """The route an input's sidecar names (None: no sidecar, or it names none)."""
+    return claimed(image, "route")
 
 
 def read(data: bytes, *, trust_anchors: str | None = None) -> Credentials | None:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from assetgen.build import credentials, store
+from assetgen.build import credentials, recording, store
 from assetgen.build.masters import CachedMaster, MastersCache
 from assetgen.build.planner import (
     AssetStatus,
@@ -49,8 +49,7 @@ from assetgen.errors import (
 )
 from assetgen.manifest.load import Asset, Manifest
 from assetgen.provenance import embed
-from assetgen.provenance import record as records
-from assetgen.provenance.sidecar import base_record
+from assetgen.provenance.record import CorruptSidecar, Record
 from assetgen.routes import ImageJob, InputImage, Route, RouteContext, RouteResult, load_route
 
 T = TypeVar("T")
@@ -277,7 +276,7 @@ class Engine:
                        duration_s=round(time.monotonic() - started, 3),
                        request_id=result.request_id)
 
-    def finish(self, made: _Made, old_sidecar: dict[str, Any] | None) -> None:
+    def finish(self, made: _Made, old_sidecar: Record | None) -> None:
         """Decode, derive, record and commit an answer: one thread hop, one decode."""
         from assetgen.images import codec as imaging
         asset, result = made.asset, made.result
@@ -295,16 +294,17 @@ class Engine:
             result.image, asset, stamp, result.route, made.checked, self.settings.signing,
             self.trust_anchors)
         made.checked = None  # the pixels are not needed any more: let them go
-        record = self.record(made, derived, time.monotonic() - made.started)
-        record.update(records.file_fields(derived, spec_hash=made.spec_hash,
-                                          derivation=made.derivation, master=result.image,
-                                          credentials=found))
+        record = recording.with_files(
+            self.record(made, derived, time.monotonic() - made.started), derived,
+            spec_hash=made.spec_hash, derivation=made.derivation, master=result.image,
+            credentials=found)
         self.commit(asset, derived, record, old_sidecar)
 
     async def rederive(self, status: AssetStatus) -> Outcome:
         """Only the derivation changed: derive again from the cached master, no request."""
-        asset, old = status.asset, status.sidecar or {}
+        asset, old = status.asset, status.sidecar
         started = time.monotonic()
+        assert old is not None, "the planner rederives only recorded assets"
         generation = status.master_generation or status.generation
         cached = await asyncio.to_thread(self.find_master, old, generation)
         if cached is None:
@@ -313,32 +313,32 @@ class Engine:
             return Outcome(asset.id, "failed", route=status.route, error=message)
         derivation = derivation_spec(asset)
         spec_hash = spec_hash_of(generation, derivation)
-        stamp = embed.make_record(asset=asset.id, route=str(old.get("route", "")),
-                                  model=str(old.get("model", "")),
-                                  prompt=str(old.get("prompt", "")), spec_hash=spec_hash)
+        stamp = embed.make_record(asset=asset.id, route=old.route, model=old.model,
+                                  prompt=old.prompt, spec_hash=spec_hash)
 
         def derive_and_commit() -> None:
             derived, found = credentials.derive_published(
-                cached.data, asset, stamp, str(old.get("route", "")), None,
+                cached.data, asset, stamp, old.route, None,
                 self.settings.signing, self.trust_anchors)
-            fields = records.file_fields(derived, spec_hash=spec_hash, derivation=derivation,
-                                         master=cached.data, credentials=found)
-            record = records.rederived(old, fields, asset_id=asset.id, file=asset.path,
-                                       now=_now())
-            record.setdefault("generation_hash", generation_hash_of(generation))
+            record = recording.rederived(old, derived, spec_hash=spec_hash,
+                                         derivation=derivation, master=cached.data,
+                                         credentials=found, asset_id=asset.id,
+                                         file=asset.path, now=_now())
+            if record.generation_hash is None:
+                record = record.replace(generation_hash=generation_hash_of(generation))
             self.commit(asset, derived, record, old)
 
         await _in_pool(self.image_pool, derive_and_commit)
-        return Outcome(asset.id, "rederived", route=str(old.get("route", "")),
-                       billing=str(old.get("billing", "")), reason=status.reason,
+        return Outcome(asset.id, "rederived", route=old.route,
+                       billing=old.billing or "", reason=status.reason,
                        cost_usd=0.0, estimate_usd=0.0,
                        duration_s=round(time.monotonic() - started, 3))
 
-    def find_master(self, sidecar: Mapping[str, Any],
+    def find_master(self, sidecar: Record,
                     generation: dict[str, Any]) -> CachedMaster | None:
-        master = sidecar.get("master")
-        if isinstance(master, dict):
-            found = self.masters.get_sha(master.get("sha256"), master.get("format"))
+        master = sidecar.master_file()
+        if master is not None:
+            found = self.masters.get_sha(*master)
             if found is not None:
                 return found
         return self.cached_master(generation)
@@ -351,12 +351,12 @@ class Engine:
                 return found
         return None
 
-    def commit(self, asset: Asset, derived: store.Derived, record: dict[str, Any],
-               old: dict[str, Any] | None) -> None:
+    def commit(self, asset: Asset, derived: store.Derived, record: Record,
+               old: Record | None) -> None:
         output_dir = self.manifest.output_dir
         declared = {a.file for a in self.manifest.assets} | {s.file for s in
                                                               self.manifest.static}
-        obsolete = [(path, sha) for path, sha in records.obsolete_variants(
+        obsolete = [(path, sha) for path, sha in recording.obsolete_variants(
             old, derived, output_dir, asset.path) if path not in declared]
         extra = [(output_dir / v.rel, v.data) for v in derived.variants]
         store.commit(asset.file, derived.data, record, extra=extra, obsolete=obsolete,
@@ -407,35 +407,31 @@ class Engine:
         }
         return info, self.masters.put(generation_hash, result.image, info.format, meta)
 
-    def record(self, made: _Made, derived: store.Derived, duration: float) -> dict[str, Any]:
+    def record(self, made: _Made, derived: store.Derived, duration: float) -> Record:
         asset, job, result, attempts = made.asset, made.job, made.result, made.attempts
-        spec_hash, generation_hash = made.spec_hash, made.generation_hash
-        record = base_record(
+        record = Record(
             asset=asset.id, file=asset.path, sha256=derived.sha256,
             bytes=len(derived.data), width=derived.width, height=derived.height,
             format=derived.format, route=result.route, model=result.model,
-            prompt=job.prompt, quality=asset.quality, size=asset.size, spec_hash=spec_hash,
-            generation_hash=generation_hash, created_at=_now(), billing=result.billing,
-            request_id=result.request_id, response_id=result.response_id,
-            revised_prompt=result.revised_prompt, usage=result.usage,
-            cost_usd=result.cost_usd, cost_basis=result.cost_basis,
+            prompt=job.prompt, quality=asset.quality, size=asset.size,
+            spec_hash=made.spec_hash, generation_hash=made.generation_hash,
+            created_at=_now(), billing=result.billing, request_id=result.request_id,
+            response_id=result.response_id, revised_prompt=result.revised_prompt,
+            usage=result.usage, cost_usd=result.cost_usd, cost_basis=result.cost_basis,
             background=asset.background, transparent=asset.transparent,
-            master=made.master,
-            postprocess=derived.postprocess or None,
+            master=made.master, postprocess=derived.postprocess or None,
             attempts=attempts.count or None, retries=attempts.retries or None,
             duration_s=round(duration, 3),
-        )
-        if job.inputs:
-            record["inputs"] = [{"ref": i.ref, "asset": i.asset_id,
-                                 "path": self.manifest.rel(i.path), "sha256": i.sha256}
-                                for i in job.inputs]
-            record["fidelity"] = job.fidelity
-        if job.mask is not None:
-            record["mask"] = {"path": self.manifest.rel(job.mask.path),
-                              "sha256": job.mask.sha256}
-        for key, value in result.extra.items():
-            record.setdefault(key, value)
-        return record
+            inputs=[{"ref": i.ref, "asset": i.asset_id, "path": self.manifest.rel(i.path),
+                     "sha256": i.sha256} for i in job.inputs] or None,
+            fidelity=job.fidelity if job.inputs else None,
+            mask={"path": self.manifest.rel(job.mask.path), "sha256": job.mask.sha256}
+            if job.mask is not None else None)
+        try:  # checked as a sidecar is: what the server said must be recordable
+            return record.with_details(result.extra)
+        except CorruptSidecar as exc:
+            raise PermanentError(f"the answer cannot be recorded: {exc}", route=result.route,
+                                 code="bad_answer", request_id=result.request_id) from exc
 
 
 def _read_input(ref: str, path: Path, asset_id: str | None) -> InputImage:

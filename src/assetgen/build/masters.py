@@ -19,7 +19,7 @@ from assetgen.core.canonical import readable_json, sha256_bytes
 from assetgen.core.fsutil import atomic_write, read_within
 from assetgen.core.secrets import redact_fields
 from assetgen.errors import UnsafePathError
-from assetgen.provenance.sidecar import IDENTITY_FIELDS
+from assetgen.provenance.record import IDENTITY_FIELDS
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,8 @@ from assetgen.core.fsutil import escapes
 from assetgen.core.hashcache import HashCache
 from assetgen.images import variants as variant_rules
 from assetgen.manifest.load import Asset, Manifest
-from assetgen.provenance.sidecar import CorruptSidecar, read_sidecar
+from assetgen.provenance.record import CorruptSidecar, Record
+from assetgen.provenance.sidecar import read_sidecar
 
 
 class State(StrEnum):
@@ -162,7 +163,7 @@ class AssetStatus:
     spec_hash: str
     generation: dict[str, Any]
     derivation: dict[str, Any]
-    sidecar: dict[str, Any] | None = None
+    sidecar: Record | None = None
     sha256: str | None = None  # of the file on disk
     needs_build: bool = False
     estimate_usd: float = 0.0
@@ -185,7 +186,8 @@ class AssetStatus:
             "needs_build": self.needs_build, "next": str(self.next),
             "estimated_cost_usd": self.estimate_usd,
             "spec_hash": self.spec_hash, "depends_on": list(a.dependencies),
-            "variants": [entry["file"] for entry in variant_rules.recorded(self.sidecar)],
+            "variants": [entry["file"] for entry in
+                         (self.sidecar.well_formed_variants() if self.sidecar else ())],
         }
 
 
@@ -280,20 +282,20 @@ class Planner:
         if sidecar is None:
             status.state, status.reason = State.UNRECORDED, "image has no provenance sidecar"
             return
-        if sidecar.get("sha256") != status.sha256:
+        if sidecar.sha256 != status.sha256:
             status.state, status.reason = State.TAMPERED, "file bytes differ from the sidecar"
             return
         issue = self._variant_issue(sidecar)
         if issue is not None:  # like the main file's bytes: before staleness or drafts
             status.state, status.reason, status.problem_file = issue
-        elif sidecar.get("route") == "draft":
+        elif sidecar.route == "draft":
             status.state = State.DRAFT
             status.reason = "placeholder from the draft route"
             draft_wanted = self.draft_mode or asset.route == "draft"
-            if draft_wanted and (sidecar.get("spec_hash") != status.spec_hash
+            if draft_wanted and (sidecar.spec_hash != status.spec_hash
                                  or status.blocked_by):
                 status.reason = "draft placeholder out of date: " + self._why_stale(status)
-        elif sidecar.get("spec_hash") != self._real_spec_hash(status):
+        elif sidecar.spec_hash != self._real_spec_hash(status):
             status.state, status.reason = State.STALE, self._why_stale(status)
         elif status.blocked_by:
             status.state = State.STALE
@@ -301,10 +303,10 @@ class Planner:
         else:
             status.state, status.reason = State.FRESH, "up to date"
 
-    def _variant_issue(self, sidecar: dict[str, Any]) -> tuple[State, str, Path] | None:
+    def _variant_issue(self, sidecar: Record) -> tuple[State, str, Path] | None:
         """The first recorded variant that is gone or changed, if any."""
         output_dir = self.manifest.output_dir
-        for entry in variant_rules.recorded(sidecar):
+        for entry in sidecar.well_formed_variants():
             rel = entry["file"]
             if escapes(rel, output_dir, self.resolved_paths):
                 continue
@@ -345,7 +347,7 @@ class Planner:
         sidecar = status.sidecar
         if sidecar is None:
             return Next.BUILD
-        placeholder = sidecar.get("route") == "draft"
+        placeholder = sidecar.route == "draft"
         if status.state == State.DRAFT or (placeholder and status.problem_file is not None):
             if not (self.draft_mode or status.asset.route == "draft"):
                 return Next.BUILD  # a plain build replaces placeholders
@@ -354,19 +356,18 @@ class Planner:
             generation = self._real_generation(status)
         else:
             return Next.BUILD
-        if not same_generation(sidecar.get("generation_hash"), generation):
+        if not same_generation(sidecar.generation_hash, generation):
             return Next.BUILD
         status.master_generation = generation
         if self._has_master(sidecar, generation):
             return Next.REDERIVE
-        if sidecar.get("route") == "draft":
+        if sidecar.route == "draft":
             return Next.BUILD  # a placeholder costs nothing to draw again
         return Next.FORCE
 
-    def _has_master(self, sidecar: dict[str, Any], generation: dict[str, Any]) -> bool:
-        master = sidecar.get("master")
-        if isinstance(master, dict) and self.masters.has_sha(master.get("sha256"),
-                                                             master.get("format")):
+    def _has_master(self, sidecar: Record, generation: dict[str, Any]) -> bool:
+        master = sidecar.master_file()
+        if master is not None and self.masters.has_sha(*master):
             return True
         return any(self.masters.has(h) for h in generation_hashes(generation))
 
@@ -382,30 +383,32 @@ class Planner:
         if status.state == State.DRAFT:
             draft_is_wanted = self.draft_mode or status.asset.route == "draft"
             up_to_date = status.sidecar is not None \
-                and status.sidecar.get("spec_hash") == status.spec_hash
+                and status.sidecar.spec_hash == status.spec_hash
             return not (draft_is_wanted and up_to_date and not status.blocked_by)
         return True
 
     def _why_stale(self, status: AssetStatus) -> str:
-        sidecar = status.sidecar or {}
-        asset = status.asset
-        draft = sidecar.get("route") == "draft"
+        sidecar, asset = status.sidecar, status.asset
+        if sidecar is None:
+            return "settings changed since it was made"
+        draft = sidecar.route == "draft"
         generation = status.generation if draft else self._real_generation(status)
-        if same_generation(sidecar.get("generation_hash"), generation) \
+        if same_generation(sidecar.generation_hash, generation) \
                 and not status.blocked_by:
             return "derivation changed (" + derivation_changes(
-                sidecar.get("derivation"), status.derivation) + ")"
+                sidecar.derivation, status.derivation) + ")"
         changed = []
-        for key, now in (("prompt", request_prompt(asset)), ("model", asset.model),
-                         ("quality", asset.quality), ("size", asset.size)):
-            if sidecar.get(key) is not None and sidecar.get(key) != now:
+        for key, was, now in (("prompt", sidecar.prompt, request_prompt(asset)),
+                              ("model", sidecar.model, asset.model),
+                              ("quality", sidecar.quality, asset.quality),
+                              ("size", sidecar.size, asset.size)):
+            if was != now:
                 changed.append(f"{key} changed")
-        recorded_route = sidecar.get("route", "")
+        recorded_route = sidecar.route
         if recorded_route and recorded_route.split(".")[0] not in (asset.route, "adopted") \
                 and not self.draft_mode:
             changed.append(f"route changed ({recorded_route} → {asset.route})")
-        recorded_inputs = {i.get("ref"): i.get("sha256") for i in sidecar.get("inputs") or []
-                           if isinstance(i, dict)}
+        recorded_inputs = {i.get("ref"): i.get("sha256") for i in sidecar.inputs or []}
         for item in status.generation["inputs"]:
             if item["ref"] in recorded_inputs and recorded_inputs[item["ref"]] != item["sha256"]:
                 changed.append(f"input {item['ref']} changed")

@@ -42,7 +42,8 @@ from assetgen.manifest.schema import (
     DEFAULT_SIZE,
     MANIFEST_NAME,
 )
-from assetgen.provenance.sidecar import base_record, sidecar_path
+from assetgen.provenance.record import Record
+from assetgen.provenance.sidecar import sidecar_path
 from assetgen.verify.check import display_path
 
 
@@ -98,7 +99,7 @@ def run(manifest_path: Path | None, cwd: Path, file: Path, *, asset_id: str, pro
                 settings = variants.encoding_for(asset, fmt)
                 out = imaging.encode(decoded, fmt, **settings)
                 postprocess = [{"op": "encode", "from": source.format, "to": fmt, **settings}]
-            record = base_record(
+            record = Record(
                 asset=asset.id, file=asset.path, sha256=sha256_bytes(out), bytes=len(out),
                 width=width, height=height, format=fmt, route=route,
                 model=asset.model, prompt=asset.prompt, quality=asset.quality,
@@ -117,7 +118,7 @@ def run(manifest_path: Path | None, cwd: Path, file: Path, *, asset_id: str, pro
     document: dict[str, Any] = {
         "asset": asset_id, "action": action, "path": show(dest),
         "sidecar": show(sidecar_path(dest)), "manifest": show(manifest.file), "route": route,
-        "billing": record.get("billing"), "session": session, "format": fmt,
+        "billing": record.billing, "session": session, "format": fmt,
         "converted": postprocess[0] if postprocess else None, "spec_hash": spec_hash,
         "state": state, "exit_code": EXIT_OK,
     }

@@ -11,6 +11,7 @@ This module is Pillow-free (the planner and verify use it); `store` does the enc
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -136,19 +137,10 @@ def derivation(asset: Asset) -> dict[str, Any]:
     return spec
 
 
-def recorded(sidecar: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """The well-formed `variants` entries of a sidecar."""
-    entries = (sidecar or {}).get("variants")
-    if not isinstance(entries, list):
-        return []
-    return [entry for entry in entries
-            if isinstance(entry, dict) and isinstance(entry.get("file"), str)
-            and isinstance(entry.get("sha256"), str)]
-
-
-def files_of(sidecar: dict[str, Any] | None, output_dir: Path) -> list[Path]:
-    """The variant files a sidecar records, as absolute paths (outside ones dropped)."""
+def files_of(entries: Iterable[Mapping[str, Any]], output_dir: Path) -> list[Path]:
+    """The files well-formed variant ``entries`` (a record's) name, as absolute paths
+    (outside ones dropped)."""
     from assetgen.core.fsutil import escapes
 
-    return [output_dir / entry["file"] for entry in recorded(sidecar)
+    return [output_dir / entry["file"] for entry in entries
             if escapes(entry["file"], output_dir) is None]

@@ -18,16 +18,19 @@ import difflib
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from assetgen.build.planner import AssetStatus, Planner, State
+from assetgen.build.store import PENDING_SUFFIX
 from assetgen.cli.console import shell_command
 from assetgen.core.canonical import tagged_hash
+from assetgen.core.fsutil import TEMP_MARKER
 from assetgen.core.hashcache import HashCache
 from assetgen.images import variants
 from assetgen.manifest.load import Asset, Manifest
-from assetgen.provenance.sidecar import SUFFIX, CorruptSidecar, image_path_for, read_sidecar
+from assetgen.provenance.sidecar import SUFFIX, claimed, image_path_for
 from assetgen.verify.references import IMAGE_SUFFIXES, Reference, ScanResult, scan_sources
 from assetgen.verify.scope import Scope, file_key, scope_for, with_dependents
 
@@ -38,7 +41,7 @@ STATES = ("fresh", *ERROR_STATES, *WARNING_STATES)
 # A sidecar's sha256 matched the file for these, so its recorded width/height are the file's.
 _SIDECAR_TRUSTED = (State.FRESH, State.STALE, State.DRAFT)
 _ASPECT_TOLERANCE = 0.01  # 1 %: attribute values are often rounded to whole pixels
-_TEMP_MARKERS = (".assetgen-tmp-", ".assetgen-pending")
+_TEMP_MARKERS = (TEMP_MARKER, PENDING_SUFFIX)
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,7 @@ class _Checker:
         self.statuses: dict[str, AssetStatus] = {}
         self._exists: dict[str, bool] = {}
         self._dims: dict[str, tuple[int, int] | None] = {}
-        self._markers: dict[str, tuple[str, dict[str, Any]] | None] = {}
+        self._markers: dict[str, tuple[str, str | None] | None] = {}
 
     def add(self, path: Path | str, state: str, message: str, remedy: str, *,
             ref: Reference | None = None, asset_id: str | None = None) -> None:
@@ -145,25 +148,23 @@ class _Checker:
             found = self._exists[key] = os.path.isfile(key)
         return found
 
-    def marker(self, key: str) -> tuple[str, dict[str, Any]] | None:
+    def marker(self, key: str) -> tuple[str, str | None] | None:
         """How an undeclared image shows it was generated: its sidecar, or a provenance
-        record embedded in the file (read from the header only when there is no sidecar)."""
+        record embedded in the file (read from the header only when there is no sidecar);
+        with the asset id the marker names, if any (untrusted text)."""
         if key in self._markers:
             return self._markers[key]
         self._markers[key] = found = self._find_marker(key)
         return found
 
-    def _find_marker(self, key: str) -> tuple[str, dict[str, Any]] | None:
+    def _find_marker(self, key: str) -> tuple[str, str | None] | None:
         if self.exists(key + SUFFIX):
-            try:
-                return "has a provenance sidecar", read_sidecar(Path(key)) or {}
-            except CorruptSidecar:
-                return "has a provenance sidecar", {}
+            return "has a provenance sidecar", claimed(Path(key), "asset")
         from assetgen.provenance import embed  # only for undeclared images without a sidecar
 
         embedded = embed.read_record_file(key)
         if embedded is not None:
-            return "carries an embedded assetgen provenance record", dict(embedded)
+            return "carries an embedded assetgen provenance record", embedded.get("asset")
         return None
 
     def site_url(self, key: str) -> str:
@@ -184,7 +185,10 @@ class _Checker:
         statuses = planner.plan(selected)
         self.statuses = {s.asset.id: s for s in statuses}
         for status in statuses:
-            for file in variants.files_of(status.sidecar, self.manifest.output_dir):
+            if status.sidecar is None:
+                continue
+            for file in variants.files_of(status.sidecar.well_formed_variants(),
+                                          self.manifest.output_dir):
                 self.variant_owner.setdefault(file_key(file), status.asset)
         return statuses
 
@@ -230,16 +234,20 @@ class _Checker:
         """The record embedded in each published file must agree with the sidecar."""
         from assetgen.images import variants
         from assetgen.provenance import embed
-        sidecar = status.sidecar or {}
-        files = [status.asset.file, *variants.files_of(sidecar, self.manifest.output_dir)]
+        sidecar = status.sidecar
+        if sidecar is None:
+            return  # nothing says a record was embedded
+        files = [status.asset.file, *variants.files_of(sidecar.well_formed_variants(),
+                                                       self.manifest.output_dir)]
         # Memoised by file fingerprint: a warm verify reads no image headers.
-        compared = {k: sidecar.get(k) for k in ("embedded", "asset", "route", "model",
-                                                 "spec_hash", "prompt")}
+        compared = {"embedded": sidecar.embedded, "asset": sidecar.asset,
+                    "route": sidecar.route, "model": sidecar.model,
+                    "spec_hash": sidecar.spec_hash, "prompt": sidecar.prompt}
         tag = "embedded:" + tagged_hash(compared)
         for path in files:
             try:
                 problems = self.hashes.remember(path, tag,
-                                                lambda p=path: embed.check_file(p, sidecar))
+                                                partial(embed.check_file, path, sidecar))
             except OSError:
                 continue  # a missing variant is reported by its state already
             if problems:
@@ -254,10 +262,10 @@ class _Checker:
         """A published generated image must say it is AI-generated, and with signing on
         carry a manifest that validates (SPEC 8: `unmarked`, `uncredentialed`)."""
         from assetgen.build import credentials
-        sidecar, signing = status.sidecar or {}, self.manifest.signing
-        if "source" in sidecar:  # adopted: the user's own bytes, not a file assetgen made
-            return
-        route = sidecar.get("route")
+        sidecar, signing = status.sidecar, self.manifest.signing
+        if sidecar is not None and sidecar.source is not None:
+            return  # adopted: the user's own bytes, not a file assetgen made
+        route = sidecar.route if sidecar is not None else None
         tag = f"marking:{route}:" + credentials.signing_tag(signing)
         for state, problem, remedy in self.hashes.remember(
                 path, tag, lambda: credentials.file_findings(path, route, signing)):
@@ -302,8 +310,8 @@ class _Checker:
             marker = self.marker(key)
             if marker is None:
                 continue  # a plain file: `unknown` if a page references it
-            named = marker[1].get("asset")
-            what = f" (asset `{named}`)" if isinstance(named, str) else ""
+            named = marker[1]
+            what = f" (asset `{named}`)" if named is not None else ""
             self.add(key, "untracked", f"{marker[0]}{what} but no manifest entry declares it",
                      f"record it with `{self.adopt_command(key, named)}`, or delete "
                      "it" + (" and its sidecar" if self.exists(key + SUFFIX) else ""))
@@ -388,8 +396,8 @@ class _Checker:
         asset = self.assets_by_file.get(target)
         status = self.statuses.get(asset.id) if asset else None
         if status is not None and status.state in _SIDECAR_TRUSTED and status.sidecar:
-            w, h = status.sidecar.get("width"), status.sidecar.get("height")
-            if isinstance(w, int) and isinstance(h, int) and w > 0 and h > 0:
+            w, h = status.sidecar.width, status.sidecar.height
+            if w > 0 and h > 0:
                 dims = (w, h)
         if dims is None and not target.lower().endswith(".svg"):
             dims = _read_dimensions(target)
