@@ -156,7 +156,7 @@ class Record:
         for spec in _FIELDS:
             found = value.get(spec.name)
             if found is not None:
-                problem = _type_problem(_KINDS[spec.name], found)
+                problem = _type_problem(FIELD_KINDS[spec.name], found)
                 if problem is not None:
                     raise CorruptSidecar(f"`{spec.name}` {problem}")
                 typed[spec.name] = found
@@ -212,8 +212,9 @@ def _kind(hint: Any) -> str:
 
 
 _FIELDS = tuple(spec for spec in dataclasses.fields(Record) if spec.name != "details")
-_KINDS = {name: _kind(hint) for name, hint in get_type_hints(Record, include_extras=True).items()
-          if name != "details"}
+# The kind of every typed field, read from its annotation: what `parse` checks.
+FIELD_KINDS = {name: _kind(hint) for name, hint
+               in get_type_hints(Record, include_extras=True).items() if name != "details"}
 _TYPED = frozenset(spec.name for spec in _FIELDS)
 _REQUIRED = frozenset(spec.name for spec in _FIELDS
                       if spec.default is dataclasses.MISSING or spec.default is not None)
