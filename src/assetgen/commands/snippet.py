@@ -11,8 +11,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from assetgen.cli.console import Console, shell_command
+from assetgen.cli.console import Console
 from assetgen.commands.common import open_manifest, select_assets
+from assetgen.core.remedies import shell_command
 from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, ConfigError
 from assetgen.manifest.load import Manifest
 from assetgen.provenance.published import Published, published

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from assetgen.build.planner import AssetStatus, Planner, State
-from assetgen.cli.console import shell_command
 from assetgen.core.canonical import tagged_hash
 from assetgen.core.hashcache import HashCache
+from assetgen.core.remedies import shell_command
 from assetgen.images import variants
 from assetgen.manifest.load import Asset, Manifest
 from assetgen.provenance.sidecar import SUFFIX, CorruptSidecar, image_path_for, read_sidecar
