@@ -82,6 +82,9 @@ class Console:
     def error(self, text: str) -> None:
         self.log(self.style("error:", "red", "bold") + " " + text)
 
+    def warning(self, text: str) -> None:
+        self.log(self.style("warning:", "yellow") + " " + text)
+
     def emit_json(self, document: Any) -> None:
         # ensure_ascii (the default) writes every control character as a \\u escape.
         self.out.write(redact(json.dumps(document, indent=2, sort_keys=True, default=str))
