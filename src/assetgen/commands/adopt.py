@@ -31,6 +31,7 @@ from assetgen.commands.common import open_manifest
 from assetgen.core.canonical import sha256_bytes
 from assetgen.core.fsutil import build_lock, ensure_state_dir, escapes, write_temp_beside
 from assetgen.errors import EXIT_OK, ImageError, ManifestError, UsageError
+from assetgen.images import codec as imaging
 from assetgen.images import sizes, variants
 from assetgen.manifest.edit import jinja_literal, upsert_asset
 from assetgen.manifest.load import Asset, Manifest, load_manifest, load_yaml
@@ -96,7 +97,6 @@ def run(manifest_path: Path | None, cwd: Path, file: Path, *, asset_id: str, pro
         session = _codex_session(file)
 
     data = _read_image(file, show)
-    from assetgen.images import codec as imaging
     source = imaging.probe(data)
     rel = _target_path(manifest, asset_id, target, existing, file)
     try:
@@ -163,7 +163,6 @@ def _open(manifest_path: Path | None, cwd: Path, file: Path) -> Manifest:
 
 
 def _read_image(file: Path, show: Any) -> bytes:
-    from assetgen.images import codec as imaging
     try:
         data = file.read_bytes()
     except FileNotFoundError:
@@ -187,13 +186,11 @@ def _codex_session(file: Path) -> str | None:
 
 def _target_path(manifest: Manifest, asset_id: str, target: str | None,
                  existing: Asset | None, file: Path) -> str:
-    from assetgen.images.codec import format_for_path
-
     if target is None:
         if existing is not None:
             return existing.path
         try:
-            format_for_path(file.name)
+            imaging.format_for_path(file.name)
             suffix = file.suffix.lower()
         except ValueError:
             suffix = ".png"

@@ -23,6 +23,7 @@ from assetgen import __version__
 from assetgen.core.canonical import readable_json
 from assetgen.core.fsutil import atomic_write, escapes
 from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
+from assetgen.manifest.json_schema import build_schema
 from assetgen.manifest.schema import MANIFEST_NAME
 
 HOOK_REPO = "https://github.com/assetgen/assetgen"  # placeholder until assetgen is published
@@ -351,8 +352,6 @@ def run(cwd: Path, *, output_dir: str | None) -> InitResult:
         return "created", f"output_dir {chosen}/ ({how}), {globs}"
 
     def write_schema() -> tuple[str, str]:
-        from assetgen.manifest.json_schema import build_schema
-
         verb = _write_if_changed(root / SCHEMA_NAME, readable_json(build_schema()))
         return verb, "editors validate assetgen.yaml against it"
 

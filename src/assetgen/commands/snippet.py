@@ -15,7 +15,9 @@ from typing import Any
 from assetgen.commands.common import open_manifest, select_assets
 from assetgen.core.remedies import shell_command
 from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, ConfigError
+from assetgen.manifest import templating
 from assetgen.manifest.load import Manifest
+from assetgen.manifest.templating import MAX_SOURCE_CHARS
 from assetgen.provenance.published import Published, published
 
 BUILTIN = "snippet.html.j2"
@@ -77,7 +79,6 @@ def render(manifest: Manifest, found: Published, *, sizes: str | None = None) ->
     """
     import jinja2
 
-    from assetgen.manifest import templating
     template_path = manifest.snippet_template
     where = manifest.rel(template_path) if template_path else f"built-in {BUILTIN}"
     if template_path is None:
@@ -108,8 +109,6 @@ _VARIABLES = "variables: asset, src, width, height, alt, sizes, srcset, sources,
 
 
 def _read_template(path: Path, where: str) -> str:
-    from assetgen.manifest.templating import MAX_SOURCE_CHARS
-
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_SOURCE_CHARS * 4 + 1)
