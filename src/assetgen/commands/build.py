@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from assetgen.build import store
+from assetgen.build import signing, store
 from assetgen.build.engine import BuildSettings, Engine, EventSink, Outcome
 from assetgen.build.planner import AssetStatus, Next, Planner
 from assetgen.build.scheduler import Clock
@@ -135,8 +135,7 @@ def run(manifest_path: Path | None, cwd: Path, ids: list[str], *, force: bool = 
                              max_cost=max_cost, clock=clock)
     if manifest.signing is not None and manifest.signing.sign and any(
             s.route != "draft" for s in work):
-        from assetgen.build import signing  # a certificate it cannot use fails before any request
-
+        # A certificate it cannot use fails before any request.
         settings.signing = signing.load_kit(manifest.signing, context.environ)
     with build_lock(ensure_state_dir(manifest.state_dir, root=manifest.root) / "build.lock",
                     root=manifest.root):

@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assetgen.build import credentials, signing
 from assetgen.doctor.checks import KEY_VAR, Doctor, Step, Wire, classification, evidence
-from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, ManifestError, UsageError
+from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, ConfigError, ManifestError, UsageError
 from assetgen.manifest.load import Manifest, find_manifest, load_manifest, load_yaml
 from assetgen.manifest.schema import DEFAULT_MODEL, DEFAULT_ROUTE
 
@@ -101,9 +102,6 @@ async def _diagnose(route: str, model: str, found: _Found, environ: Mapping[str,
 
 def _check_signing(doctor: Doctor, manifest: Manifest) -> None:
     """provenance.c2pa.sign: the certificate signs, and the trust anchors hold its root."""
-    from assetgen.build import credentials, signing
-    from assetgen.errors import ConfigError
-
     settings = manifest.signing
     assert settings is not None
     try:

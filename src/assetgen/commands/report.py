@@ -24,6 +24,7 @@ from typing import Any
 
 from assetgen import TOOL
 from assetgen.build.cost import format_usd
+from assetgen.build.credentials import report_facts
 from assetgen.build.planner import AssetStatus, Planner
 from assetgen.commands.common import open_manifest
 from assetgen.core.fsutil import atomic_write, ensure_state_dir
@@ -210,8 +211,6 @@ def asset_card(status: AssetStatus, manifest: Manifest, href: str | None,
         facts.append(("Session", str(sidecar["session"])))
     if thumb.info:
         facts.append(("File", thumb.info))
-    from assetgen.build.credentials import report_facts
-
     facts += report_facts(sidecar)
 
     inputs = []
