@@ -38,8 +38,8 @@ from assetgen.build.scheduler import (
     RetryPolicy,
     call_with_retries,
 )
-from assetgen.cli.console import shell_command
 from assetgen.core.canonical import sha256_bytes
+from assetgen.core.remedies import shell_command
 from assetgen.errors import (
     AssetgenError,
     ImageError,

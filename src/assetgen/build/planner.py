@@ -24,10 +24,10 @@ from typing import Any
 
 from assetgen.build import cost
 from assetgen.build.masters import MastersCache
-from assetgen.cli.console import shell_command
 from assetgen.core.canonical import tagged_hash
 from assetgen.core.fsutil import escapes
 from assetgen.core.hashcache import HashCache
+from assetgen.core.remedies import shell_command
 from assetgen.images import variants as variant_rules
 from assetgen.manifest.load import Asset, Manifest
 from assetgen.provenance.record import CorruptSidecar, Record

@@ -24,8 +24,8 @@ from typing import Any
 
 from assetgen import TOOL
 from assetgen.build.cost import format_usd
+from assetgen.build.credentials import report_facts
 from assetgen.build.planner import AssetStatus, Planner
-from assetgen.cli.console import Console
 from assetgen.commands.common import open_manifest
 from assetgen.core.fsutil import atomic_write, ensure_state_dir
 from assetgen.core.hashcache import HashCache
@@ -213,8 +213,6 @@ def asset_card(status: AssetStatus, manifest: Manifest, href: str | None,
         facts.append(("Session", sidecar.session))
     if thumb.info:
         facts.append(("File", thumb.info))
-    from assetgen.build.credentials import report_facts
-
     facts += report_facts(sidecar)
 
     inputs = []
@@ -337,15 +335,16 @@ def render(manifest: Manifest, statuses: list[AssetStatus], cards: list[Card]) -
     )
 
 
-def _shown(path: Path, cwd: Path) -> str:
-    try:
-        return path.relative_to(cwd.resolve()).as_posix()
-    except ValueError:
-        return str(path)
+@dataclass
+class ReportResult:
+    page: Path
+    assets: int
+    static: int
+    cwd: Path  # the page is shown relative to it
+    exit_code: int = EXIT_OK
 
 
-def run(manifest_path: Path | None, cwd: Path, *, output: Path | None, json_mode: bool,
-        console: Console) -> int:
+def run(manifest_path: Path | None, cwd: Path, *, output: Path | None) -> ReportResult:
     manifest = open_manifest(manifest_path, cwd)
     # The default page lives in the state folder, which is written only inside the
     # repository (never through a symlink out of it); a page named with -o is the user's.
@@ -362,11 +361,5 @@ def run(manifest_path: Path | None, cwd: Path, *, output: Path | None, json_mode
     except OSError as exc:
         raise AssetgenError(f"cannot write the report to {page}: {exc.strerror or exc}",
                             hint="choose another place with -o FILE") from exc
-    if json_mode:
-        console.emit_json({"output": str(page), "assets": len(statuses),
-                           "static": len(cards) - len(statuses)})
-    else:
-        static = len(cards) - len(statuses)
-        console.print(f"wrote {_shown(page, cwd)} ({len(statuses)} assets"
-                      + (f", {static} static" if static else "") + ")")
-    return EXIT_OK
+    return ReportResult(page, assets=len(statuses), static=len(cards) - len(statuses),
+                        cwd=cwd)

@@ -24,10 +24,10 @@ from typing import Any
 
 from assetgen.build.planner import AssetStatus, Planner, State
 from assetgen.build.store import PENDING_SUFFIX
-from assetgen.cli.console import shell_command
 from assetgen.core.canonical import tagged_hash
 from assetgen.core.fsutil import TEMP_MARKER
 from assetgen.core.hashcache import HashCache
+from assetgen.core.remedies import shell_command
 from assetgen.images import variants
 from assetgen.manifest.load import Asset, Manifest
 from assetgen.provenance.sidecar import SUFFIX, claimed, image_path_for
