@@ -20,12 +20,13 @@ from assetgen.core.hosts import result_host_problems
 from assetgen.errors import ManifestError, Problem, UsageError
 from assetgen.images import models as image_models
 from assetgen.images import sizes
+from assetgen.manifest import generators, schema
 from assetgen.manifest import reader as manifest_yaml
-from assetgen.manifest import schema
 from assetgen.manifest.c2pa_settings import Settings as SigningSettings
 from assetgen.manifest.c2pa_settings import resolve as resolve_signing
 from assetgen.manifest.model_rules import sizes_text
 from assetgen.manifest.outputs import OutputsResolver, check_collisions, resolve_top_paths
+from assetgen.manifest.site import resolve_site
 
 _ID_RE = re.compile(schema.ASSET_ID_PATTERN)
 
@@ -106,6 +107,8 @@ class Manifest:
     assets_json: Path | None = None  # where `build` writes the assets map, if anywhere
     snippet_template: Path | None = None  # replaces the built-in snippet template
     signing: SigningSettings | None = None  # `provenance.c2pa` (SPEC 8)
+    generator: str = "plain"  # a name in manifest.generators (SPEC 7)
+    roots: tuple[Path, ...] = ()  # declared image folders besides output_dir (absolute)
 
     def __post_init__(self) -> None:
         self.by_id = {a.id: a for a in self.assets}
@@ -340,6 +343,9 @@ class _Loader:
 
         output_dir = self.resolve_output_dir(data)
         sources = self.resolve_sources(data)
+        generator, roots = resolve_site(self, data, line_of)
+        if "sources" not in data:
+            sources = list(generators.profile(generator).default_sources)
         variables = dict(self.mapping(data, "vars"))
         defaults = self.mapping(data, "defaults")
         if "defaults" in data and isinstance(data.get("defaults"), dict):
@@ -372,7 +378,7 @@ class _Loader:
                         sources=tuple(sources), routes=routes,
                         static=tuple(static), assets=tuple(assets), masters_dir=masters_dir,
                         assets_json=assets_json, snippet_template=snippet_template,
-                        signing=signing)
+                        signing=signing, generator=generator, roots=tuple(roots))
 
     def resolve_output_dir(self, data: Mapping[str, Any]) -> Path:
         raw = data.get("output_dir", "public")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from assetgen.manifest.generators import NAMES as GENERATOR_NAMES
+
 ROUTES = ("images", "responses", "gateway", "codex", "draft")
 QUALITIES = ("low", "medium", "high", "auto")
 BACKGROUNDS = ("transparent", "opaque", "auto")
@@ -40,8 +42,13 @@ class Field:
 TOP_LEVEL: dict[str, Field] = {
     "version": Field("integer", "manifest format version; must be 1", required=True),
     "output_dir": Field("string", "folder the images are written below (default: public)"),
-    "sources": Field("array", "globs of pages/templates scanned for image references",
-                     items="string"),
+    "sources": Field("array", "globs of pages/templates scanned for image references "
+                     "(default: the generator's)", items="string"),
+    "generator": Field("string", "the site generator: its roots, default sources and how it "
+                       "names images (SPEC 7; default plain)", choices=GENERATOR_NAMES),
+    "roots": Field("array", "more folders holding the site's images besides output_dir "
+                   "(default: the generator's, e.g. Hugo assets/, Astro src/assets/)",
+                   items="string"),
     "defaults": Field("object", "settings applied to every asset unless it overrides them"),
     "vars": Field("object", "Jinja2 variables available in prompts"),
     "routes": Field("object", "per-route settings (never secrets)"),

@@ -28,12 +28,14 @@ from assetgen.core.hashcache import HashCache
 from assetgen.images import variants
 from assetgen.manifest.load import Asset, Manifest
 from assetgen.provenance.sidecar import SUFFIX, CorruptSidecar, image_path_for, read_sidecar
+from assetgen.verify.page import UNRESOLVED
 from assetgen.verify.references import IMAGE_SUFFIXES, Reference, ScanResult, scan_sources
+from assetgen.verify.resolve import resolver_for
 from assetgen.verify.scope import Scope, file_key, scope_for, with_dependents
 
 ERROR_STATES = ("missing", "tampered", "unrecorded", "untracked", "orphan-sidecar", "unknown",
                 "broken-ref", "unmarked", "uncredentialed")
-WARNING_STATES = ("stale", "draft", "unreferenced", "aspect-mismatch")
+WARNING_STATES = ("stale", "draft", "unreferenced", "aspect-mismatch", "unresolved")
 STATES = ("fresh", *ERROR_STATES, *WARNING_STATES)
 # A sidecar's sha256 matched the file for these, so its recorded width/height are the file's.
 _SIDECAR_TRUSTED = (State.FRESH, State.STALE, State.DRAFT)
@@ -322,6 +324,12 @@ class _Checker:
         broken: list[tuple[str, Reference]] = []
         inside = file_key(self.manifest.output_dir) + os.sep
         for target, ref in refs:
+            if ref.kind == UNRESOLVED:
+                self.add(ref.page, UNRESOLVED, f"{self.show(ref.page)}:{ref.line} names "
+                         f"`{ref.raw}`, built when the site is generated: no path to check",
+                         "write the image paths out, or check the images it can name by hand",
+                         ref=ref)
+                continue
             if target in self.assets_by_file or target in self.static_by_file:
                 if ref.attrs and self.exists(target):
                     self.aspect(ref, target)
@@ -425,7 +433,8 @@ def check(manifest: Manifest, *, hashes: HashCache | None = None,
                        show or manifest.rel)
     scope = checker.scope = scope_for(manifest, files, checker.owner)
     if scan is None:
-        scan = scan_sources(manifest.root, manifest.sources, manifest.output_dir)
+        scan = scan_sources(manifest.root, manifest.sources, manifest.output_dir,
+                            resolver_for(manifest))
     referrers: dict[str, list[Reference]] = {}
     in_scope_refs: list[tuple[str, Reference]] = []
     for ref in scan.references:

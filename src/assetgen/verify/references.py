@@ -32,6 +32,10 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assetgen.verify.resolve import Resolver
 
 IMAGE_SUFFIXES = frozenset({
     ".png", ".jpg", ".jpeg", ".webp", ".avif", ".gif", ".svg", ".ico", ".bmp", ".tif", ".tiff",
@@ -124,13 +128,16 @@ def find_pages(root: Path, patterns: Sequence[str]) -> list[Path]:
     return sorted(found)
 
 
-def scan_sources(root: Path, patterns: Sequence[str], output_dir: Path) -> ScanResult:
-    """Scan every page matched by ``patterns`` (relative to ``root``) for image references."""
+def scan_sources(root: Path, patterns: Sequence[str], output_dir: Path,
+                 resolver: Resolver | None = None) -> ScanResult:
+    """Scan every page matched by ``patterns`` (relative to ``root``) for image references;
+    without a ``resolver``, paths resolve as on a site without a generator."""
+    from assetgen.verify.resolve import Resolver
     from assetgen.verify.syntaxes import scan_text
 
     result = ScanResult()
     root_dir = os.path.abspath(root)
-    out = os.path.normpath(os.path.join(root_dir, output_dir))
+    out = resolver or Resolver(root_dir, os.path.normpath(os.path.join(root_dir, output_dir)))
     paths: dict[str, Path] = {}
     for page in find_pages(root, patterns):
         try:
