@@ -28,6 +28,7 @@ from assetgen.manifest.load import Manifest, find_manifest
 from assetgen.manifest.schema import MANIFEST_NAME
 from assetgen.verify.check import STATES, Finding, LineageReport, check, display_path
 
+_UNCHECKED = ("template", "package", "unreadable")  # skips that may hide a local image
 _STYLE = {"error": ("red", "bold"), "warning": ("yellow",)}
 
 
@@ -129,7 +130,7 @@ def _summary(item: _Run, show: Any, *, several: bool, strict: bool) -> str:
     where = f" {show(item.manifest.file)}:" if several else ""
     counted = (f"{report.assets} asset{_s(report.assets)}, {report.static} static, "
                f"{report.references} reference{_s(report.references)}")
-    if report.scoped and not (report.assets or report.static or report.references
+    if report.scoped and not (report.assets or report.static or report.references or report.files
                               or report.findings):
         return f"verify:{where} nothing in the given files concerns this site"
     if report.errors:
@@ -138,6 +139,12 @@ def _summary(item: _Run, show: Any, *, several: bool, strict: bool) -> str:
     if report.warnings:
         return (f"verify:{where} {counted} — no errors, {report.warnings} "
                 f"warning{_s(report.warnings)} (`--strict` fails on them)")
+    dynamic = sum(report.skipped.get(reason, 0) for reason in _UNCHECKED)
+    if dynamic:  # never "all intact" when some references could not be followed (SPEC 7)
+        return (f"verify:{where} {counted} — no problems found, but {dynamic} "
+                f"reference{_s(dynamic)} could not be followed ("
+                + ", ".join(f"{report.skipped[r]} {r}" for r in _UNCHECKED
+                            if report.skipped.get(r)) + ")")
     return f"verify:{where} {counted} — all lineage intact"
 
 

@@ -31,7 +31,7 @@ from assetgen.provenance.sidecar import SUFFIX, CorruptSidecar, image_path_for, 
 from assetgen.verify.page import UNRESOLVED
 from assetgen.verify.references import IMAGE_SUFFIXES, Reference, ScanResult, scan_sources
 from assetgen.verify.resolve import resolver_for
-from assetgen.verify.scope import Scope, file_key, scope_for, with_dependents
+from assetgen.verify.scope import Scope, concerned, file_key, scope_for, with_dependents
 
 ERROR_STATES = ("missing", "tampered", "unrecorded", "untracked", "orphan-sidecar", "unknown",
                 "broken-ref", "unmarked", "uncredentialed")
@@ -77,6 +77,7 @@ class LineageReport:
     pages: int  # pages scanned
     skipped: dict[str, int]  # references skipped, by reason (external, data, template, ...)
     scoped: bool  # only what some files touch was checked
+    files: int = 0  # given files that are this site's pages or images under one of its roots
 
     @property
     def errors(self) -> int:
@@ -432,9 +433,9 @@ def check(manifest: Manifest, *, hashes: HashCache | None = None,
     checker = _Checker(manifest, hashes or HashCache(None), strict, Scope(),
                        show or manifest.rel)
     scope = checker.scope = scope_for(manifest, files, checker.owner)
+    resolver = resolver_for(manifest)
     if scan is None:
-        scan = scan_sources(manifest.root, manifest.sources, manifest.output_dir,
-                            resolver_for(manifest))
+        scan = scan_sources(manifest.root, manifest.sources, manifest.output_dir, resolver)
     referrers: dict[str, list[Reference]] = {}
     in_scope_refs: list[tuple[str, Reference]] = []
     for ref in scan.references:
@@ -460,7 +461,8 @@ def check(manifest: Manifest, *, hashes: HashCache | None = None,
     return LineageReport(findings=checker.findings, by_state=checker.by_state,
                          assets=len(statuses), static=static, references=len(in_scope_refs),
                          pages=scan.pages, skipped=dict(scan.skipped),
-                         scoped=not scope.everything)
+                         scoped=not scope.everything,
+                         files=concerned(scope, scan.page_files, resolver.roots))
 
 
 def _used_by(refs: list[Reference], show: Callable[[Path], str], lead: str = "; used by") -> str:

@@ -20,6 +20,7 @@ _VALUE = re.compile(
     + _ENDING + r""")'|(?P<bare>[^\s"',\[\]{}()#|]+""" + _ENDING + r"""))(?=[\s,\]})]|$)""",
     re.M,
 )
+_OUTPUT_URL = re.compile(r"^[ \t]*\"?permalink\"?[ \t]*[:=][^\n]*", re.M)  # where the page goes
 _COMMENT_LINE = re.compile(r"^[ \t]*(?:#|//)[^\n]*", re.M)
 _TRAILING_COMMENT = re.compile(r"[ \t]#[^\n]*")
 _FRONT = re.compile(r"\A(?:\ufeff)?(---|\+\+\+)[ \t]*\n(.*?)^\1[ \t]*$", re.S | re.M)
@@ -40,6 +41,8 @@ def scan_values(pg: PageScan, t: Text, start: int, end: int, kind: str) -> None:
                   if t.text.count('"', t.text.rfind("\n", 0, m.start()) + 1, m.start()) % 2 == 0
                   and t.text.count("'", t.text.rfind("\n", 0, m.start()) + 1, m.start()) % 2
                   == 0])
+    if kind == "front-matter" and "permalink" in t.text[start:end]:
+        t = t.masked([m.span() for m in _OUTPUT_URL.finditer(t.text, start, end)])
     for m in _VALUE.finditer(t.text, start, end):
         group = "dq" if m.start("dq") >= 0 else "sq" if m.start("sq") >= 0 else "bare"
         pg.add(m.start(group), t.slice(m, group), kind)

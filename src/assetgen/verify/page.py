@@ -25,8 +25,10 @@ SUFFIX_ALT = "|".join(sorted((s[1:] for s in IMAGE_SUFFIXES), key=len, reverse=T
 QUOTED_IMG = re.compile(
     r"""(["'`])(?P<v>[^"'`\s<>{}()|]*?\.(?:""" + SUFFIX_ALT + r""")(?:[?#][^"'`\s<>]*)?)\1"""
 )
-TEMPLATE = re.compile(r"\{\{|\{%|\{#|\$\{|#\{|@\{|<%|<\?")
+# Template code, or a string concatenation (`'<img src="' + url + '/a.png">'`).
+TEMPLATE = re.compile(r"\{\{|\{%|\{#|\$\{|#\{|@\{|<%|<\?|['\"]\s*\+")
 _TEMPLATE_PREFIX = re.compile(r"(?:\{\{[^{}]*\}\}|\{%[^{}]*%\}|\$\{[^{}]*\}|\s)+(?=/)")
+_EXPRESSION = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|[$#@]\{[^}]*\}")
 _PATTERN = re.compile(r"%[sdv]|\*")
 URL_FILTER = re.compile(r"\|\s*(relurl|absurl|rellangurl|abslangurl|relative_url|absolute_url"
                          r"|url|asset_url|img_url)\b")
@@ -136,6 +138,9 @@ class PageScan:
         value = convert(stripped).strip() if convert else stripped
         if not value:
             return
+        if value[:5].lower() != "data:" and (value.startswith("//") or _SCHEME.match(value)):
+            self.skipped["external"] += 1  # `https://${host}/logo.png` too
+            return
         if TEMPLATE.search(value):
             prefix = _TEMPLATE_PREFIX.match(value)
             if prefix is not None:  # {{ site.baseurl }}/img/a.png: the base URL, then a path
@@ -160,7 +165,8 @@ class PageScan:
         path = value.split("?", 1)[0].rstrip("\"' )}")
         start = self.text.rfind("\n", 0, offset) + 1
         built = _PATH_BUILDER.search(self.text[start:offset].lower())
-        if has_image_suffix(path) and (built or TEMPLATE.search(value)):
+        named = "/" in _EXPRESSION.sub("", path)  # `/img/${name}.png`, not `${key}.png`
+        if has_image_suffix(path) and (built or (TEMPLATE.search(value) and named)):
             self._reference(offset, stripped, self.page_path, UNRESOLVED, None)
         else:
             self.skipped["template"] += 1

@@ -73,12 +73,14 @@ class ScanResult:
     references: list[Reference] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=no_skips)
     pages: int = 0
+    page_files: set[str] = field(default_factory=set)  # the pages read (absolute)
 
     def merge(self, other: ScanResult) -> None:
         self.references.extend(other.references)
         for reason, count in other.skipped.items():
             self.skipped[reason] = self.skipped.get(reason, 0) + count
         self.pages += other.pages
+        self.page_files |= other.page_files
 
 
 # --- regular expressions ---------------------------------------------------------------------
@@ -146,4 +148,5 @@ def scan_sources(root: Path, patterns: Sequence[str], output_dir: Path,
             result.skipped["unreadable"] += 1
             continue
         result.merge(scan_text(str(page), text, out, paths))
+        result.page_files.add(str(page))
     return result

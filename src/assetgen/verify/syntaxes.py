@@ -206,7 +206,10 @@ def _scan_html(pg: PageScan, t: Text) -> None:
 def _literals(pg: PageScan, t: Text, kind: str, start: int = 0, end: int | None = None) -> None:
     """Quoted strings that end with an image suffix (whitespace-free)."""
     for m in QUOTED_IMG.finditer(t.low, start, len(t.low) if end is None else end):
-        pg.add(m.start("v"), t.slice(m, "v"), kind)
+        line_end = t.low.find("\n", m.end())
+        site = "|" in t.low[m.end() : line_end] and bool(URL_FILTER.search(t.low, m.end(),
+                                                                          line_end))
+        pg.add(m.start("v"), t.slice(m, "v"), kind, site=site)
 
 
 def _template_blocks(pg: PageScan, t: Text) -> None:
@@ -338,11 +341,11 @@ def scan_text(page: str, text: str, resolver: Resolver | str,
     t = Text(text)
     suffix = os.path.splitext(page)[1].lower()
     if suffix in HTML_SUFFIXES:
-        _scan_html(pg, t)
+        _scan_html(pg, scan_front_matter(pg, t))
     elif suffix in MARKDOWN_SUFFIXES:
         _scan_markdown(pg, t, with_html=True)
-    elif suffix in COMPONENT_SUFFIXES:
-        _scan_jsx(pg, scan_front_matter(pg, t))
+    elif suffix in COMPONENT_SUFFIXES:  # an .astro page's `---` block is code, not YAML
+        _scan_jsx(pg, t)
         _scan_html(pg, t)
     elif suffix in CONFIG_SUFFIXES:
         scan_values(pg, t, 0, len(t.text), "config")
@@ -353,7 +356,7 @@ def scan_text(page: str, text: str, resolver: Resolver | str,
     elif suffix in CSS_SUFFIXES:
         _scan_css(pg, t, suffix)
     elif suffix in TEMPLATE_SUFFIXES:
-        t = t.masked_by(_TEMPLATE_COMMENT)
+        t = scan_front_matter(pg, t.masked_by(_TEMPLATE_COMMENT))
         _scan_html(pg, t)
         _literals(pg, _mask_html(t), "template")
     else:
