@@ -87,10 +87,9 @@ class Resolver:
 
     def alias(self, path: str) -> str | None:
         """The file an aliased path (`~/assets/x.png`, `@site/static/x.png`) names, if any."""
-        for prefix, folder in self.aliases:
-            if path.startswith(prefix):
-                return os.path.normpath(os.path.join(folder, path[len(prefix):]))
-        return None
+        matches = [os.path.join(folder, path[len(prefix):])
+                   for prefix, folder in self.aliases if path.startswith(prefix)]
+        return self._first(matches) if matches else None
 
     def bare_import(self, path: str) -> str | None:
         """A bare import through tsconfig `baseUrl`, or None (a package)."""
@@ -137,9 +136,9 @@ class Resolver:
 
 
 def site_folders(root: str, generator: Generator) -> list[str]:
-    """``root`` and the folders up to two levels below it holding the generator's config
-    (a theme repository keeps its demo site in `exampleSite/` or `demo/`)."""
-    found = [root]
+    """The folders up to two levels below ``root`` holding the generator's config (a theme
+    repository keeps its demo site in `exampleSite/` or `demo/`), then ``root``."""
+    found = []
     level = [root]
     for _depth in range(2):
         following = []
@@ -156,7 +155,7 @@ def site_folders(root: str, generator: Generator) -> list[str]:
                        for c in generator.config_files):
                     found.append(entry.path)
         level = following
-    return found
+    return [*found, root]
 
 
 def _existing(folders: Iterable[str]) -> list[str]:
