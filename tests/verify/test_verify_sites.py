@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+import yaml
+
 from tests.fakes.sites import run_cli, write_site
 
 
@@ -50,3 +53,27 @@ def test_generator_and_roots_are_checked_at_load(tmp_path: Path) -> None:
     assert result.code == 2
     assert "assetgen.yaml:2" in result.err and "gatsby" in result.err
     assert "assetgen.yaml:3" in result.err and "root `../outside` is refused" in result.err
+
+
+@pytest.mark.parametrize(("files", "generator", "output_dir"), [
+    ({"hugo.toml": "title = 'x'\n", "content/_index.md": "x\n"}, "hugo", "static"),
+    ({"package.json": '{"dependencies": {"astro": "^4"}}', "src/pages/a.astro": "x"},
+     "astro", "public"),
+    ({"docusaurus.config.ts": "export default {};\n", "docs/a.md": "x\n"}, "docusaurus",
+     "static"),
+    ({"mkdocs.yml": "site_name: x\n", "docs/index.md": "x\n"}, "mkdocs", "docs"),
+    ({"_config.yml": "title: x\n", "index.md": "x\n"}, "jekyll", "."),
+    ({"package.json": '{"devDependencies": {"@11ty/eleventy": "2"}}'}, "eleventy", "."),
+    ({"next.config.js": "module.exports = {}\n", "app/page.tsx": "x"}, "nextjs", "public"),
+])
+def test_init_detects_the_generator_and_writes_a_working_manifest(
+        tmp_path: Path, files: dict[str, str], generator: str, output_dir: str) -> None:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert run_cli("-C", tmp_path, "init").code == 0
+    data = yaml.safe_load((tmp_path / "assetgen.yaml").read_text())
+    assert data["generator"] == generator and data["output_dir"] == output_dir
+    assert data["sources"]
+    assert run_cli("-C", tmp_path, "build", "--draft").code == 0  # the scaffold's example
+    assert run_cli("-C", tmp_path, "verify").code == 0
