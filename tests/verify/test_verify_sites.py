@@ -77,3 +77,18 @@ def test_init_detects_the_generator_and_writes_a_working_manifest(
     assert data["sources"]
     assert run_cli("-C", tmp_path, "build", "--draft").code == 0  # the scaffold's example
     assert run_cli("-C", tmp_path, "verify").code == 0
+
+
+def test_an_image_in_another_root_can_be_declared_in_place(tmp_path: Path) -> None:
+    page = '{{ $logo := resources.Get "img/logo.svg" }}\n'
+    site = "version: 1\ngenerator: hugo\noutput_dir: static\nsources: [layouts/*.html]\n"
+    write_site(tmp_path, site, {"layouts/a.html": page, "assets/img/logo.svg": "<svg/>",
+                                "static/.keep": ""})
+    undeclared = run_cli("-C", tmp_path, "verify")
+    assert undeclared.code == 1 and "assets/img/logo.svg: unknown" in undeclared.out
+    assert "move it below" not in undeclared.out  # that would break the site's build
+    assert "root: assets" in undeclared.out
+    (tmp_path / "assetgen.yaml").write_text(site + "static:\n  - path: img/logo.svg\n"
+                                            "    root: assets\n")
+    declared = run_cli("-C", tmp_path, "verify")
+    assert declared.code == 0, declared.out

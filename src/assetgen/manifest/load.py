@@ -9,6 +9,7 @@ prompts rendered, generation sizes chosen, paths made absolute and safe.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -455,14 +456,33 @@ class _Loader:
             raw = entry.get("path")
             if not isinstance(raw, str):
                 continue
-            rel = self.check_output_path(raw, output_dir, line_of(entry, "path"))
-            if rel is None:
+            base = self.static_root(entry, output_dir)
+            rel = None if base is None else self.check_output_path(raw, base,
+                                                                   line_of(entry, "path"))
+            if rel is None or base is None:
                 continue
-            result.append(StaticImage(path=rel, file=output_dir / rel, line=line,
+            if base != output_dir:  # one spelling per file for the duplicate checks
+                rel = Path(os.path.relpath(base / rel, output_dir)).as_posix()
+            result.append(StaticImage(path=rel, file=Path(os.path.normpath(output_dir / rel)),
+                                      line=line,
                                       author=_opt_str(entry.get("author")),
                                       license=_opt_str(entry.get("license")),
                                       path_line=line_of(entry, "path")))
         return result
+
+    def static_root(self, entry: Mapping[str, Any], output_dir: Path) -> Path | None:
+        """The folder a static entry's `path` is in: `root:` (inside the manifest's folder:
+        SPEC 7's other roots, e.g. Hugo assets/ or a page bundle), else output_dir."""
+        raw = entry.get("root")
+        if raw is None:
+            return output_dir
+        why = escapes(raw, self.root, self.resolved_paths) if isinstance(raw, str) \
+            else "it is not a folder path"
+        if why:
+            self.problem(line_of(entry, "root"), f"static root `{raw}` is refused: {why}",
+                         "use a folder inside the manifest's folder, e.g. assets")
+            return None
+        return (self.root / raw).resolve()
 
     def check_output_path(self, raw: str, output_dir: Path, line: int) -> str | None:
         why = escapes(raw, output_dir, self.resolved_paths)

@@ -139,7 +139,9 @@ ENCODING_APPLIES: dict[str, tuple[str, ...]] = {
 }
 
 STATIC: dict[str, Field] = {
-    "path": Field("string", "file below output_dir", required=True),
+    "path": Field("string", "file below output_dir (or below `root`)", required=True),
+    "root": Field("string", "the folder `path` is in when it is not output_dir: another of "
+                  "the site's roots, e.g. assets (Hugo), src/assets (Astro), a page bundle"),
     "author": Field("string", "who made it"),
     "license": Field("string", "its license"),
     "source": Field("string", "where it came from (URL, design file, ...)"),

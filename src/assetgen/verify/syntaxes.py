@@ -164,7 +164,8 @@ def _scan_html(pg: PageScan, t: Text) -> None:
             group = 2 if a.start(2) >= 0 else 3 if a.start(3) >= 0 else 4
             attrs.setdefault(a.group(1).lower(), (a.group(group) or "", a.start(group)))
         if name == "img":
-            size = {k: attrs[k][0] for k in ("width", "height") if k in attrs} or None
+            size: dict[str, str] | None = {
+                k: attrs[k][0] for k in ("width", "height") if k in attrs} or None
             if "src" in attrs:
                 value, offset = attrs["src"]
                 pg.add(offset, value, "img", image=True, attrs=size, convert=unescape_html)
