@@ -28,6 +28,7 @@ def build_site(root: Path, pages: int) -> None:
     lines = ["version: 1", "generator: hugo", "output_dir: static",
              'sources: ["content/**/*.md", "layouts/**/*.html", "hugo.toml"]', "static:"]
     lines += [f"  - path: img/i{i}.png" for i in range(IMAGES)]
+    lines += ["  - path: img/logo.svg", "    root: assets"]  # a global resource, in place
     (root / "assetgen.yaml").write_text("\n".join(lines) + "\n")
     for i in range(IMAGES):
         path = root / "static" / "img" / f"i{i}.png"

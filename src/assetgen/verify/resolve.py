@@ -45,6 +45,7 @@ class Resolver:
         self.generator = generator
         self.plain = generator is PLAIN and not extra_roots
         self._isfile: dict[str, bool] = {}
+        self._site_paths: dict[str, str] = {}
         sites = [root] if self.plain else site_folders(root, generator)
         self.served = _existing([output_dir, *extra_roots,
                                  *(os.path.join(s, f) for s in sites for f in generator.served)])
@@ -63,10 +64,13 @@ class Resolver:
 
     def site_path(self, path: str) -> str:
         """`/x`: below the served roots (then the bundled ones)."""
-        rel = posixpath.normpath(path).lstrip("/")
-        if self.plain:
-            return os.path.normpath(os.path.join(self.output_dir, rel))
-        return self._first(os.path.join(r, rel) for r in self.roots)
+        found = self._site_paths.get(path)
+        if found is None:
+            rel = posixpath.normpath(path).lstrip("/")
+            found = os.path.normpath(os.path.join(self.output_dir, rel)) if self.plain \
+                else self._first(os.path.join(r, rel) for r in self.roots)
+            self._site_paths[path] = found
+        return found
 
     def relative(self, path: str, page: str, *, resource: bool = False) -> str:
         page_dir = os.path.dirname(page)
