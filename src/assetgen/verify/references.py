@@ -32,10 +32,8 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from assetgen.verify.resolve import Resolver
+from assetgen.verify.resolve import Resolver
 
 IMAGE_SUFFIXES = frozenset({
     ".png", ".jpg", ".jpeg", ".webp", ".avif", ".gif", ".svg", ".ico", ".bmp", ".tif", ".tiff",
@@ -134,7 +132,6 @@ def scan_sources(root: Path, patterns: Sequence[str], output_dir: Path,
                  resolver: Resolver | None = None) -> ScanResult:
     """Scan every page matched by ``patterns`` (relative to ``root``) for image references;
     without a ``resolver``, paths resolve as on a site without a generator."""
-    from assetgen.verify.resolve import Resolver
     from assetgen.verify.syntaxes import scan_text
 
     result = ScanResult()
