@@ -23,6 +23,8 @@ from assetgen import __version__
 from assetgen.core.canonical import readable_json
 from assetgen.core.fsutil import atomic_write, escapes
 from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
+from assetgen.manifest.generators import Detection
+from assetgen.manifest.generators.detect import detect, sources_for
 from assetgen.manifest.json_schema import build_schema
 from assetgen.manifest.schema import MANIFEST_NAME
 
@@ -141,7 +143,7 @@ def yaml_scalar(value: object) -> str:
 
 
 def render_manifest(output_dir: str, sources: list[str], *, guessed: bool,
-                    brand: str) -> str:
+                    brand: str, generator: Detection | None = None) -> str:
     import jinja2
 
     source = resources.files("assetgen").joinpath("templates/assetgen.yaml.j2")
@@ -150,7 +152,9 @@ def render_manifest(output_dir: str, sources: list[str], *, guessed: bool,
     env.filters["yaml_str"] = yaml_scalar
     return env.from_string(source.read_text(encoding="utf-8")).render(
         schema_line=SCHEMA_LINE, schema=f"./{SCHEMA_NAME}", output_dir=output_dir, sources=sources,
-        guessed=guessed, brand=brand, version=__version__)
+        guessed=guessed, brand=brand, version=__version__,
+        generator=generator.generator.name if generator else "",
+        generator_why=generator.why if generator else "")
 
 
 def agents_section(output_dir: str) -> str:
@@ -340,16 +344,22 @@ def run(cwd: Path, *, output_dir: str | None) -> InitResult:
             if SCHEMA_LINE not in _head(manifest):
                 detail += f" — for editor completion, make `{SCHEMA_LINE}` its first line"
             return "kept", detail
+        detected = detect(root)
         guessed, found = guess_output_dir(root)
+        if detected is not None:
+            guessed, found = detected.generator.output_dir, True
         how = "given" if output_dir is not None else "found" if found else "default"
         chosen = output_dir or guessed
-        sources = guess_sources(root, chosen)
-        text = render_manifest(chosen, sources, guessed=how == "found", brand=_brand(root))
+        sources = sources_for(root, detected.generator) if detected is not None else []
+        sources = sources or guess_sources(root, chosen)
+        text = render_manifest(chosen, sources, guessed=how == "found", brand=_brand(root),
+                               generator=detected)
         _write_if_changed(manifest, text)
         output_dir = chosen
         globs = f"{len(sources)} source glob" + ("" if len(sources) == 1 else "s") \
             if sources else "no pages found yet: edit `sources:`"
-        return "created", f"output_dir {chosen}/ ({how}), {globs}"
+        site = f"generator {detected.generator.name} ({detected.why}), " if detected else ""
+        return "created", f"{site}output_dir {chosen}/ ({how}), {globs}"
 
     def write_schema() -> tuple[str, str]:
         verb = _write_if_changed(root / SCHEMA_NAME, readable_json(build_schema()))

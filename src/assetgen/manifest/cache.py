@@ -40,7 +40,7 @@ def cache_file_for(manifest_path: Path) -> Path:
 # they did, and nothing below output_dir may be a symlink (the loader's escape checks would
 # need re-running). Anything unusual falls back to the normal load.
 
-_CACHE_FORMAT = 3  # 2: no `vars` in the cached manifest; 3: Asset.path_line
+_CACHE_FORMAT = 4  # 2: no `vars` in the cached manifest; 3: Asset.path_line; 4: generator, roots
 _MAX_CACHE_BYTES = 256 * 1024 * 1024
 
 

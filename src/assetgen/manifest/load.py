@@ -9,6 +9,7 @@ prompts rendered, generation sizes chosen, paths made absolute and safe.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,12 +21,13 @@ from assetgen.core.hosts import result_host_problems
 from assetgen.errors import ManifestError, Problem, UsageError
 from assetgen.images import models as image_models
 from assetgen.images import sizes
+from assetgen.manifest import generators, schema
 from assetgen.manifest import reader as manifest_yaml
-from assetgen.manifest import schema
 from assetgen.manifest.c2pa_settings import Settings as SigningSettings
 from assetgen.manifest.c2pa_settings import resolve as resolve_signing
 from assetgen.manifest.model_rules import sizes_text
 from assetgen.manifest.outputs import OutputsResolver, check_collisions, resolve_top_paths
+from assetgen.manifest.site import resolve_site
 
 _ID_RE = re.compile(schema.ASSET_ID_PATTERN)
 
@@ -106,6 +108,8 @@ class Manifest:
     assets_json: Path | None = None  # where `build` writes the assets map, if anywhere
     snippet_template: Path | None = None  # replaces the built-in snippet template
     signing: SigningSettings | None = None  # `provenance.c2pa` (SPEC 8)
+    generator: str = "plain"  # a name in manifest.generators (SPEC 7)
+    roots: tuple[Path, ...] = ()  # declared image folders besides output_dir (absolute)
 
     def __post_init__(self) -> None:
         self.by_id = {a.id: a for a in self.assets}
@@ -340,6 +344,9 @@ class _Loader:
 
         output_dir = self.resolve_output_dir(data)
         sources = self.resolve_sources(data)
+        generator, roots = resolve_site(self, data, line_of)
+        if "sources" not in data:
+            sources = list(generators.profile(generator).default_sources)
         variables = dict(self.mapping(data, "vars"))
         defaults = self.mapping(data, "defaults")
         if "defaults" in data and isinstance(data.get("defaults"), dict):
@@ -372,7 +379,7 @@ class _Loader:
                         sources=tuple(sources), routes=routes,
                         static=tuple(static), assets=tuple(assets), masters_dir=masters_dir,
                         assets_json=assets_json, snippet_template=snippet_template,
-                        signing=signing)
+                        signing=signing, generator=generator, roots=tuple(roots))
 
     def resolve_output_dir(self, data: Mapping[str, Any]) -> Path:
         raw = data.get("output_dir", "public")
@@ -449,14 +456,33 @@ class _Loader:
             raw = entry.get("path")
             if not isinstance(raw, str):
                 continue
-            rel = self.check_output_path(raw, output_dir, line_of(entry, "path"))
-            if rel is None:
+            base = self.static_root(entry, output_dir)
+            rel = None if base is None else self.check_output_path(raw, base,
+                                                                   line_of(entry, "path"))
+            if rel is None or base is None:
                 continue
-            result.append(StaticImage(path=rel, file=output_dir / rel, line=line,
+            if base != output_dir:  # one spelling per file for the duplicate checks
+                rel = Path(os.path.relpath(base / rel, output_dir)).as_posix()
+            result.append(StaticImage(path=rel, file=Path(os.path.normpath(output_dir / rel)),
+                                      line=line,
                                       author=_opt_str(entry.get("author")),
                                       license=_opt_str(entry.get("license")),
                                       path_line=line_of(entry, "path")))
         return result
+
+    def static_root(self, entry: Mapping[str, Any], output_dir: Path) -> Path | None:
+        """The folder a static entry's `path` is in: `root:` (inside the manifest's folder:
+        SPEC 7's other roots, e.g. Hugo assets/ or a page bundle), else output_dir."""
+        raw = entry.get("root")
+        if raw is None:
+            return output_dir
+        why = escapes(raw, self.root, self.resolved_paths) if isinstance(raw, str) \
+            else "it is not a folder path"
+        if why:
+            self.problem(line_of(entry, "root"), f"static root `{raw}` is refused: {why}",
+                         "use a folder inside the manifest's folder, e.g. assets")
+            return None
+        return (self.root / raw).resolve()
 
     def check_output_path(self, raw: str, output_dir: Path, line: int) -> str | None:
         why = escapes(raw, output_dir, self.resolved_paths)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from assetgen.manifest.generators import NAMES as GENERATOR_NAMES
+
 ROUTES = ("images", "responses", "gateway", "codex", "draft")
 QUALITIES = ("low", "medium", "high", "auto")
 BACKGROUNDS = ("transparent", "opaque", "auto")
@@ -40,8 +42,13 @@ class Field:
 TOP_LEVEL: dict[str, Field] = {
     "version": Field("integer", "manifest format version; must be 1", required=True),
     "output_dir": Field("string", "folder the images are written below (default: public)"),
-    "sources": Field("array", "globs of pages/templates scanned for image references",
-                     items="string"),
+    "sources": Field("array", "globs of pages/templates scanned for image references "
+                     "(default: the generator's)", items="string"),
+    "generator": Field("string", "the site generator: its roots, default sources and how it "
+                       "names images (SPEC 7; default plain)", choices=GENERATOR_NAMES),
+    "roots": Field("array", "more folders holding the site's images besides output_dir "
+                   "(default: the generator's, e.g. Hugo assets/, Astro src/assets/)",
+                   items="string"),
     "defaults": Field("object", "settings applied to every asset unless it overrides them"),
     "vars": Field("object", "Jinja2 variables available in prompts"),
     "routes": Field("object", "per-route settings (never secrets)"),
@@ -132,7 +139,9 @@ ENCODING_APPLIES: dict[str, tuple[str, ...]] = {
 }
 
 STATIC: dict[str, Field] = {
-    "path": Field("string", "file below output_dir", required=True),
+    "path": Field("string", "file below output_dir (or below `root`)", required=True),
+    "root": Field("string", "the folder `path` is in when it is not output_dir: another of "
+                  "the site's roots, e.g. assets (Hugo), src/assets (Astro), a page bundle"),
     "author": Field("string", "who made it"),
     "license": Field("string", "its license"),
     "source": Field("string", "where it came from (URL, design file, ...)"),

@@ -23,25 +23,25 @@ from pathlib import Path
 from typing import Any
 
 from assetgen.build.planner import AssetStatus, Planner, State
-from assetgen.build.store import PENDING_SUFFIX
 from assetgen.core.canonical import tagged_hash
-from assetgen.core.fsutil import TEMP_MARKER
 from assetgen.core.hashcache import HashCache
 from assetgen.core.remedies import shell_command
 from assetgen.images import variants
 from assetgen.manifest.load import Asset, Manifest
 from assetgen.provenance.sidecar import SUFFIX, claimed, image_path_for
-from assetgen.verify.references import IMAGE_SUFFIXES, Reference, ScanResult, scan_sources
-from assetgen.verify.scope import Scope, file_key, scope_for, with_dependents
+from assetgen.verify.imagefiles import pixels, read_dimensions, walk_images
+from assetgen.verify.page import UNRESOLVED
+from assetgen.verify.references import Reference, ScanResult, scan_sources
+from assetgen.verify.resolve import resolver_for
+from assetgen.verify.scope import Scope, concerned, file_key, scope_for, with_dependents
 
 ERROR_STATES = ("missing", "tampered", "unrecorded", "untracked", "orphan-sidecar", "unknown",
                 "broken-ref", "unmarked", "uncredentialed")
-WARNING_STATES = ("stale", "draft", "unreferenced", "aspect-mismatch")
+WARNING_STATES = ("stale", "draft", "unreferenced", "aspect-mismatch", "unresolved")
 STATES = ("fresh", *ERROR_STATES, *WARNING_STATES)
 # A sidecar's sha256 matched the file for these, so its recorded width/height are the file's.
 _SIDECAR_TRUSTED = (State.FRESH, State.STALE, State.DRAFT)
 _ASPECT_TOLERANCE = 0.01  # 1 %: attribute values are often rounded to whole pixels
-_TEMP_MARKERS = (TEMP_MARKER, PENDING_SUFFIX)
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,7 @@ class LineageReport:
     pages: int  # pages scanned
     skipped: dict[str, int]  # references skipped, by reason (external, data, template, ...)
     scoped: bool  # only what some files touch was checked
+    files: int = 0  # given files that are this site's pages or images under one of its roots
 
     @property
     def errors(self) -> int:
@@ -121,6 +122,7 @@ class _Checker:
                     self.variant_owner[file_key(output / name)] = asset
         self.static_by_file = {file_key(s.file): s for s in manifest.static}
         self.statuses: dict[str, AssetStatus] = {}
+        self.roots: tuple[str, ...] = ()  # the site's image folders (verify.resolve)
         self._exists: dict[str, bool] = {}
         self._dims: dict[str, tuple[int, int] | None] = {}
         self._markers: dict[str, tuple[str, str | None] | None] = {}
@@ -298,7 +300,7 @@ class _Checker:
         sidecar that a page uses is `untracked` rather than `unknown`.
         """
         if self.scope.everything:
-            images, sidecars = _walk(self.manifest.output_dir)
+            images, sidecars = walk_images(self.manifest.output_dir)
         else:
             inside = file_key(self.manifest.output_dir) + os.sep
             candidates = self.scope.images | {t for t in targets if t.startswith(inside)}
@@ -330,6 +332,12 @@ class _Checker:
         broken: list[tuple[str, Reference]] = []
         inside = file_key(self.manifest.output_dir) + os.sep
         for target, ref in refs:
+            if ref.kind == UNRESOLVED:
+                self.add(ref.page, UNRESOLVED, f"{self.show(ref.page)}:{ref.line} names "
+                         f"`{ref.raw}`, built when the site is generated: no path to check",
+                         "write the image paths out, or check the images it can name by hand",
+                         ref=ref)
+                continue
             if target in self.assets_by_file or target in self.static_by_file:
                 if ref.attrs and self.exists(target):
                     self.aspect(ref, target)
@@ -345,11 +353,10 @@ class _Checker:
             else:
                 broken.append((target, ref))
         for target, users in unknown.items():
-            out = self.show(self.manifest.output_dir)
             remedy = ("declare it under static: (hand-made) or record it with "
                       f"`{self.adopt_command(target, None)}` (generated)") \
                 if target.startswith(inside) \
-                else f"move it below {out}/ and declare it under static: or assets:"
+                else self.declare_in_place(target)
             self.add(target, "unknown", "referenced" + _used_by(users, self.show, lead=" by")
                      + ", but neither declared under assets: nor static:", remedy,
                      ref=users[0])
@@ -368,9 +375,18 @@ class _Checker:
                      f"{self.show(ref.page)}:{ref.line} references `{ref.raw}`, which does "
                      "not exist", remedy, ref=ref, asset_id=owner.id if owner else None)
 
+    def declare_in_place(self, target: str) -> str:
+        """The remedy for an image outside output_dir: declare it where it is (moving a
+        bundled image below output_dir would break the site's build)."""
+        root = next((r for r in sorted(self.roots, key=len, reverse=True)
+                     if target.startswith(r + os.sep)), os.path.dirname(target))
+        rel = Path(os.path.relpath(target, root)).as_posix()
+        folder = Path(os.path.relpath(root, self.manifest.root)).as_posix()
+        return f"declare it where it is: under static: as `path: {rel}` with `root: {folder}`"
+
     def aspect(self, ref: Reference, target: str) -> None:
         attrs = ref.attrs or {}
-        width, height = _pixels(attrs.get("width")), _pixels(attrs.get("height"))
+        width, height = pixels(attrs.get("width")), pixels(attrs.get("height"))
         if not width or not height:
             return
         dims = self.dimensions(target)
@@ -400,7 +416,7 @@ class _Checker:
             if w > 0 and h > 0:
                 dims = (w, h)
         if dims is None and not target.lower().endswith(".svg"):
-            dims = _read_dimensions(target)
+            dims = read_dimensions(target)
         self._dims[target] = dims
         return dims
 
@@ -432,8 +448,10 @@ def check(manifest: Manifest, *, hashes: HashCache | None = None,
     checker = _Checker(manifest, hashes or HashCache(None), strict, Scope(),
                        show or manifest.rel)
     scope = checker.scope = scope_for(manifest, files, checker.owner)
+    resolver = resolver_for(manifest)
+    checker.roots = resolver.roots
     if scan is None:
-        scan = scan_sources(manifest.root, manifest.sources, manifest.output_dir)
+        scan = scan_sources(manifest.root, manifest.sources, manifest.output_dir, resolver)
     referrers: dict[str, list[Reference]] = {}
     in_scope_refs: list[tuple[str, Reference]] = []
     for ref in scan.references:
@@ -459,7 +477,8 @@ def check(manifest: Manifest, *, hashes: HashCache | None = None,
     return LineageReport(findings=checker.findings, by_state=checker.by_state,
                          assets=len(statuses), static=static, references=len(in_scope_refs),
                          pages=scan.pages, skipped=dict(scan.skipped),
-                         scoped=not scope.everything)
+                         scoped=not scope.everything,
+                         files=concerned(scope, scan.page_files, resolver.roots))
 
 
 def _used_by(refs: list[Reference], show: Callable[[Path], str], lead: str = "; used by") -> str:
@@ -468,44 +487,3 @@ def _used_by(refs: list[Reference], show: Callable[[Path], str], lead: str = "; 
     first = f"{lead} {show(refs[0].page)}:{refs[0].line}"
     more = len(refs) - 1
     return first + (f" and {more} more reference{'s' if more > 1 else ''}" if more else "")
-
-
-def _pixels(value: str | None) -> float | None:
-    """An HTML width/height attribute as a number of pixels (`100%` and `auto` are not)."""
-    try:
-        number = float((value or "").strip().lower().removesuffix("px"))
-    except ValueError:
-        return None
-    return number if number > 0 else None
-
-
-def _read_dimensions(path: str) -> tuple[int, int] | None:
-    """Displayed size from the header only (EXIF rotation applied); None if unreadable."""
-    try:
-        from PIL import Image
-
-        with Image.open(path) as image:
-            width, height = image.size
-            if image.format in ("JPEG", "WEBP", "TIFF", "PNG"):
-                orientation = image.getexif().get(0x0112)
-                if orientation in (5, 6, 7, 8):
-                    width, height = height, width
-            return (width, height) if width > 0 and height > 0 else None
-    except Exception:  # not an image Pillow can read: no aspect check for it
-        return None
-
-
-def _walk(output_dir: Path) -> tuple[list[str], list[str]]:
-    """Image files and sidecars below ``output_dir`` (temp files of a live build skipped)."""
-    images: list[str] = []
-    sidecars: list[str] = []
-    for folder, dirs, names in os.walk(output_dir):
-        dirs[:] = [d for d in dirs if d not in (".git", "node_modules")]
-        for name in names:
-            if any(marker in name for marker in _TEMP_MARKERS):
-                continue
-            if name.endswith(SUFFIX):
-                sidecars.append(os.path.join(folder, name))
-            elif os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES:
-                images.append(os.path.join(folder, name))
-    return images, sidecars

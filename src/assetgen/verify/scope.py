@@ -60,6 +60,16 @@ def scope_for(manifest: Manifest, files: Sequence[Path] | None,
     return scope
 
 
+def concerned(scope: Scope, pages: set[str], roots: Sequence[str]) -> int:
+    """How many given files are the site's pages, or images below one of its roots (any
+    extension: `verify FILE...` checks a `docusaurus.config.ts` in sources like a page)."""
+    if scope.everything:
+        return 0
+    folders = tuple(os.path.join(r, "") for r in roots)
+    return sum(1 for key in scope.pages | scope.images
+               if key in pages or (key in scope.images and key.startswith(folders)))
+
+
 def with_dependents(manifest: Manifest, ids: set[str]) -> set[str]:
     """``ids`` and every asset that edits one of them, transitively (their state follows)."""
     result = set(ids)

@@ -10,6 +10,7 @@ from assetgen.manifest.schema import MANIFEST_NAME
 from assetgen.verify.check import STATES, Finding
 
 SEVERITY_STYLE = {"error": ("red", "bold"), "warning": ("yellow",)}
+UNCHECKED = ("template", "package", "unreadable")  # skips that may hide a local image
 
 
 def show(console: Console, result: VerifyResult) -> None:
@@ -39,7 +40,7 @@ def site_summary(site: SiteReport, result: VerifyResult, *, several: bool) -> st
     counted = (f"{report.assets} asset{_s(report.assets)}, {report.static} static, "
                f"{report.references} reference{_s(report.references)}")
     if report.scoped and not (report.assets or report.static or report.references
-                              or report.findings):
+                              or report.files or report.findings):
         return f"verify:{where} nothing in the given files concerns this site"
     if report.errors:
         return (f"verify:{where} {report.errors} error{_s(report.errors)}, "
@@ -47,6 +48,12 @@ def site_summary(site: SiteReport, result: VerifyResult, *, several: bool) -> st
     if report.warnings:
         return (f"verify:{where} {counted} — no errors, {report.warnings} "
                 f"warning{_s(report.warnings)} (`--strict` fails on them)")
+    dynamic = sum(report.skipped.get(reason, 0) for reason in UNCHECKED)
+    if dynamic:  # never "all intact" when some references could not be followed (SPEC 7)
+        return (f"verify:{where} {counted} — no problems found, but {dynamic} "
+                f"reference{_s(dynamic)} could not be followed ("
+                + ", ".join(f"{report.skipped[r]} {r}" for r in UNCHECKED
+                            if report.skipped.get(r)) + ")")
     return f"verify:{where} {counted} — all lineage intact"
 
 
