@@ -21,14 +21,13 @@ import httpx
 import pytest
 
 from assetgen.build.scheduler import (
-    MAX_WAIT_S,
     AdaptiveLimiter,
     Attempts,
     RetryPolicy,
     call_with_retries,
-    parse_retry_after,
 )
 from assetgen.commands import build as build_command
+from assetgen.core.waits import MAX_WAIT_S, parse_retry_after
 from assetgen.errors import RateLimited
 from assetgen.routes.http import raise_for_status, retry_after_of
 from tests.fakes.clock import AutojumpClock, FakeClock, StampingTransport

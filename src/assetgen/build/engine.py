@@ -9,14 +9,21 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from assetgen.build import credentials, recording, store
+from assetgen.build.answers import (
+    does_not_decode,
+    malformed_usage,
+    master_fields,
+    read_input,
+    require_alpha,
+    result_from_cache,
+)
 from assetgen.build.masters import CachedMaster, MastersCache
 from assetgen.build.planner import (
     AssetStatus,
@@ -38,7 +45,6 @@ from assetgen.build.scheduler import (
     RetryPolicy,
     call_with_retries,
 )
-from assetgen.core.canonical import sha256_bytes
 from assetgen.core.remedies import shell_command
 from assetgen.errors import (
     AssetgenError,
@@ -50,7 +56,8 @@ from assetgen.errors import (
 from assetgen.manifest.load import Asset, Manifest
 from assetgen.provenance import embed
 from assetgen.provenance.record import CorruptSidecar, Record
-from assetgen.routes import ImageJob, InputImage, Route, RouteContext, RouteResult, load_route
+from assetgen.routes import ImageJob, Route, RouteFactory, RouteResult
+from assetgen.routes.registry import route_info
 
 T = TypeVar("T")
 
@@ -106,18 +113,24 @@ class BuildSettings:
 
 
 class Engine:
+    """Makes the assets a plan says need a build.
+
+    Its routes come by injection, as pypa/build's `ProjectBuilder(runner=...)`: `routes`
+    returns the route of a name (a `RouteSet` in the CLI, fakes in tests), called only
+    for assets that ask a route. The engine never loads a route itself.
+    """
+
     def __init__(self, manifest: Manifest, planner: Planner, settings: BuildSettings,
-                 context: RouteContext, emit: EventSink) -> None:
+                 routes: RouteFactory, emit: EventSink) -> None:
         self.manifest = manifest
         self.planner = planner
         self.settings = settings
-        self.context = context
+        self.route = routes
         self.emit = emit
         self.limiter = AdaptiveLimiter(settings.concurrency, clock=settings.clock)
         self.budget = Budget(settings.max_cost)
         self.masters = MastersCache(manifest.masters_folder, root=manifest.root)
         self.trust_anchors = manifest.signing.anchors_pem() if manifest.signing else None
-        self.routes: dict[str, Route] = {}
         self.route_slots: dict[str, asyncio.Semaphore] = {}
         self.outcomes: dict[str, Outcome] = {}
         self.finished: dict[str, asyncio.Event] = {}
@@ -127,11 +140,6 @@ class Engine:
         self.check_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="check")
         self.image_pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 2,
                                              thread_name_prefix="image")
-
-    def route(self, name: str) -> Route:
-        if name not in self.routes:
-            self.routes[name] = load_route(name, self.context)
-        return self.routes[name]
 
     async def run_capped(self, route: Route, job: ImageJob) -> RouteResult:
         """Run a job, within the route's own cap when it has one (e.g. codex sessions)."""
@@ -215,7 +223,7 @@ class Engine:
                            error="its cached master vanished during the build — run "
                                  "`assetgen build` again (it will be asked of the route)")
         if cached is not None:
-            result = _result_from_cache(cached.data, cached.meta)
+            result = result_from_cache(cached.data, cached.meta)
             action = "resumed"
             spent: float | None = 0.0
         else:
@@ -251,24 +259,24 @@ class Engine:
                 self.budget.settle(estimate, None)
                 raise
             self.budget.settle(estimate, result.cost_usd)
-            malformed_usage = _malformed_usage(result)
-            if malformed_usage:
+            dropped_usage = malformed_usage(result)
+            if dropped_usage:
                 # SPEC 10: a bad usage block fails its asset; the image was paid for, so it
                 # is already in the masters cache and the next build publishes it for $0.
                 return Outcome(asset.id, "failed", route=status.route,
                                estimate_usd=status.estimate_usd,
                                request_id=result.request_id,
-                               error=f"the answer's {malformed_usage}; its image is kept in "
+                               error=f"the answer's {dropped_usage}; its image is kept in "
                                      "the masters cache: run `assetgen build` again to "
                                      "publish it without paying again")
             # What this build spent, in USD: unknown (None) when the surface bills
             # otherwise (codex credits, providers that report no cost).
             spent = result.cost_usd
             action = "edited" if job.is_edit else "generated"
-        master = _master_fields(result.image, looked, cached)
+        master = master_fields(result.image, looked, cached)
         made = _Made(asset, job, result, None, master, spec_hash, generation_hash,
                      derivation, attempts, started, check_alpha=(
-                         asset.transparent == "api" and status.route != "draft"))
+                         asset.transparent == "api" and route_info(status.route).generates))
         await _in_pool(self.image_pool, self.finish, made, status.sidecar)
         return Outcome(asset.id, action, route=result.route, billing=result.billing,
                        reason=status.reason, cost_usd=spent, estimate_usd=status.estimate_usd,
@@ -285,9 +293,9 @@ class Engine:
         except ImageError as exc:
             # Never published, and never resumed from: the next build asks again.
             self.masters.forget(made.generation_hash)
-            raise _does_not_decode(result, exc) from exc
+            raise does_not_decode(result, exc) from exc
         if made.check_alpha:
-            _require_alpha(result, made.checked)
+            require_alpha(result, made.checked)
         stamp = embed.make_record(asset=asset.id, route=result.route, model=result.model,
                                   prompt=made.job.prompt, spec_hash=made.spec_hash)
         derived, found = credentials.derive_published(
@@ -363,8 +371,8 @@ class Engine:
                      root=self.manifest.root, inside=output_dir)
 
     def job_for(self, asset: Asset, route: str) -> ImageJob:
-        inputs = tuple(_read_input(i.ref, i.path, i.asset_id) for i in asset.inputs)
-        mask = _read_input("mask", asset.mask, None) if asset.mask else None
+        inputs = tuple(read_input(i.ref, i.path, i.asset_id) for i in asset.inputs)
+        mask = read_input("mask", asset.mask, None) if asset.mask else None
         if mask is not None and inputs and (mask.width, mask.height) != (
                 inputs[0].width, inputs[0].height):
             raise ImageError(f"mask {self.manifest.rel(mask.path)} is {mask.width}x{mask.height}"
@@ -385,7 +393,7 @@ class Engine:
         try:
             info = imaging.header(result.image)
         except ImageError as exc:
-            raise _does_not_decode(result, exc) from exc
+            raise does_not_decode(result, exc) from exc
         max_pixels = getattr(route, "max_pixels", None)
         if max_pixels and info.width * info.height > max_pixels:
             raise PermanentError(
@@ -434,43 +442,6 @@ class Engine:
                                  code="bad_answer", request_id=result.request_id) from exc
 
 
-def _read_input(ref: str, path: Path, asset_id: str | None) -> InputImage:
-    from assetgen.images.codec import probe
-
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ImageError(f"cannot read edit input {ref} ({path}): {exc.strerror}",
-                         hint="build or restore the input first") from exc
-    try:
-        info = probe(data)
-    except ImageError as exc:
-        raise ImageError(f"edit input {ref} ({path.name}) is not a readable image",
-                         hint="replace it with a PNG, JPEG or WebP file") from exc
-    return InputImage(ref=ref, path=path, data=data, sha256=sha256_bytes(data),
-                      width=info.width, height=info.height, asset_id=asset_id,
-                      format=info.format)
-
-
-def _does_not_decode(result: RouteResult, exc: ImageError) -> PermanentError:
-    return PermanentError(f"the returned image does not decode ({exc.message})",
-                          route=result.route, code="bad_image", request_id=result.request_id)
-
-
-def _require_alpha(result: RouteResult, checked: Decoded | None = None) -> None:
-    """`transparent: true` asked for a transparent background: an opaque answer fails."""
-    from assetgen.images.codec import has_alpha, image_has_alpha
-
-    opaque = (not image_has_alpha(checked.image) if checked is not None
-              else not has_alpha(result.image))
-    if opaque:
-        raise PermanentError(
-            "the route returned an opaque image although a transparent background was asked "
-            "(gpt-image-2's transparent background is a preview feature)", route=result.route,
-            code="not_transparent", request_id=result.request_id,
-            hint="use `transparent: chroma` to key out a flat background locally instead")
-
-
 @dataclass
 class _Made:
     """One answer on its way from the route to the commit."""
@@ -486,40 +457,6 @@ class _Made:
     attempts: Attempts
     started: float
     check_alpha: bool
-
-
-def _master_fields(data: bytes, looked: tuple[ImageInfo, str] | None,
-                   cached: CachedMaster | None) -> dict[str, Any]:
-    """The sidecar's `master` entry, from the check just made or the cached master."""
-    meta = cached.meta if cached is not None else None
-    sha = looked[1] if looked is not None else cached.sha256 if cached is not None else None
-    if looked is not None:
-        width, height, fmt = looked[0].width, looked[0].height, looked[0].format
-    elif meta and all(isinstance(meta.get(k), int) for k in ("width", "height")) \
-            and isinstance(meta.get("format"), str):
-        width, height, fmt = meta["width"], meta["height"], meta["format"]
-    else:
-        from assetgen.images.codec import probe
-
-        info = probe(data)
-        width, height, fmt = info.width, info.height, info.format
-    return {"sha256": sha or sha256_bytes(data), "width": width, "height": height,
-            "format": fmt}
-
-
-def _malformed_usage(result: RouteResult) -> str | None:
-    notes = result.extra.get("answer_notes") or ()
-    return next((note for note in notes if note.startswith("usage dropped")), None)
-
-
-def _result_from_cache(data: bytes, meta: Mapping[str, Any]) -> RouteResult:
-    return RouteResult(
-        image=data, route=meta.get("route", ""), model=meta.get("model", ""),
-        billing=meta.get("billing", ""), request_id=meta.get("request_id"),
-        response_id=meta.get("response_id"), revised_prompt=meta.get("revised_prompt"),
-        usage=meta.get("usage"), cost_usd=meta.get("cost_usd"),
-        cost_basis=meta.get("cost_basis"), extra=dict(meta.get("extra") or {}),
-    )
 
 
 async def _in_pool(pool: Executor, function: Callable[..., T], *args: Any) -> T:

@@ -22,16 +22,17 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from assetgen.build import cost
 from assetgen.build.masters import MastersCache
 from assetgen.core.canonical import tagged_hash
 from assetgen.core.fsutil import escapes
 from assetgen.core.hashcache import HashCache
 from assetgen.core.remedies import shell_command
+from assetgen.images import cost
 from assetgen.images import variants as variant_rules
 from assetgen.manifest.load import Asset, Manifest
 from assetgen.provenance.record import CorruptSidecar, Record
 from assetgen.provenance.sidecar import read_sidecar
+from assetgen.routes.registry import DRAFT_ROUTE, is_priced, route_info
 
 
 class State(StrEnum):
@@ -52,11 +53,8 @@ class Next(StrEnum):
     FORCE = "needs --force"  # only the derivation changed but the master is gone
 
 
-DEFAULT_RESPONSES_MODEL = "gpt-5.5"
-
-
 def effective_route(asset: Asset, draft_mode: bool) -> str:
-    return "draft" if draft_mode else asset.route
+    return DRAFT_ROUTE if draft_mode else asset.route
 
 
 def request_prompt(asset: Asset) -> str:
@@ -90,15 +88,8 @@ def generation_spec(asset: Asset, manifest: Manifest, route: str,
         "mask": mask_hash,
         "fidelity": asset.fidelity,
     }
-    settings = manifest.route_settings(route)
-    if route == "responses":
-        spec["responses_model"] = settings.get("model", DEFAULT_RESPONSES_MODEL)
-    elif route == "gateway":
-        spec["provider"] = settings.get("provider")
-        spec["provider_model"] = settings.get("model")
-    elif route == "draft":
-        # A placeholder is drawn at the final size directly.
-        spec["final_size"] = [asset.width, asset.height] if asset.width else None
+    # What else shapes this route's answer (the responses route's top-level model, ...).
+    spec.update(route_info(route).spec_extras(asset, manifest.route_settings(route)))
     return spec
 
 
@@ -417,7 +408,7 @@ class Planner:
         return "; ".join(changed) or "settings changed since it was made"
 
     def estimate(self, asset: Asset, route: str) -> float:
-        if route in ("draft", "codex", "gateway"):
+        if not is_priced(route):
             return 0.0  # not billed in USD by OpenAI token prices
         input_sizes = []
         for item in asset.inputs:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import threading
 import time
 
-from assetgen.build.cost import format_usd
 from assetgen.build.engine import Event
 from assetgen.cli.console import Console
+from assetgen.images.cost import format_usd
 
 ACTION_STYLE = {"generated": ("green",), "edited": ("green",), "resumed": ("green",),
                 "rederived": ("green",), "skipped": ("dim",), "failed": ("red", "bold"),

@@ -22,13 +22,13 @@ from assetgen.errors import EXIT_BUDGET, EXIT_OK, EXIT_PROBLEMS
 from assetgen.manifest.load import Manifest
 from assetgen.manifest.model_rules import size_warnings
 from assetgen.provenance.published import write_assets_json
-from assetgen.routes import RouteContext, load_route
+from assetgen.routes import RouteContext, RouteSet
+from assetgen.routes.registry import route_info
 
 if TYPE_CHECKING:
     import httpx  # imported when a build sends requests: a no-op build stays fast
 
 T = TypeVar("T")
-HTTP_ROUTES = frozenset({"images", "responses", "gateway"})
 SUMMARY_ORDER = ("generated", "edited", "resumed", "rederived", "skipped", "failed", "blocked",
                  "budget")
 
@@ -126,15 +126,16 @@ def run(manifest_path: Path | None, cwd: Path, ids: list[str], *, force: bool = 
 
     context = RouteContext(manifest=manifest, client=None,
                            environ=os.environ if environ is None else environ)
+    routes = RouteSet(context)  # loaded once each: checked here, run by the engine
     requests = [s for s in work if s.next == Next.BUILD]  # re-derivations ask no route
     routes_needed = sorted({s.route for s in requests})
     for name in routes_needed:  # refuse before any work: missing keys, impossible assets
-        load_route(name, context).preflight([s.asset for s in requests if s.route == name])
+        routes(name).preflight([s.asset for s in requests if s.route == name])
 
     settings = BuildSettings(draft=draft, force=force, concurrency=concurrency,
                              max_cost=max_cost, clock=clock)
     if manifest.signing is not None and manifest.signing.sign and any(
-            s.route != "draft" for s in work):
+            route_info(s.route).generates for s in work):
         # A certificate it cannot use fails before any request.
         settings.signing = signing.load_kit(manifest.signing, context.environ)
     with build_lock(ensure_state_dir(manifest.state_dir, root=manifest.root) / "build.lock",
@@ -149,10 +150,10 @@ def run(manifest_path: Path | None, cwd: Path, ids: list[str], *, force: bool = 
             remove_stale_temp_files(manifest.masters_folder)
         planner = Planner(manifest, draft_mode=draft, force=force, hashes=hashes)
         statuses = planner.plan([s.asset for s in statuses])
-        http = bool(HTTP_ROUTES & {s.route for s in statuses
-                                   if s.needs_build and s.next == Next.BUILD})
+        http = any(route_info(s.route).http for s in statuses
+                   if s.needs_build and s.next == Next.BUILD)
         with listener.progress(sum(1 for s in statuses if s.needs_build)) as progress:
-            outcomes = run_interruptibly(_execute(manifest, planner, settings, context, statuses,
+            outcomes = run_interruptibly(_execute(manifest, planner, settings, routes, statuses,
                                                   progress, http, transport))
         hashes.save()
         written = write_assets_json(manifest)
@@ -202,15 +203,15 @@ def run_interruptibly(main: Coroutine[Any, Any, T]) -> T:
 
 
 async def _execute(manifest: Manifest, planner: Planner, settings: BuildSettings,
-                   context: RouteContext, statuses: list[AssetStatus], progress: EventSink,
+                   routes: RouteSet, statuses: list[AssetStatus], progress: EventSink,
                    http: bool, transport: httpx.AsyncBaseTransport | None) -> list[Outcome]:
     if not http:
-        return await Engine(manifest, planner, settings, context, progress).run(statuses)
+        return await Engine(manifest, planner, settings, routes, progress).run(statuses)
     import httpx
 
     limits = httpx.Limits(max_connections=max(settings.concurrency * 2, 4),
                           max_keepalive_connections=settings.concurrency)
     async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(300.0, connect=30.0),
                                  transport=transport, follow_redirects=False) as client:
-        context.client = client
-        return await Engine(manifest, planner, settings, context, progress).run(statuses)
+        routes.context.client = client
+        return await Engine(manifest, planner, settings, routes, progress).run(statuses)

@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from assetgen import TOOL
-from assetgen.build.cost import format_usd
 from assetgen.build.credentials import report_facts
 from assetgen.build.planner import AssetStatus, Planner
 from assetgen.commands.common import open_manifest
 from assetgen.core.fsutil import atomic_write, ensure_state_dir
 from assetgen.core.hashcache import HashCache
 from assetgen.errors import EXIT_OK, AssetgenError
+from assetgen.images.cost import format_usd
 from assetgen.manifest.load import Manifest, StaticImage
 from assetgen.provenance.record import Record
 

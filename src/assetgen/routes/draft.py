@@ -6,14 +6,15 @@ import asyncio
 
 from assetgen.manifest.load import Asset
 from assetgen.routes import ImageJob, RouteContext, RouteResult
+from assetgen.routes.registry import route_info
 
 FALLBACK_SIZE = (1024, 1024)
 
 
 class DraftRoute:
     name = "draft"
-    billing = "none"
-    exact_size = False  # drawn at the final size directly
+    billing = route_info(name).billing
+    exact_size = route_info(name).exact_size  # drawn at the final size directly
 
     def __init__(self, context: RouteContext) -> None:
         self.context = context

@@ -33,10 +33,12 @@ import httpx
 from assetgen.core.hosts import forbidden_host
 from assetgen.core.secrets import read_key, register_key_var
 from assetgen.errors import ConfigError, PermanentError, TransientError
+from assetgen.images.variants import final_size
 from assetgen.manifest.load import Asset, Manifest
 from assetgen.routes import ImageJob, InputImage, RouteContext, RouteResult
 from assetgen.routes.gateway_poll import Poller, UrlGone, download, parse_task
 from assetgen.routes.http import MAX_TASK_BODY_BYTES, clean_id, exchange
+from assetgen.routes.registry import route_info
 from assetgen.routes.url_policy import HostPolicy
 
 ROUTE = "gateway"
@@ -89,7 +91,7 @@ class GatewaySettings:
 
 class GatewayRoute:
     name = "gateway"
-    exact_size = False  # the provider picks pixels from ratio + resolution; the engine fits
+    exact_size = route_info(name).exact_size  # the provider picks pixels: the engine fits
     max_pixels = MAX_PIXELS
 
     def __init__(self, context: RouteContext) -> None:
@@ -249,12 +251,6 @@ def request_body(job: ImageJob, model: str, references: list[str]) -> dict[str, 
     if references:
         body["reference_images"] = references
     return body
-
-
-def final_size(asset: Asset) -> tuple[int, int] | None:
-    from assetgen.build.store import final_size as store_final_size
-
-    return store_final_size(asset)
 
 
 def nearest_ratio(width: int, height: int) -> str:

@@ -5,10 +5,10 @@ A dry run or a check shows the plan instead (with `"dry_run": true` in JSON).
 
 from __future__ import annotations
 
-from assetgen.build.cost import format_usd
 from assetgen.cli.console import Console
 from assetgen.cli.render.plan import plan_document, print_plan
 from assetgen.commands.build import SUMMARY_ORDER, BuildResult, SurfaceCost
+from assetgen.images.cost import format_usd
 
 
 def show(console: Console, result: BuildResult) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from assetgen.build.cost import format_usd
 from assetgen.build.planner import AssetStatus, State
 from assetgen.cli.console import Console, table
 from assetgen.commands.plan import PlanResult, summarise_plan
+from assetgen.images.cost import format_usd
 
 STATE_STYLE = {State.FRESH: ("green",), State.MISSING: ("yellow",), State.STALE: ("yellow",),
                State.TAMPERED: ("red", "bold"), State.UNRECORDED: ("red",),
