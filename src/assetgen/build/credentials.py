@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from assetgen.provenance import embed
 from assetgen.provenance.record import Record
 from assetgen.provenance.sidecar import claimed
+from assetgen.routes.registry import generating_record_values
 
 if TYPE_CHECKING:
     from assetgen.build.signing import Kit
@@ -33,8 +34,7 @@ if TYPE_CHECKING:
 MAX_IMAGE_BYTES = 64 * 1024 * 1024  # larger than any image a route returns
 MAX_STORE_JSON = 4 * 1024 * 1024  # a manifest store's JSON report; real ones are a few KB
 MAX_INGREDIENT_DEPTH = 8
-GENERATING_ROUTES = frozenset({"images.generate", "images.edit", "responses", "gateway",
-                               "codex"})
+GENERATING_ROUTES = generating_record_values()  # the sidecar `route` values of AI images
 _MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp",
          "avif": "image/avif"}
 _CREATED = "c2pa.created"
