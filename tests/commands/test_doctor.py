@@ -399,3 +399,13 @@ def test_an_unreadable_manifest_is_a_configuration_step_too(tmp_path: Path,
     assert doc["steps"][0]["name"] == "manifest"
     assert doc["evidence"]["error_code"] == "invalid_manifest"
     assert doc["evidence"]["endpoint"] == f"POST {openai_env.base_url}/images/generations"
+
+
+def test_an_unknown_default_route_in_a_broken_manifest_is_diagnosed_not_a_crash(
+        tmp_path: Path) -> None:
+    """The route named in a manifest that did not load is hostile text: doctor diagnoses
+    the default route instead of looking the unknown name up in the route registry."""
+    site = write_site(tmp_path, "version: 1\ndefaults:\n  route: imagez\nassets: []\n")
+    result, doc = doctor(site)
+    assert result.code == 1 and doc["route"] == "images"
+    assert doc["steps"][0]["name"] == "manifest" and surface(doc) == "configuration"

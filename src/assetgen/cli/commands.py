@@ -14,6 +14,7 @@ import click
 
 from assetgen.cli.console import Console
 from assetgen.cli.group import cli, globals_of, json_option
+from assetgen.routes.registry import ROUTE_NAMES
 
 
 @cli.command()
@@ -142,8 +143,7 @@ def adopt(ctx: click.Context, file: Path, asset_id: str, prompt: str, target: st
 
 
 @cli.command()
-@click.option("--route", type=click.Choice(["images", "responses", "gateway", "codex",
-                                            "draft"]),
+@click.option("--route", type=click.Choice(ROUTE_NAMES),
               help="The route to diagnose (default: the manifest's default route).")
 @click.option("--live", is_flag=True, help="Also make one minimal low-quality generation.")
 @json_option

@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assetgen.build import credentials, signing
-from assetgen.doctor.checks import KEY_VAR, Doctor, Step, Wire, classification, evidence
+from assetgen.doctor.checks import Doctor, Step, Wire, classification, evidence
 from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, ConfigError, ManifestError, UsageError
 from assetgen.manifest.load import Manifest, find_manifest, load_manifest, load_yaml
 from assetgen.manifest.schema import DEFAULT_MODEL, DEFAULT_ROUTE
+from assetgen.routes.registry import ROUTES, route_info
 
 if TYPE_CHECKING:
     import httpx  # imported when doctor runs
@@ -57,7 +58,8 @@ def run(manifest_path: Path | None, cwd: Path, *, route: str | None, live: bool,
         transport: httpx.AsyncBaseTransport | None = None) -> DoctorResult:
     env = os.environ if environ is None else environ
     found = _manifest(manifest_path, cwd)
-    chosen = route or found.default("route") or DEFAULT_ROUTE
+    written = found.default("route")  # from a manifest that may not have loaded
+    chosen = route or (written if written in ROUTES else None) or DEFAULT_ROUTE
     model = _model_for(found, chosen)
     doctor = asyncio.run(_diagnose(chosen, model, found, env, cwd, live, transport))
     return DoctorResult(route=chosen, manifest=found.shown(), live=live,
@@ -80,14 +82,15 @@ async def _diagnose(route: str, model: str, found: _Found, environ: Mapping[str,
                         client=client, wire=wire, raw_routes=found.routes())
         if found.error is not None:
             doctor.fail_manifest(found.error)
-        if route in ("images", "responses"):
+        family = route_info(route).family
+        if family == "openai":
             passed = await doctor.check_openai()
-        elif route == "gateway":
+        elif family == "gateway":
             passed = await doctor.check_gateway()
-        elif route == "codex":
+        elif family == "codex":
             passed = await asyncio.to_thread(doctor.check_codex)
         else:
-            doctor.ok("configuration", "the draft route needs no key and no network")
+            doctor.ok("configuration", f"the {route} route needs no key and no network")
             passed = True
         manifest = found.manifest
         if manifest is not None and manifest.signing is not None and manifest.signing.sign:
@@ -184,9 +187,9 @@ def _model_for(found: _Found, route: str) -> str:
 
 
 def _key_present(doctor: Doctor, environ: Mapping[str, str]) -> bool:
-    if doctor.route == "gateway":
-        name = str(doctor.settings("gateway").get("api_key_env") or "")
-        return bool(name and environ.get(name, "").strip())
-    if doctor.route in ("images", "responses"):
-        return bool(environ.get(KEY_VAR, "").strip())
-    return False
+    info = route_info(doctor.route)
+    name = info.key_env or ""
+    if info.key_setting:  # named per manifest (the gateway's api_key_env)
+        name = str(doctor.settings(doctor.route).get(info.key_setting) or "")
+    return bool(name and environ.get(name, "").strip())
+

@@ -23,12 +23,10 @@ from assetgen.errors import AssetgenError, ConfigError, ManifestError, RouteErro
 from assetgen.images import models as image_models
 from assetgen.manifest.load import Manifest
 from assetgen.routes.http import OFFICIAL_BASE_URL, is_official, json_body, send
+from assetgen.routes.registry import OPENAI_KEY_VAR, responses_model, route_info
 
-KEY_VAR = "OPENAI_API_KEY"
+KEY_VAR = OPENAI_KEY_VAR
 LIVE_PROMPT = "assetgen doctor check: a plain light grey square, nothing else"
-# What each route would send, for the evidence of a failure found before any request.
-ROUTE_ENDPOINTS = {"images": "POST /images/generations", "responses": "POST /responses",
-                   "gateway": "POST /images/generations"}
 _PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "HTTP_PROXY",
                "http_proxy")
 
@@ -176,7 +174,7 @@ class Doctor:
         return bool(self.base_url) and is_official(self.base_url or "")
 
     def classify(self, exc: RouteError, *, model_check: bool = False) -> str:
-        if self.route == "codex":
+        if route_info(self.route).family == "codex":
             return "codex-session"
         if exc.status is None:
             return "network" if isinstance(exc, TransientError) else "request"
@@ -265,7 +263,7 @@ class Doctor:
         if not self.check_auth(body, exc):
             return False
         if self.route == "responses":
-            top = str(self.settings("responses").get("model") or "gpt-5.5")
+            top = responses_model(self.settings("responses"))
             if not self.check_split(top):
                 return False
             if not await self.model_access(top, headers):
@@ -427,7 +425,7 @@ class Doctor:
                                 f"one low-quality {self.route} generation")
                 return
             except AssetgenError as exc:
-                surface = "codex-session" if self.route == "codex" else \
+                surface = "codex-session" if route_info(self.route).family == "codex" else \
                     "configuration" if exc.exit_code == 2 else "request"
                 self.fail("live", str(exc), surface, http=False)
                 return
@@ -471,9 +469,10 @@ def evidence(doctor: Doctor, api_key_present: bool) -> dict[str, Any]:
         return None if value is None else doctor.scrub(value)
 
     endpoint = f"{wire.method} {wire.url}" if wire.url else None
-    if endpoint is None and doctor.base_url and doctor.route in ROUTE_ENDPOINTS:
+    first_call = route_info(doctor.route).endpoint
+    if endpoint is None and doctor.base_url and first_call:
         # Failed before any request (configuration): the endpoint the route would call.
-        method, path = ROUTE_ENDPOINTS[doctor.route].split(" ")
+        method, path = first_call.split(" ")
         endpoint = f"{method} {doctor.base_url}{path}"
     return {
         "route": doctor.route,

@@ -67,8 +67,11 @@ class RouteInfo:
     # Priced before a build from OpenAI's token prices (the plan's estimate, --max-cost);
     # every other surface is estimated at 0 (not billed in USD by those prices).
     priced: bool
+    # Which surface it talks to, as doctor diagnoses it: openai | gateway | codex | offline.
+    family: str
     http: bool  # needs the one HTTP client
-    key_env: str | None  # the environment variable holding its key; None: no key or per-manifest
+    key_env: str | None  # the environment variable holding its key, when fixed
+    key_setting: str | None  # else the route setting that names that variable, if any
     # True when the surface returns exactly the generation size asked (the engine checks);
     # False when it picks its own size (the engine fits the master to the asset's size).
     exact_size: bool
@@ -90,23 +93,25 @@ class RouteInfo:
 
 ROUTES: dict[str, RouteInfo] = {info.name: info for info in (
     RouteInfo(name="images", module="assetgen.routes.images", billing="openai-api",
-              priced=True, http=True, key_env=OPENAI_KEY_VAR, exact_size=True,
-              recorded_as=("images.generate", "images.edit"),
+              priced=True, family="openai", http=True, key_env=OPENAI_KEY_VAR,
+              key_setting=None, exact_size=True, recorded_as=("images.generate", "images.edit"),
               endpoint="POST /images/generations", checks_image_model=True),
     RouteInfo(name="responses", module="assetgen.routes.responses", billing="openai-api",
-              priced=True, http=True, key_env=OPENAI_KEY_VAR, exact_size=True,
-              recorded_as=("responses",), spec_extras=_responses_extras,
+              priced=True, family="openai", http=True, key_env=OPENAI_KEY_VAR,
+              key_setting=None, exact_size=True, recorded_as=("responses",),
+              spec_extras=_responses_extras,
               endpoint="POST /responses", checks_image_model=True),
     RouteInfo(name="gateway", module="assetgen.routes.gateway", billing="provider",
-              priced=False, http=True, key_env=None, exact_size=False,
-              recorded_as=("gateway",), spec_extras=_gateway_extras,
+              priced=False, family="gateway", http=True, key_env=None,
+              key_setting="api_key_env", exact_size=False, recorded_as=("gateway",),
+              spec_extras=_gateway_extras,
               endpoint="POST /images/generations"),
     RouteInfo(name="codex", module="assetgen.routes.codex", billing="codex-credits",
-              priced=False, http=False, key_env=None, exact_size=False,
-              recorded_as=("codex",)),
+              priced=False, family="codex", http=False, key_env=None, key_setting=None,
+              exact_size=False, recorded_as=("codex",)),
     RouteInfo(name="draft", module="assetgen.routes.draft", billing="none",
-              priced=False, http=False, key_env=None, exact_size=False,
-              recorded_as=("draft",), spec_extras=_draft_extras),
+              priced=False, family="offline", http=False, key_env=None, key_setting=None,
+              exact_size=False, recorded_as=("draft",), spec_extras=_draft_extras),
 )}
 
 ROUTE_NAMES: tuple[str, ...] = tuple(ROUTES)

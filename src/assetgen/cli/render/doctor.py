@@ -6,6 +6,7 @@ from typing import Any
 
 from assetgen.cli.console import Console
 from assetgen.commands.doctor import DoctorResult
+from assetgen.routes.registry import route_info
 
 STATUS_STYLE = {"ok": ("green",), "fail": ("red", "bold"), "skip": ("dim",)}
 
@@ -27,7 +28,7 @@ def show(console: Console, result: DoctorResult) -> None:
     console.print("evidence:")
     for key, value in result.evidence.items():
         console.print(f"  {key:<14} {'—' if value is None else value}")
-    if not result.live and result.ok and result.route != "draft":
+    if not result.live and result.ok and route_info(result.route).generates:
         console.print("")
         console.print("tip: add --live to make one low-quality generation (it is billed)")
 
