@@ -126,7 +126,7 @@ def marking_problem(path: Path, route: Any) -> str | None:
 
         with Image.open(path) as image:
             fmt = (image.format or "").lower()
-            declared = embed.source_type_from_info(dict(image.info))
+            declared = embed.source_type_from_info({str(k): v for k, v in image.info.items()})
     except Exception:  # unreadable: its lineage state says so already
         return None
     if fmt not in MARKED_FORMATS or declared in embed.AI_SOURCE_TYPES:
@@ -226,7 +226,7 @@ def read(data: bytes, *, trust_anchors: str | None = None) -> Credentials | None
     if len(data) > MAX_IMAGE_BYTES:
         return Credentials("unreadable", problem=f"image larger than {MAX_IMAGE_BYTES} bytes")
     try:
-        import c2pa
+        import c2pa  # type: ignore[import-untyped]
 
         settings: dict[str, Any] = {"verify": {"remote_manifest_fetch": False}}
         if trust_anchors:
@@ -272,8 +272,10 @@ def _mime_of(data: bytes) -> str | None:
 
 
 def _summarise(store: dict[str, Any]) -> Credentials:
-    manifests = store.get("manifests")
-    active = manifests.get(store.get("active_manifest")) if isinstance(manifests, dict) else None
+    found = store.get("manifests")
+    manifests: dict[str, Any] = found if isinstance(found, dict) else {}
+    label = store.get("active_manifest")
+    active = manifests.get(label) if isinstance(label, str) else None
     state = store.get("validation_state")
     state = state if isinstance(state, str) else "Invalid"
     failures = _failure_codes(store)
@@ -325,7 +327,8 @@ def _source_type(manifest: dict[str, Any], manifests: dict[str, Any], depth: int
     for ingredient in manifest.get("ingredients") or []:
         if not isinstance(ingredient, dict) or ingredient.get("relationship") != "parentOf":
             continue
-        parent = manifests.get(ingredient.get("active_manifest"))
+        label = ingredient.get("active_manifest")
+        parent = manifests.get(label) if isinstance(label, str) else None
         if isinstance(parent, dict):
             return _source_type(parent, manifests, depth + 1)
     return None

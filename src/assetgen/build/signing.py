@@ -51,7 +51,7 @@ class Kit:
     tsa_url: str | None
 
     def signer(self) -> Any:
-        import c2pa
+        import c2pa  # type: ignore[import-untyped]
 
         alg = self.alg.encode()
         tsa = self.tsa_url.encode() if self.tsa_url else None

@@ -126,7 +126,8 @@ def request_body(job: ImageJob, responses_model: str) -> dict[str, Any]:
 
 def image_call(payload: dict[str, Any], request_id: str | None) -> dict[str, Any]:
     """The completed `image_generation_call` item; a clear PermanentError without one."""
-    output = payload.get("output") if isinstance(payload.get("output"), list) else []
+    found = payload.get("output")
+    output: list[Any] = found if isinstance(found, list) else []
     calls = [item for item in output
              if isinstance(item, dict) and item.get("type") == "image_generation_call"]
     for call in calls:
