@@ -29,6 +29,8 @@ from assetgen.core.hashcache import HashCache
 from assetgen.core.remedies import shell_command
 from assetgen.images import cost
 from assetgen.images import variants as variant_rules
+from assetgen.images.chroma import prompt_suffix
+from assetgen.images.formats import API_FORMATS, api_format_for
 from assetgen.manifest.load import Asset, Manifest
 from assetgen.provenance.record import CorruptSidecar, Record
 from assetgen.provenance.sidecar import read_sidecar
@@ -60,16 +62,12 @@ def effective_route(asset: Asset, draft_mode: bool) -> str:
 def request_prompt(asset: Asset) -> str:
     """The prompt sent: the rendered one, plus the key-colour instruction for chroma assets."""
     if asset.transparent == "chroma":
-        from assetgen.images.chroma import prompt_suffix
-
         return f"{asset.prompt}\n\n{prompt_suffix(asset.chroma_key or '#00ff00')}"
     return asset.prompt
 
 
 def request_format(asset: Asset) -> str:
     """The format asked of the route: a lossless PNG master for chroma keying."""
-    from assetgen.images.formats import api_format_for
-
     return "png" if asset.transparent == "chroma" else api_format_for(asset.format)
 
 
@@ -121,8 +119,6 @@ def generation_hash_of(generation: dict[str, Any]) -> str:
 def generation_hashes(generation: dict[str, Any]) -> tuple[str, ...]:
     """Every hash that names this generation spec: the current one first, then those of
     sidecars and masters written while the asked format was still part of the hash."""
-    from assetgen.images.formats import API_FORMATS
-
     legacy = (spec_hash_of({**generation, "format": fmt}, {}) for fmt in sorted(API_FORMATS))
     return (generation_hash_of(generation), *legacy)
 

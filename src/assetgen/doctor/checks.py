@@ -9,6 +9,7 @@ decides the classification; the HTTP exchange behind it is the evidence.
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,8 +22,11 @@ import httpx
 from assetgen.core.secrets import read_key, register_key_var, scrub_api_message, secret_values
 from assetgen.errors import AssetgenError, ConfigError, ManifestError, RouteError, TransientError
 from assetgen.images import models as image_models
-from assetgen.manifest.load import Manifest
-from assetgen.routes.http import OFFICIAL_BASE_URL, is_official, json_body, send
+from assetgen.images.codec import probe
+from assetgen.manifest.load import Asset, Manifest
+from assetgen.routes import ImageJob, RouteContext, load_route
+from assetgen.routes import codex as codex_route
+from assetgen.routes.http import OFFICIAL_BASE_URL, is_official, json_body, request_id_of, send
 from assetgen.routes.registry import OPENAI_KEY_VAR, responses_model, route_info
 
 KEY_VAR = OPENAI_KEY_VAR
@@ -88,8 +92,6 @@ class Wire:
         self.status = self.request_id = None
 
     async def on_response(self, response: httpx.Response) -> None:
-        from assetgen.routes.http import request_id_of
-
         self.status = response.status_code
         self.request_id = request_id_of(response)
         self.organization = response.headers.get("openai-organization") or self.organization
@@ -381,13 +383,8 @@ class Doctor:
     # -- codex and draft -----------------------------------------------------------------------
 
     def check_codex(self) -> bool:
-        try:
-            from assetgen.routes.codex import codex_diagnostics
-        except ImportError:
-            self.fail("codex", "this assetgen has no codex diagnostics", "codex-session",
-                      http=False)
-            return False
-        for name, passed, detail in codex_diagnostics(self.settings("codex"), self.environ):
+        for name, passed, detail in codex_route.codex_diagnostics(self.settings("codex"),
+                                                                  self.environ):
             if passed:
                 self.ok(name, detail)
             else:
@@ -397,12 +394,6 @@ class Doctor:
     # -- one real generation ------------------------------------------------------------------
 
     async def live(self, cwd: Path) -> None:
-        import tempfile
-
-        from assetgen.images.codec import probe
-        from assetgen.manifest.load import Asset
-        from assetgen.routes import ImageJob, RouteContext, load_route
-
         manifest = self.manifest or Manifest(
             file=cwd / "assetgen.yaml", root=cwd, output_dir=cwd / "public", sources=(),
             routes={}, static=(), assets=())

@@ -53,6 +53,7 @@ from typing import Any
 
 from assetgen.core.secrets import redact, secret_values
 from assetgen.errors import ConfigError, ImageError, PermanentError
+from assetgen.images.codec import probe
 from assetgen.manifest.load import Asset
 from assetgen.routes import ImageJob, RouteContext, RouteResult
 from assetgen.routes.codex_files import IMAGE_SUFFIXES, image_files, pick_image
@@ -407,8 +408,6 @@ def parse_session(log: str) -> str | None:
 
 
 def _size_of(data: bytes) -> str:
-    from assetgen.images.codec import probe
-
     try:
         info = probe(data)
     except ImageError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from assetgen.images.codec import encode, render_placeholder
 from assetgen.manifest.load import Asset
 from assetgen.routes import ImageJob, RouteContext, RouteResult
 from assetgen.routes.registry import route_info
@@ -39,8 +40,6 @@ def draft_size(job: ImageJob) -> tuple[int, int]:
 
 
 def render_draft(job: ImageJob) -> bytes:
-    from assetgen.images.codec import encode, render_placeholder
-
     width, height = draft_size(job)
     subtitle = f"{width}x{height} · {job.asset.format} · draft of {job.asset.route}/{job.model}"
     if job.inputs:

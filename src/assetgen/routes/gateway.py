@@ -25,6 +25,7 @@ import hashlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -276,8 +277,6 @@ def resolution_for(size: tuple[int, int] | None, model: str) -> str:
 
 def public_path(manifest: Manifest, path: Any) -> str | None:
     """The site path (posix, relative to output_dir) of a local file, None if outside."""
-    from pathlib import Path
-
     try:
         return Path(path).resolve().relative_to(manifest.output_dir.resolve()).as_posix()
     except ValueError:
