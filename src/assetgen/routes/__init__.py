@@ -101,7 +101,8 @@ class Route(Protocol):
     # False for surfaces that pick their own size (the engine then fits).
     exact_size: bool
     # Optional: a route may also set `max_concurrency: int` to cap its own jobs in
-    # flight below --concurrency (codex does: each job is an agent session).
+    # flight below --concurrency (codex does: each job is an agent session), and
+    # `max_pixels: int`, past which an answer is refused before it is decoded.
 
     def preflight(self, assets: list[Asset]) -> None:
         """Refuse before any work (missing key, impossible asset) with a ConfigError."""
