@@ -45,6 +45,7 @@ from assetgen.manifest.schema import (
 )
 from assetgen.provenance.record import Record
 from assetgen.provenance.sidecar import sidecar_path
+from assetgen.routes.registry import ROUTES
 from assetgen.verify.check import display_path
 
 
@@ -130,7 +131,7 @@ def run(manifest_path: Path | None, cwd: Path, file: Path, *, asset_id: str, pro
                 width=width, height=height, format=fmt, route=route,
                 model=asset.model, prompt=asset.prompt, quality=asset.quality,
                 size=asset.size, spec_hash=spec_hash, created_at=_now(),
-                billing="codex-credits" if route == "codex" else None, session=session,
+                billing=ROUTES[route].billing if route in ROUTES else None, session=session,
                 source={"name": file.name, "sha256": sha256_bytes(data), "bytes": len(data),
                         "format": source.format, "width": source.width,
                         "height": source.height},
