@@ -29,7 +29,7 @@ from assetgen.core.fsutil import escapes
 from assetgen.core.hashcache import HashCache
 from assetgen.core.remedies import shell_command
 from assetgen.images import variants as variant_rules
-from assetgen.manifest.load import Asset, Manifest
+from assetgen.manifest import Asset, Manifest
 from assetgen.provenance.record import CorruptSidecar, Record
 from assetgen.provenance.sidecar import read_sidecar
 

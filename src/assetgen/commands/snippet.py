@@ -15,8 +15,7 @@ from typing import Any
 from assetgen.commands.common import open_manifest, select_assets
 from assetgen.core.remedies import shell_command
 from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, ConfigError
-from assetgen.manifest import templating
-from assetgen.manifest.load import Manifest
+from assetgen.manifest import Manifest, templating
 from assetgen.manifest.templating import MAX_SOURCE_CHARS
 from assetgen.provenance.published import Published, published
 

@@ -21,7 +21,7 @@ import httpx
 from assetgen.core.secrets import read_key, register_key_var, scrub_api_message, secret_values
 from assetgen.errors import AssetgenError, ConfigError, ManifestError, RouteError, TransientError
 from assetgen.images import models as image_models
-from assetgen.manifest.load import Manifest
+from assetgen.manifest import Manifest
 from assetgen.routes.http import OFFICIAL_BASE_URL, is_official, json_body, send
 
 KEY_VAR = "OPENAI_API_KEY"
@@ -402,7 +402,7 @@ class Doctor:
         import tempfile
 
         from assetgen.images.codec import probe
-        from assetgen.manifest.load import Asset
+        from assetgen.manifest import Asset
         from assetgen.routes import ImageJob, RouteContext, load_route
 
         manifest = self.manifest or Manifest(

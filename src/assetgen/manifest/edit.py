@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from assetgen.errors import UsageError
+from assetgen.manifest.schema import MAX_PROMPT_CHARS
 
 _DEFAULT_OFFSET = 2  # `  - id: x` below `assets:`, as `assetgen init` writes it
 _WIDTH = 96
@@ -39,7 +40,7 @@ def jinja_literal(text: str) -> str:
     of). The result is rendered in the prompt sandbox and must give back ``text``.
     """
     if not _JINJA_SYNTAX.search(text):
-        return text  # rendered without Jinja (manifest_assets.render_simple): itself
+        return text  # rendered without Jinja (assets.render_simple): itself
     stored = _DELIMITER_START.sub("{{ '{' }}", text)
     _check_renders_to(stored, text)
     return stored
@@ -50,7 +51,6 @@ _DELIMITER_START = re.compile(r"\{(?=[{%#])")
 
 def _check_renders_to(stored: str, text: str) -> None:
     from assetgen.manifest import templating
-    from assetgen.manifest.schema import MAX_PROMPT_CHARS
 
     try:
         rendered = templating.render(stored, {}, max_chars=2 * MAX_PROMPT_CHARS).strip()

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     import httpx
 
-    from assetgen.manifest.load import Asset, Manifest
+    from assetgen.manifest import Asset, Manifest
 
 ROUTE_MODULES = {
     "images": "assetgen.routes.images",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from assetgen.manifest.load import Asset
+from assetgen.manifest import Asset
 from assetgen.routes import ImageJob, RouteContext, RouteResult
 
 FALLBACK_SIZE = (1024, 1024)

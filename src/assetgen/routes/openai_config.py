@@ -16,7 +16,7 @@ from assetgen.routes.http import OFF_LOOP_BYTES, OFFICIAL_BASE_URL, too_large
 if TYPE_CHECKING:
     import httpx
 
-    from assetgen.manifest.load import Asset
+    from assetgen.manifest import Asset
     from assetgen.routes import RouteContext
 
 KEY_VAR = "OPENAI_API_KEY"
