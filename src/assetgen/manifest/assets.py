@@ -15,7 +15,7 @@ from assetgen.core.fsutil import escapes
 from assetgen.images import models as image_models
 from assetgen.images import sizes
 from assetgen.images.formats import format_for_path
-from assetgen.manifest import model_rules, schema
+from assetgen.manifest import model_rules, schema, templating
 from assetgen.manifest.checks import LoadContext
 from assetgen.manifest.model import Asset, EditInput
 from assetgen.manifest.nodes import describe, line_of
@@ -158,9 +158,9 @@ class AssetResolver:
         simple = render_simple(template, self.variables)
         if simple is not None:
             return self.check_length(simple, line, where)
+        # Jinja2 is imported only when a prompt needs it (start-up time: see templating).
         import jinja2
 
-        from assetgen.manifest import templating
         try:
             # Whitespace around the prompt is stripped, so rendering may run a little past
             # the limit before it is refused; check_length has the last word.
@@ -171,7 +171,7 @@ class AssetResolver:
                          f"{schema.MAX_PROMPT_CHARS:,} characters after rendering",
                          f"at most {schema.MAX_PROMPT_CHARS:,} are accepted")
             return None
-        except jinja2.exceptions.SecurityError as exc:
+        except (templating.TemplateLimitError, jinja2.exceptions.SecurityError) as exc:
             self.problem(line, f"the prompt of {where} is refused by the template sandbox: "
                          f"{str(exc)[:200]}", "prompts may use vars, filters, if and for, "
                          "but no Python internals; rendering is bounded in time and size")

@@ -87,7 +87,7 @@ class LineList(list[Any]):
 
 def parse(text: str) -> Any:
     """The document's value with line maps, or NOT_FAST when ruamel must read it."""
-    try:
+    try:  # PyYAML on first parse only: a cached manifest (most `verify` runs) needs none
         import yaml
         from yaml.cyaml import CParser
     except ImportError:  # PyYAML built without libyaml: ruamel is as fast as pure PyYAML
