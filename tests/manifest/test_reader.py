@@ -20,7 +20,7 @@ from assetgen.manifest import line_of, load_yaml
 from assetgen.manifest import reader as manifest_yaml
 from assetgen.manifest.reader import NOT_FAST, parse
 
-EXAMPLE_MANIFEST = Path(__file__).resolve().parents[1] / "example-site" / "assetgen.yaml"
+EXAMPLE_MANIFEST = Path(__file__).resolve().parents[2] / "example-site" / "assetgen.yaml"
 
 
 def _ruamel(text: str) -> Any:
