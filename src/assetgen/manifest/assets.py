@@ -114,7 +114,8 @@ class AssetResolver:
         model_rules.check_asset(entry, where, line, route=route, model=model, size=size,
                                     background=background, report=self.problem)
 
-        if len(self.context.problems) > before or rel is None or prompt is None:
+        if len(self.context.problems) > before or rel is None or prompt is None \
+                or not isinstance(asset_id, str):
             return None
         if not isinstance(route, str) or not isinstance(model, str) \
                 or not isinstance(quality, str) or size is None:

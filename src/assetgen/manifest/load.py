@@ -169,7 +169,8 @@ class ManifestLoader(LoadContext):
         signing = resolve_signing(self, data)
 
         seen_paths: dict[str, int] = {}
-        for item in [*static, *assets]:
+        entries: list[StaticImage | Asset] = [*static, *assets]
+        for item in entries:
             path_line = item.path_line or item.line
             if item.path in seen_paths:
                 self.problem(path_line, f"path `{item.path}` is declared twice "

@@ -142,7 +142,8 @@ class OutputsResolver:
         return entry[key] if key in entry else self.defaults.get(key)
 
     def variants(self, entry: Mapping[str, Any], where: str, out: Outputs) -> None:
-        own = entry.get("variants") if isinstance(entry.get("variants"), dict) else {}
+        own_node = entry.get("variants")
+        own = own_node if isinstance(own_node, dict) else {}
         shared = self.defaults.get("variants")
         shared = shared if isinstance(shared, dict) else {}
 

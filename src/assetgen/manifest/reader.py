@@ -88,8 +88,8 @@ class LineList(list[Any]):
 def parse(text: str) -> Any:
     """The document's value with line maps, or NOT_FAST when ruamel must read it."""
     try:  # PyYAML on first parse only: a cached manifest (most `verify` runs) needs none
-        import yaml
-        from yaml.cyaml import CParser
+        import yaml  # type: ignore[import-untyped]
+        from yaml.cyaml import CParser  # type: ignore[import-untyped]
     except ImportError:  # PyYAML built without libyaml: ruamel is as fast as pure PyYAML
         return NOT_FAST
     if _DIVERGENT_TEXT.search(text):

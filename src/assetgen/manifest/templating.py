@@ -88,7 +88,7 @@ def _budget() -> _Budget:
     return budget if budget is not None else _Budget(time.monotonic() + DEADLINE_S)
 
 
-def _namespace_type() -> type:
+def _namespace_type() -> type[Any]:
     """Jinja2's `namespace()` objects (assignable: never memoised); no Jinja2 loaded, none
     can exist."""
     utils = sys.modules.get("jinja2.utils")
@@ -121,7 +121,8 @@ def size_of(value: Any, budget: _Budget | None = None) -> int:
         return known[1]
     memo[id(value)] = (value, MAX_VALUE_SIZE + 1)  # while walking it: a cycle is too big
     if isinstance(value, namespace):
-        children: Iterable[Any] = object.__getattribute__(value, "_Namespace__attrs").items()
+        attrs: dict[str, Any] = object.__getattribute__(value, "_Namespace__attrs")
+        children: Iterable[Any] = attrs.items()
     elif isinstance(value, dict):
         children = value.items()
     else:
