@@ -133,3 +133,9 @@ def test_loading_a_manifest_of_plain_prompts_imports_no_heavy_library(tmp_path: 
                           timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_every_module_is_at_most_500_lines() -> None:
+    for path in PACKAGE.glob("*.py"):
+        lines = path.read_text(encoding="utf-8").count("\n")
+        assert lines <= 500, f"manifest/{path.name} has {lines} lines"

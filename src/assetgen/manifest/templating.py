@@ -91,8 +91,7 @@ def _budget() -> _Budget:
 def _namespace_type() -> type[Any]:
     """Jinja2's `namespace()` objects (assignable: never memoised); no Jinja2 loaded, none
     can exist."""
-    utils = sys.modules.get("jinja2.utils")
-    return getattr(utils, "Namespace", _NoNamespace)
+    return getattr(sys.modules.get("jinja2.utils"), "Namespace", _NoNamespace)
 
 
 class _NoNamespace:
