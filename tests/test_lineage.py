@@ -11,7 +11,7 @@ import pytest
 from assetgen.build import store
 from assetgen.build.planner import Planner
 from assetgen.core.canonical import sha256_bytes
-from assetgen.manifest.load import Manifest, load_manifest
+from assetgen.manifest import Manifest, load_manifest
 from assetgen.provenance.record import Record
 from assetgen.provenance.sidecar import sidecar_path
 from assetgen.verify.check import ERROR_STATES, WARNING_STATES, Finding, LineageReport, check

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from assetgen.manifest.load import Asset
+from assetgen.manifest import Asset
 from assetgen.routes import ImageJob, Route, RouteFactory, RouteResult
 from tests.fakes.sites import png_bytes
 

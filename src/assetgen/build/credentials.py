@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from assetgen.build.signing import Settings as SigningSettings
     from assetgen.build.store import Derived
     from assetgen.images.codec import Decoded
-    from assetgen.manifest.load import Asset
+    from assetgen.manifest import Asset
 
 MAX_IMAGE_BYTES = 64 * 1024 * 1024  # larger than any image a route returns
 MAX_STORE_JSON = 4 * 1024 * 1024  # a manifest store's JSON report; real ones are a few KB

@@ -53,7 +53,7 @@ from assetgen.errors import (
     RouteError,
     describe_os_error,
 )
-from assetgen.manifest.load import Asset, Manifest
+from assetgen.manifest import Asset, Manifest
 from assetgen.provenance import embed
 from assetgen.provenance.record import CorruptSidecar, Record
 from assetgen.routes import ImageJob, Route, RouteFactory, RouteResult

@@ -31,7 +31,7 @@ from assetgen.images import cost
 from assetgen.images import variants as variant_rules
 from assetgen.images.chroma import prompt_suffix
 from assetgen.images.formats import API_FORMATS, api_format_for
-from assetgen.manifest.load import Asset, Manifest
+from assetgen.manifest import Asset, Manifest
 from assetgen.provenance.record import CorruptSidecar, Record
 from assetgen.provenance.sidecar import read_sidecar
 from assetgen.routes.registry import DRAFT_ROUTE, is_priced, route_info

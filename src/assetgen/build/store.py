@@ -23,7 +23,7 @@ from assetgen.core.fsutil import SafeFolder, escapes, read_no_follow, remove_sta
 from assetgen.images import pngdata
 from assetgen.images import variants as variant_rules
 from assetgen.images.formats import DEFAULT_ENCODING
-from assetgen.manifest.load import Asset
+from assetgen.manifest import Asset
 from assetgen.provenance import embed
 from assetgen.provenance.record import MAX_RECORD_BYTES, CorruptSidecar, Record
 from assetgen.provenance.sidecar import SUFFIX, sidecar_path

@@ -19,7 +19,6 @@ prompt must equal TEXT, so a TEXT with Jinja2 syntax is stored inside `{% raw %}
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,23 +29,24 @@ from assetgen.build.planner import Planner, State
 from assetgen.commands.common import open_manifest
 from assetgen.core.canonical import sha256_bytes
 from assetgen.core.fsutil import build_lock, ensure_state_dir, escapes, write_temp_beside
+from assetgen.core.paths import display_relative_to
 from assetgen.errors import EXIT_OK, ImageError, ManifestError, UsageError
 from assetgen.images import codec as imaging
 from assetgen.images import sizes, variants
+from assetgen.manifest import Asset, Manifest, load_manifest, load_yaml
 from assetgen.manifest.edit import jinja_literal, upsert_asset
-from assetgen.manifest.load import Asset, Manifest, load_manifest, load_yaml
 from assetgen.manifest.schema import (
-    ASSET_ID_PATTERN,
+    ASSET_ID_RULE,
     DEFAULT_MODEL,
     DEFAULT_QUALITY,
     DEFAULT_ROUTE,
     DEFAULT_SIZE,
     MANIFEST_NAME,
+    is_asset_id,
 )
 from assetgen.provenance.record import Record
 from assetgen.provenance.sidecar import sidecar_path
 from assetgen.routes.registry import ROUTES
-from assetgen.verify.check import display_path
 
 
 @dataclass
@@ -68,7 +68,7 @@ class AdoptResult:
     exit_code: int = EXIT_OK
 
     def show(self, path: Path) -> str:
-        return display_path(path, self.cwd)
+        return display_relative_to(path, self.cwd)
 
     @property
     def sidecar(self) -> Path:
@@ -79,13 +79,12 @@ def run(manifest_path: Path | None, cwd: Path, file: Path, *, asset_id: str, pro
         target: str | None, route: str, model: str, quality: str, session: str | None,
         force: bool) -> AdoptResult:
     def show(path: Path) -> str:
-        return display_path(path, cwd)
+        return display_relative_to(path, cwd)
 
     file = Path(os.path.abspath(file))
     manifest = _open(manifest_path, cwd, file)
-    if not re.match(ASSET_ID_PATTERN, asset_id):
-        raise UsageError(f"--id `{asset_id}` is not accepted",
-                         hint="ids match [a-z0-9][a-z0-9._-]* (lower case, digits, . _ -)")
+    if not is_asset_id(asset_id):
+        raise UsageError(f"--id `{asset_id}` is not accepted", hint=ASSET_ID_RULE)
     prompt = prompt.replace("\r\n", "\n").strip()
     if not prompt:
         raise UsageError("--prompt is empty", hint="give the prompt that made the image")

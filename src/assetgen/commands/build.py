@@ -19,8 +19,7 @@ from assetgen.commands.plan import plan_statuses
 from assetgen.commands.reporting import SILENT, Listener
 from assetgen.core.fsutil import build_lock, ensure_state_dir, remove_stale_temp_files
 from assetgen.errors import EXIT_BUDGET, EXIT_OK, EXIT_PROBLEMS
-from assetgen.manifest.load import Manifest
-from assetgen.manifest.model_rules import size_warnings
+from assetgen.manifest import Manifest, size_warnings
 from assetgen.provenance.published import write_assets_json
 from assetgen.routes import RouteContext, RouteSet
 from assetgen.routes.registry import route_info

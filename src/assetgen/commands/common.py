@@ -6,8 +6,7 @@ import difflib
 from pathlib import Path
 
 from assetgen.errors import UsageError
-from assetgen.manifest.cache import cache_file_for, load_manifest_cached
-from assetgen.manifest.load import Asset, Manifest, find_manifest
+from assetgen.manifest import Asset, Manifest, cache_file_for, find_manifest, load_manifest_cached
 
 
 def open_manifest(manifest_path: Path | None, cwd: Path, *, cache: bool = True) -> Manifest:

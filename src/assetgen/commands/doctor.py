@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from assetgen.build import credentials, signing
 from assetgen.doctor.checks import Doctor, Step, Wire, classification, evidence
 from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, ConfigError, ManifestError, UsageError
-from assetgen.manifest.load import Manifest, find_manifest, load_manifest, load_yaml
+from assetgen.manifest import Manifest, find_manifest, load_manifest, load_yaml
 from assetgen.manifest.schema import DEFAULT_MODEL, DEFAULT_ROUTE
 from assetgen.routes.registry import ROUTES, route_info
 

@@ -10,8 +10,7 @@ from assetgen.build.planner import AssetStatus, Next, Planner
 from assetgen.commands.common import open_manifest, select_assets
 from assetgen.core.hashcache import HashCache
 from assetgen.errors import EXIT_OK
-from assetgen.manifest.load import Manifest
-from assetgen.manifest.model_rules import size_warnings
+from assetgen.manifest import Manifest, size_warnings
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from assetgen.core.fsutil import atomic_write, ensure_state_dir
 from assetgen.core.hashcache import HashCache
 from assetgen.errors import EXIT_OK, AssetgenError
 from assetgen.images.cost import format_usd
-from assetgen.manifest.load import Manifest, StaticImage
+from assetgen.manifest import Manifest, StaticImage
 from assetgen.provenance.record import Record
 
 THUMB_BOX = (480, 360)  # fits a 4:3 tile; ~2x the card width on a dense screen

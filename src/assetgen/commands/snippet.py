@@ -15,8 +15,7 @@ from typing import Any
 from assetgen.commands.common import open_manifest, select_assets
 from assetgen.core.remedies import shell_command
 from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, ConfigError
-from assetgen.manifest import templating
-from assetgen.manifest.load import Manifest
+from assetgen.manifest import Manifest, templating
 from assetgen.manifest.templating import MAX_SOURCE_CHARS
 from assetgen.provenance.published import Published, published
 
@@ -92,7 +91,7 @@ def render(manifest: Manifest, found: Published, *, sizes: str | None = None) ->
     except jinja2.TemplateSyntaxError as exc:
         raise ConfigError(f"{where}:{exc.lineno}: invalid snippet template: {exc.message}",
                           hint="fix the Jinja2 syntax") from exc
-    except jinja2.exceptions.SecurityError as exc:
+    except (templating.TemplateLimitError, jinja2.exceptions.SecurityError) as exc:
         raise ConfigError(f"{where}: the snippet template is refused by the template sandbox: "
                           f"{str(exc)[:200]}",
                           hint="templates may use the variables, filters, if and for, but no "

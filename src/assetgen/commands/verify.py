@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assetgen.core.hashcache import HashCache
+from assetgen.core.paths import display_relative_to
 from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
-from assetgen.manifest.cache import cache_file_for, load_manifest_cached
-from assetgen.manifest.load import Manifest, find_manifest
+from assetgen.manifest import Manifest, cache_file_for, find_manifest, load_manifest_cached
 from assetgen.manifest.schema import MANIFEST_NAME
-from assetgen.verify.check import Finding, LineageReport, check, display_path
+from assetgen.verify.check import Finding, LineageReport, check
 
 
 @dataclass
@@ -44,7 +44,7 @@ class VerifyResult:
     exit_code: int
 
     def show(self, path: Path) -> str:
-        return display_path(path, self.cwd)
+        return display_relative_to(path, self.cwd)
 
     @property
     def errors(self) -> int:
@@ -58,7 +58,7 @@ class VerifyResult:
 def run(manifest_path: Path | None, cwd: Path, files: list[str], *, strict: bool,
         no_cache: bool) -> VerifyResult:
     def show(path: Path) -> str:
-        return display_path(path, cwd)
+        return display_relative_to(path, cwd)
 
     paths = _expand([Path(os.path.abspath(cwd / f)) for f in files]) if files else None
     sites: list[SiteReport] = []

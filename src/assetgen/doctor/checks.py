@@ -23,7 +23,7 @@ from assetgen.core.secrets import read_key, register_key_var, scrub_api_message,
 from assetgen.errors import AssetgenError, ConfigError, ManifestError, RouteError, TransientError
 from assetgen.images import models as image_models
 from assetgen.images.codec import probe
-from assetgen.manifest.load import Asset, Manifest
+from assetgen.manifest import Asset, Manifest
 from assetgen.routes import ImageJob, RouteContext, load_route
 from assetgen.routes import codex as codex_route
 from assetgen.routes.http import OFFICIAL_BASE_URL, is_official, json_body, request_id_of, send

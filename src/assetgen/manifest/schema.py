@@ -6,6 +6,7 @@ into a JSON Schema, so the two cannot drift apart.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from assetgen.manifest.generators import NAMES as GENERATOR_NAMES
@@ -15,12 +16,22 @@ QUALITIES = ("low", "medium", "high", "auto")
 BACKGROUNDS = ("transparent", "opaque", "auto")
 FIDELITIES = ("high", "low")
 ASSET_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+# The rule as messages and help texts word it (the pattern without its anchors).
+ASSET_ID_RULE = f"ids match {ASSET_ID_PATTERN[1:-1]} (lower case, digits, . _ -)"
+_ASSET_ID = re.compile(ASSET_ID_PATTERN)
 MANIFEST_NAME = "assetgen.yaml"
 DEFAULT_MODEL = "gpt-image-2"
 DEFAULT_QUALITY = "medium"
 DEFAULT_SIZE = "1024x1024"
 DEFAULT_ROUTE = "images"
 MAX_PROMPT_CHARS = 32_000
+MAX_VARIANT_WIDTHS = 16
+MAX_VARIANT_WIDTH = 16384
+
+
+def is_asset_id(text: str) -> bool:
+    """Whether ``text`` is an accepted asset id (`ASSET_ID_PATTERN`)."""
+    return _ASSET_ID.match(text) is not None
 
 
 @dataclass(frozen=True)
@@ -88,7 +99,7 @@ DEFAULTS: dict[str, Field] = {
 }
 
 ASSET: dict[str, Field] = {
-    "id": Field("string", "unique id matching [a-z0-9][a-z0-9._-]*", required=True),
+    "id": Field("string", f"unique id matching {ASSET_ID_PATTERN[1:-1]}", required=True),
     "path": Field("string", "file below output_dir; its suffix picks the format",
                   required=True),
     "prompt": Field("string", "Jinja2 template rendered with vars", required=True),

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from assetgen.core.fsutil import escapes
+from assetgen.manifest.checks import LoadContext
 from assetgen.manifest.generators import GENERATORS
+from assetgen.manifest.nodes import line_of
 
 
-class SiteLoader(Protocol):
-    root: Path
-    resolved_paths: Any
-
-    def problem(self, line: int | None, message: str, hint: str | None = None) -> None: ...
-
-
-def resolve_site(loader: SiteLoader, data: Mapping[str, Any],
-                 line_of: Callable[[Any, str | int | None], int]) -> tuple[str, list[Path]]:
+def resolve_site(context: LoadContext, data: Mapping[str, Any]) -> tuple[str, list[Path]]:
     """The generator's name (`plain` when unset or wrong: the key check reports it) and the
     declared roots, absolute; a root that escapes the manifest's folder is a problem."""
     raw = data.get("generator", "plain")
@@ -29,13 +23,13 @@ def resolve_site(loader: SiteLoader, data: Mapping[str, Any],
         return generator, roots
     for index, entry in enumerate(entries):
         if not isinstance(entry, str) or not entry.strip():
-            loader.problem(line_of(entries, index), f"roots entry {index + 1} must be a folder "
-                           "path", "e.g. assets or src/assets")
+            context.problem(line_of(entries, index), f"roots entry {index + 1} must be a "
+                            "folder path", "e.g. assets or src/assets")
             continue
-        why = escapes(entry, loader.root, loader.resolved_paths)
+        why = escapes(entry, context.root, context.resolved_paths)
         if why:
-            loader.problem(line_of(entries, index), f"root `{entry}` is refused: {why}",
-                           "use a folder inside the manifest's folder")
+            context.problem(line_of(entries, index), f"root `{entry}` is refused: {why}",
+                            "use a folder inside the manifest's folder")
             continue
-        roots.append((loader.root / entry).resolve())
+        roots.append((context.root / entry).resolve())
     return generator, roots

@@ -15,7 +15,7 @@ from assetgen.core.canonical import readable_json
 from assetgen.core.fsutil import atomic_write
 from assetgen.images import formats
 from assetgen.images.variants import DEFAULT_SIZES, is_variant_name
-from assetgen.manifest.load import Asset, Manifest
+from assetgen.manifest import Asset, Manifest
 from assetgen.provenance.record import CorruptSidecar, Record
 from assetgen.provenance.sidecar import SUFFIX, read_sidecar
 

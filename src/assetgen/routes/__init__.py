@@ -22,7 +22,7 @@ from assetgen.routes.registry import ROUTES
 if TYPE_CHECKING:
     import httpx
 
-    from assetgen.manifest.load import Asset, Manifest
+    from assetgen.manifest import Asset, Manifest
 
 
 @dataclass(frozen=True)

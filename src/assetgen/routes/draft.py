@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from assetgen.images.codec import encode, render_placeholder
-from assetgen.manifest.load import Asset
+from assetgen.manifest import Asset
 from assetgen.routes import ImageJob, RouteContext, RouteResult
 from assetgen.routes.registry import route_info
 

@@ -17,7 +17,7 @@ from assetgen.routes.registry import OPENAI_KEY_VAR
 if TYPE_CHECKING:
     import httpx
 
-    from assetgen.manifest.load import Asset
+    from assetgen.manifest import Asset
     from assetgen.routes import RouteContext
 
 KEY_VAR = OPENAI_KEY_VAR

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from assetgen.manifest.load import Asset
+    from assetgen.manifest import Asset
 
 # The Responses API's top-level (text) model when `routes.responses.model` is unset.
 DEFAULT_RESPONSES_MODEL = "gpt-5.5"

@@ -27,7 +27,7 @@ from assetgen.core.canonical import tagged_hash
 from assetgen.core.hashcache import HashCache
 from assetgen.core.remedies import shell_command
 from assetgen.images import variants
-from assetgen.manifest.load import Asset, Manifest
+from assetgen.manifest import Asset, Manifest
 from assetgen.provenance.sidecar import SUFFIX, claimed, image_path_for
 from assetgen.verify.imagefiles import pixels, read_dimensions, walk_images
 from assetgen.verify.page import UNRESOLVED
@@ -91,14 +91,6 @@ class LineageReport:
 
 def severity_of(state: str, strict: bool) -> str:
     return "error" if strict or state in ERROR_STATES else "warning"
-
-
-def display_path(path: Path | str, cwd: Path) -> str:
-    """``path`` as messages show it: relative to ``cwd`` (at most two `..`), else absolute."""
-    relative = os.path.relpath(path, cwd)
-    if relative.startswith(os.path.join(os.pardir, os.pardir, os.pardir)):
-        return Path(os.path.abspath(path)).as_posix()
-    return Path(relative).as_posix()
 
 
 class _Checker:

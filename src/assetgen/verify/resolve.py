@@ -23,8 +23,8 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from assetgen.manifest import Manifest
 from assetgen.manifest.generators import PLAIN, Generator, profile
-from assetgen.manifest.load import Manifest
 
 _SKIP_DIRS = frozenset({"node_modules", ".git", ".assetgen", "dist", "build", "_site", "site",
                         "public", "resources", "vendor"})

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assetgen.manifest.load import Asset, Manifest
+from assetgen.manifest import Asset, Manifest
 from assetgen.provenance.sidecar import SUFFIX, image_path_for
 from assetgen.verify.references import IMAGE_SUFFIXES, Reference
 
