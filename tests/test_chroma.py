@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from assetgen.build.engine import _require_alpha
+from assetgen.build.answers import require_alpha
 from assetgen.build.store import derive
 from assetgen.errors import ManifestError, PermanentError
 from assetgen.images import chroma
 from assetgen.images import codec as imaging
-from assetgen.manifest.load import load_manifest
+from assetgen.manifest import load_manifest
 from assetgen.provenance.sidecar import sidecar_path
 from assetgen.routes import RouteResult
 from tests.fakes.emulator import Emulator
@@ -152,11 +152,11 @@ def test_an_opaque_answer_to_a_transparent_request_fails() -> None:
                          route="images.generate", model="gpt-image-2", billing="openai-api",
                          request_id="req_1")
     with pytest.raises(PermanentError) as info:
-        _require_alpha(opaque)
+        require_alpha(opaque)
     assert "opaque" in str(info.value) and "transparent: chroma" in str(info.value)
     clear = RouteResult(image=imaging.encode(Image.new("RGBA", (8, 8)), "png"), route="x",
                         model="m", billing="b")
-    _require_alpha(clear)  # no exception
+    require_alpha(clear)  # no exception
 
 
 BAD = {

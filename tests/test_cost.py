@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from assetgen.build import (
+from assetgen.images import (
     cost,  # SPEC 4's anchors from OpenAI's calculator: gpt-image-2 output tokens and USD per image.
 )
 

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from assetgen.build import credentials
+from assetgen.build import credentials, recording
 from assetgen.build.store import Derived
 from assetgen.core.canonical import sha256_bytes
 from assetgen.images import codec as imaging
 from assetgen.provenance import embed
-from assetgen.provenance import record as records
+from assetgen.provenance.record import Record
 from assetgen.provenance.sidecar import sidecar_path
 from tests.fakes.sites import run_cli, write_site
 
@@ -94,23 +94,23 @@ def test_built_files_carry_the_record_the_sidecar_describes(tmp_path: Path) -> N
     assert found["prompt_sha256"] == embed.prompt_digest(record["prompt"])
     # Written before hashing: the sidecar's sha256 is of the file with its record.
     assert sha256_bytes(image.read_bytes()) == record["sha256"]
-    assert embed.check_file(image, record) == []
+    assert embed.check_file(image, Record.from_json(record)) == []
     for entry in record["variants"]:
         variant = site / "public" / entry["file"]
         assert entry["embedded"] == "xmp"
         assert embed.read_record_file(variant) == found
-        assert embed.check_file(variant, record) == []
+        assert embed.check_file(variant, Record.from_json(record)) == []
 
 
 def test_mismatch_between_file_and_sidecar_is_reported(tmp_path: Path) -> None:
     data = imaging.encode(picture(), "webp", **embed.encode_options("webp", RECORD))
     path = tmp_path / "hero.webp"
     path.write_bytes(data)
-    sidecar = {"asset": "hero", "route": "images.generate", "model": "gpt-image-2",
-               "prompt": "A rocket", "spec_hash": RECORD["spec_hash"],
-               "embedded": embed.describe("webp", RECORD, RECORD)}
+    sidecar = _sidecar(asset="hero", route="images.generate", model="gpt-image-2",
+                       prompt="A rocket", spec_hash=RECORD["spec_hash"],
+                       embedded=embed.describe("webp", RECORD, RECORD))
     assert embed.check_file(path, sidecar) == []
-    other = {**sidecar, "asset": "villain", "prompt": "Something else"}
+    other = sidecar.replace(asset="villain", prompt="Something else")
     problems = embed.check_file(path, other)
     assert any("embedded asset is `hero`, the sidecar says `villain`" in p for p in problems)
     assert any(p.startswith("embedded prompt_sha256") for p in problems)
@@ -118,8 +118,16 @@ def test_mismatch_between_file_and_sidecar_is_reported(tmp_path: Path) -> None:
     assert embed.check_file(path, sidecar) == [
         "the sidecar says a provenance record is embedded, but the file has none"]
     # Sidecars that embedded nothing (older ones, gif, adopt) are not compared.
-    assert embed.check_file(path, {**sidecar, "embedded": {"format": "none"}}) == []
-    assert embed.check_file(path, {k: v for k, v in sidecar.items() if k != "embedded"}) == []
+    assert embed.check_file(path, sidecar.replace(embedded={"format": "none"})) == []
+    assert embed.check_file(path, sidecar.replace(embedded=None)) == []
+
+
+def _sidecar(**fields: object) -> Record:
+    return Record.from_json({
+        "schema": "assetgen.provenance/1", "tool": "assetgen test", "file": "hero.webp",
+        "sha256": "0" * 64, "bytes": 1, "width": 8, "height": 8, "format": "webp",
+        "quality": "low", "size": "1024x1024", "created_at": "2026-01-01T00:00:00Z",
+        **fields})
 
 
 # --- C2PA -----------------------------------------------------------------------------------
@@ -168,11 +176,15 @@ def test_sidecar_says_c2pa_present_but_not_preserved_after_re_encoding() -> None
                       format="png", postprocess=[])
     found = credentials.read(master)  # a broken manifest: read, never a crash
     assert found is not None and found.state == "unreadable" and not found.valid
-    fields = records.file_fields(derived, spec_hash="sha256:0", derivation={}, master=master,
-                                 credentials=found)
-    assert fields["c2pa"]["state"] == "unreadable" and fields["c2pa_preserved"] is False
+    base = _sidecar(asset="hero", route="images.generate", model="gpt-image-2",
+                    prompt="A rocket", spec_hash="sha256:0")
+    made = recording.with_files(base, derived, spec_hash="sha256:0", derivation={},
+                                master=master, credentials=found)
+    assert made.c2pa == {"state": "unreadable", **({"problem": found.problem}
+                                                   if found.problem else {})}
+    assert made.c2pa_preserved is False
     plain_master = imaging.encode(picture(), "png")
-    plain = records.file_fields(derived, spec_hash="sha256:0", derivation={},
-                                master=plain_master,
-                                credentials=credentials.read(plain_master))
-    assert "c2pa" not in plain
+    plain = recording.with_files(made, derived, spec_hash="sha256:0", derivation={},
+                                 master=plain_master,
+                                 credentials=credentials.read(plain_master))
+    assert plain.c2pa is None and "c2pa" not in json.loads(plain.to_json())

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from assetgen.build import cost
+from assetgen.images import cost
 from tests.fakes import openapi
 from tests.fakes.emulator import Emulator
 

@@ -189,9 +189,11 @@ def test_published_hook_manifest_is_valid() -> None:
     pattern = re.compile(str(hook["files"]))
     for name in ("assetgen.yaml", "site/assetgen.yaml", "public/img/a.WEBP",
                  "public/img/a.png.provenance.json", "src/index.html", "content/post.md",
-                 "styles/site.css", "app/page.tsx", "templates/base.njk"):
+                 "styles/site.css", "app/page.tsx", "templates/base.njk",
+                 # SPEC 7: config, data and component files name images too
+                 "hugo.toml", "_config.yml", "data/team.json", "src/pages/a.astro"):
         assert pattern.search(name), name
-    for name in ("README", "src/app.py", "assetgen.yaml.bak", "data.json"):
+    for name in ("README", "src/app.py", "assetgen.yaml.bak", "notes.txt"):
         assert not pattern.search(name), name
 
 

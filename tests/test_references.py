@@ -269,10 +269,11 @@ def test_markdown_skips_and_template_shortcodes(tmp_path: Path) -> None:
 """
     result = _scan(tmp_path, "content/page.md", text)
     assert _found(result, tmp_path) == [
+        ("public/img/x.png", 3, "md"),  # the base-URL prefix is dropped (SPEC 7)
         ("public/img/shortcode.png", 4, "template"),
         ("public/img/liquid.jpg", 5, "template"),
     ]
-    assert _skips(result) == {"external": 1, "data": 1, "template": 1}
+    assert _skips(result) == {"external": 1, "data": 1}
 
 
 # --- MDX / JSX -------------------------------------------------------------------------------
@@ -311,6 +312,7 @@ export function Page({ image }) {
         ("public/img/b.png", 12, "jsx-src"),
         ("public/img/c.jpg", 13, "jsx-src"),
         ("public/img/d.jpg", 14, "jsx-src"),
+        ("src/pages/index.jsx", 16, "unresolved"),  # a built name is reported, not skipped
         ("public/img/dark.png", 17, "jsx-src"),
         ("public/img/light.png", 17, "jsx-src"),
         ("public/img/bg.png", 19, "css-url"),
@@ -368,7 +370,7 @@ def test_css_urls_comments_and_fonts(tmp_path: Path) -> None:
         ("public/img/b.jpg", 3, "css-url"),
         ("public/css/c.svg", 4, "css-url"),
     ]
-    assert _skips(result) == {"not-image": 2, "data": 1, "external": 1}
+    assert _skips(result) == {"data": 1, "external": 1}  # @font-face holds fonts, not images
 
 
 def test_scss_line_comments_and_interpolation(tmp_path: Path) -> None:
@@ -379,8 +381,9 @@ $base: "/img";
 .c { background: url(/img/c.png); }
 """
     result = _scan(tmp_path, "styles/site.scss", text)
-    assert _found(result, tmp_path) == [("public/img/c.png", 5, "css-url")]
-    assert _skips(result) == {"template": 2}
+    assert _found(result, tmp_path) == [("styles/site.scss", 3, "unresolved"),
+                                        ("public/img/c.png", 5, "css-url")]
+    assert _skips(result) == {"template": 1}
 
 
 # --- templates and fallback ------------------------------------------------------------------

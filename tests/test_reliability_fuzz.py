@@ -439,6 +439,7 @@ def test_decompression_bomb_from_the_api_is_refused(tmp_path: Path,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     """The images route through the real engine, answered by a hostile in-memory API."""
     from assetgen.cli.console import Console
+    from assetgen.cli.render import build as render_build
     from assetgen.commands import build as build_command
 
     bomb = base64.b64encode(_png_header_only(40_000, 40_000)).decode()
@@ -453,10 +454,10 @@ def test_decompression_bomb_from_the_api_is_refused(tmp_path: Path,
     monkeypatch.setenv("OPENAI_API_KEY", "sk-hostile-api-test-000000")
     monkeypatch.setenv("OPENAI_BASE_URL", "https://hostile.invalid/v1")
     site = make_site(tmp_path / "site", two_asset_manifest("images", None))
-    code = build_command.run(None, site, [], console=Console(),
-                             transport=httpx.MockTransport(handler))
+    result = build_command.run(None, site, [], transport=httpx.MockTransport(handler))
+    render_build.show(Console(), result)
     out = capsys.readouterr().out
-    assert code == 1, out
+    assert result.exit_code == 1, out
     line = next(line for line in out.splitlines() if line.startswith("hero: failed"))
     assert "decompression bomb" in line and "(request req_bomb)" in line, line
     assert not (site / "public/img/hero.png").exists()

@@ -13,6 +13,8 @@ import httpx
 import pytest
 
 from assetgen.cli.console import Console
+from assetgen.cli.progress import ConsoleListener
+from assetgen.cli.render import build as render_build
 from assetgen.commands import build as build_command
 from assetgen.provenance.sidecar import sidecar_path
 from assetgen.routes import ImageJob, InputImage
@@ -164,11 +166,13 @@ def _mock(output: list[dict[str, Any]], **extra: Any) -> httpx.MockTransport:
 
 def _build(site: Path, transport: httpx.MockTransport) -> tuple[int, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = build_command.run(None, site, [], console=Console(out=out, err=err),
-                             environ={"OPENAI_API_KEY": TEST_KEY,
-                                      "OPENAI_BASE_URL": "https://api.test/v1"},
-                             transport=transport)
-    return code, out.getvalue() + err.getvalue()
+    console = Console(out=out, err=err)
+    result = build_command.run(None, site, [], listener=ConsoleListener(console),
+                               environ={"OPENAI_API_KEY": TEST_KEY,
+                                        "OPENAI_BASE_URL": "https://api.test/v1"},
+                               transport=transport)
+    render_build.show(console, result)
+    return result.exit_code, out.getvalue() + err.getvalue()
 
 
 def _message(text: str, kind: str = "output_text") -> dict[str, Any]:

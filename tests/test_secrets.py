@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from assetgen.core import secrets
-from assetgen.provenance.sidecar import base_record, render_sidecar
+from assetgen.provenance.record import Record
 
 
 def test_redact_masks_known_and_keyish_variables(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -25,7 +25,7 @@ def test_registered_key_variables_are_secret(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_sidecar_rendering_never_writes_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-leaky-key-999")
-    record = base_record(asset="a", file="a.png", sha256="0", bytes=1, width=1, height=1,
-                         format="png", route="draft", model="m", prompt="sk-leaky-key-999",
-                         quality="low", size="auto", spec_hash="sha256:0", created_at="now")
-    assert b"sk-leaky-key-999" not in render_sidecar(record)
+    record = Record(asset="a", file="a.png", sha256="0", bytes=1, width=1, height=1,
+                    format="png", route="draft", model="m", prompt="sk-leaky-key-999",
+                    quality="low", size="auto", spec_hash="sha256:0", created_at="now")
+    assert b"sk-leaky-key-999" not in record.to_json()

@@ -3,31 +3,33 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
 
 from assetgen.build.store import PENDING_SUFFIX, commit, derive, pending_path, recover
 from assetgen.core.canonical import sha256_bytes
-from assetgen.provenance.sidecar import base_record, sidecar_path
+from assetgen.provenance.record import Record
+from assetgen.provenance.sidecar import sidecar_path
 from tests.fakes.sites import png_bytes, write_site
 
 
 def _asset(tmp_path: Path, extra: str = ""):
-    from assetgen.manifest.load import load_manifest
+    from assetgen.manifest import load_manifest
 
     write_site(tmp_path, "version: 1\nassets:\n  - id: a\n    path: img/a.webp\n"
                "    prompt: x\n" + extra)
     return load_manifest(tmp_path / "assetgen.yaml").assets[0]
 
 
-def _record(data: bytes, **extra: object) -> dict:
+def _record(data: bytes, **extra: Any) -> Record:
     from assetgen.core.canonical import sha256_bytes
 
-    return base_record(asset="a", file="img/a.webp", sha256=sha256_bytes(data), bytes=len(data),
-                       width=1, height=1, format="webp", route="draft", model="m", prompt="x",
-                       quality="low", size="1024x1024", spec_hash="sha256:0",
-                       created_at="2026-01-01T00:00:00Z", **extra)
+    return Record(asset="a", file="img/a.webp", sha256=sha256_bytes(data), bytes=len(data),
+                  width=1, height=1, format="webp", route="draft", model="m", prompt="x",
+                  quality="low", size="1024x1024", spec_hash="sha256:0",
+                  created_at="2026-01-01T00:00:00Z", **extra)
 
 
 def test_derive_fits_and_converts(tmp_path: Path) -> None:
@@ -70,17 +72,21 @@ def test_commit_writes_image_then_sidecar(tmp_path: Path) -> None:
     assert not list(tmp_path.rglob(f"*{PENDING_SUFFIX}"))
 
 
-def test_commit_refuses_an_incomplete_record(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="lacks"):
-        commit(tmp_path / "a.png", b"x", {"schema": "assetgen.provenance/1"})
-    assert not (tmp_path / "a.png").exists()
+def test_recover_discards_a_pending_sidecar_that_is_not_a_whole_record(tmp_path: Path) -> None:
+    image = tmp_path / "img" / "a.webp"
+    image.parent.mkdir()
+    image.write_bytes(b"NEW")
+    pending_path(image).write_text(json.dumps(
+        {"schema": "assetgen.provenance/1", "sha256": sha256_bytes(b"NEW")}))
+    assert "discarded" in recover(tmp_path)[0]
+    assert not sidecar_path(image).exists() and not pending_path(image).exists()
 
 
 def test_recover_completes_a_commit_interrupted_between_renames(tmp_path: Path) -> None:
     image = tmp_path / "img" / "a.webp"
     image.parent.mkdir()
     image.write_bytes(b"NEW")
-    pending_path(image).write_text(json.dumps(_record(b"NEW")))
+    pending_path(image).write_bytes(_record(b"NEW").to_json())
     notes = recover(tmp_path)
     assert "completed" in notes[0]
     assert json.loads(sidecar_path(image).read_text())["bytes"] == 3
@@ -90,7 +96,7 @@ def test_recover_discards_a_pending_sidecar_for_other_bytes(tmp_path: Path) -> N
     image = tmp_path / "img" / "a.webp"
     image.parent.mkdir()
     image.write_bytes(b"OLD")
-    pending_path(image).write_text(json.dumps(_record(b"NEW")))
+    pending_path(image).write_bytes(_record(b"NEW").to_json())
     assert "discarded" in recover(tmp_path)[0]
     assert not sidecar_path(image).exists() and not pending_path(image).exists()
 
@@ -136,15 +142,15 @@ def test_recover_checks_variants_too(tmp_path: Path) -> None:
     image.write_bytes(b"NEW")
     variant.write_bytes(b"NEW SMALL")
     entry = {"file": "img/a-10w.webp", "sha256": sha256_bytes(b"NEW SMALL")}
-    pending_path(image).write_text(json.dumps(_record(b"NEW", variants=[entry])))
+    pending_path(image).write_bytes(_record(b"NEW", variants=[entry]).to_json())
     assert "completed" in recover(tmp_path)[0]
     sidecar_path(image).unlink()
     variant.write_bytes(b"OLD SMALL")  # the crash came before this variant's rename
-    pending_path(image).write_text(json.dumps(_record(b"NEW", variants=[entry])))
+    pending_path(image).write_bytes(_record(b"NEW", variants=[entry]).to_json())
     assert "discarded" in recover(tmp_path)[0]
     assert not sidecar_path(image).exists()
     escaping = {"file": "../../outside.webp", "sha256": sha256_bytes(b"NEW SMALL")}
-    pending_path(image).write_text(json.dumps(_record(b"NEW", variants=[escaping])))
+    pending_path(image).write_bytes(_record(b"NEW", variants=[escaping]).to_json())
     assert "discarded" in recover(tmp_path)[0]
 
 
@@ -161,7 +167,7 @@ def test_derive_writes_variants_from_the_final_pixels(tmp_path: Path) -> None:
 
 
 def _png_asset(tmp_path: Path, extra: str = ""):
-    from assetgen.manifest.load import load_manifest
+    from assetgen.manifest import load_manifest
 
     write_site(tmp_path, "version: 1\nassets:\n  - id: a\n    path: img/a.png\n"
                "    prompt: x\n    size: 1024x1024\n" + extra)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from assetgen.manifest.load import Manifest, load_manifest
+from assetgen.manifest import Manifest, load_manifest
 from tests.fakes.sites import png_bytes, run_cli, write_site
 from tests.test_lineage import make_site, record
 

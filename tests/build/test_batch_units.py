@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from assetgen.build import batch as batch_module
-from assetgen.build import cost
 from assetgen.build.submissions import SubmissionStore, parse
+from assetgen.images import cost
 from assetgen.images.models import BATCH_TIER
 from assetgen.routes import batch_lines
 from tests.fakes.emulator import Emulator

@@ -13,7 +13,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from assetgen.build import cost
+from assetgen.images import cost
 from assetgen.images import models as image_models
 
 DEFAULT_SIZE = (1024, 1024)
@@ -212,7 +212,7 @@ def concrete_quality(quality: str | None) -> str:
 
 def output_image_tokens(quality: str, width: int, height: int,
                         model: str = "gpt-image-2") -> int:
-    """What OpenAI's calculator gives for this size (assetgen.build.cost pins its anchors)."""
+    """What OpenAI's calculator gives for this size (assetgen.images.cost pins its anchors)."""
     return cost.output_tokens(f"{width}x{height}", concrete_quality(quality), model)
 
 
@@ -222,7 +222,7 @@ def text_tokens(prompt: str) -> int:
 
 def input_image_tokens(width: int, height: int, model: str = "gpt-image-2",
                        fidelity: str | None = None) -> int:
-    """GPT Image vision tokens plus the high-fidelity extra (build/cost.py documents both)."""
+    """GPT Image vision tokens plus the high-fidelity extra (images/cost.py documents both)."""
     return cost.input_image_tokens(width, height, fidelity, model)
 
 

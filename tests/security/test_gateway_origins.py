@@ -16,7 +16,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assetgen.cli.console import Console
 from assetgen.commands import build as build_command
 from assetgen.core.hosts import forbidden_host, host_entry_problem
 from assetgen.errors import PermanentError
@@ -143,8 +142,7 @@ def test_a_gateway_base_url_on_a_metadata_address_is_refused(tmp_path: Path, bas
     seen: list[httpx.Request] = []
     site = site_for(tmp_path, base)
     with pytest.raises(Exception) as caught:
-        build_command.run(None, site, [], console=Console(json_mode=True), json_mode=True,
-                          transport=httpx.MockTransport(_recorder(seen, _never)))
+        build_command.run(None, site, [], transport=httpx.MockTransport(_recorder(seen, _never)))
     assert "never sends requests there" in str(caught.value)
     assert getattr(caught.value, "exit_code", None) == 2
     assert seen == []
@@ -268,11 +266,9 @@ def test_api_calls_never_follow_redirects(tmp_path: Path, monkeypatch: pytest.Mo
     seen: list[httpx.Request] = []
     transport = httpx.MockTransport(_recorder(
         seen, lambda r: httpx.Response(307, headers={"location": location})))
-    code = build_command.run(None, site, [], console=Console(json_mode=True), json_mode=True,
-                             transport=transport)
-    document = json.loads(capsys.readouterr().out)
-    assert code == 1
-    assert "does not follow redirects" in document["assets"][0]["error"]
+    result = build_command.run(None, site, [], transport=transport)
+    assert result.exit_code == 1 and result.outcomes is not None
+    assert "does not follow redirects" in (result.outcomes[0].error or "")
     assert len(seen) == 1 and seen[0].url.host == "api.test"
 
 

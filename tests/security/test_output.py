@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from assetgen.cli.console import Console, shell_command, terminal_safe
+from assetgen.cli.console import Console, terminal_safe
+from assetgen.core.remedies import shell_command
 from tests.fakes.echo_server import EchoServer
 from tests.fakes.sites import png_bytes, run_cli, write_site
 

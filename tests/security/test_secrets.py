@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pytest
 
 from assetgen.core import secrets
-from assetgen.provenance.sidecar import IDENTITY_FIELDS, base_record, render_sidecar
+from assetgen.provenance.record import IDENTITY_FIELDS, Record
 from tests.fakes.echo_server import EchoServer
 from tests.fakes.sites import run_cli, write_site
 
@@ -115,17 +115,17 @@ def test_sidecars_redact_free_text_but_never_identity_fields(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     monkeypatch.setenv("GATEWAY_API_KEY", "brand-logo")  # a poor key, but configured
-    record = base_record(asset="brand-logo-hero", file="img/brand-logo-hero.png",
-                         sha256="0", bytes=1, width=1, height=1, format="png",
-                         route="images.generate", model="gpt-image-2",
-                         prompt=f"a logo {KEY}", quality="low", size="auto",
-                         spec_hash="sha256:0", created_at="now", request_id=f"req-{KEY}",
-                         revised_prompt="the brand-logo, bigger",
-                         inputs=[{"asset": "brand-logo-hero", "path": "img/brand-logo.png"}])
-    written = json.loads(render_sidecar(record))
+    record = Record(asset="brand-logo-hero", file="img/brand-logo-hero.png",
+                    sha256="0", bytes=1, width=1, height=1, format="png",
+                    route="images.generate", model="gpt-image-2",
+                    prompt=f"a logo {KEY}", quality="low", size="auto",
+                    spec_hash="sha256:0", created_at="now", request_id=f"req-{KEY}",
+                    revised_prompt="the brand-logo, bigger",
+                    inputs=[{"asset": "brand-logo-hero", "path": "img/brand-logo.png"}])
+    written = json.loads(record.to_json())
     assert {"asset", "file", "path"} <= IDENTITY_FIELDS
     assert written["asset"] == "brand-logo-hero" and written["file"] == "img/brand-logo-hero.png"
-    assert written["inputs"] == record["inputs"]
+    assert written["inputs"] == record.inputs
     assert KEY not in json.dumps(written)
     assert written["prompt"] == "a logo ***" and written["request_id"] == "req-***"
     assert written["revised_prompt"] == "the ***, bigger"

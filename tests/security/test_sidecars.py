@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from assetgen.errors import EXIT_INTERNAL
-from assetgen.provenance.sidecar import MAX_SIDECAR_BYTES, CorruptSidecar, parse_sidecar
+from assetgen.provenance.record import MAX_RECORD_BYTES, CorruptSidecar, Record
 from tests.fakes.sites import run_cli, write_site
 
 MANIFEST = """\
@@ -55,7 +55,7 @@ ATTACKS: dict[str, Callable[[bytes], bytes]] = {
     "non-object": lambda good: b'["assetgen.provenance/1"]',
     "a-number": lambda good: b"42",
     "invalid-utf8": lambda good: good.replace(b'"A rocket"', b'"A \xff\xfe rocket"'),
-    "huge": lambda good: good[:-2] + b' ' * (MAX_SIDECAR_BYTES + 10) + b"}\n",
+    "huge": lambda good: good[:-2] + b' ' * (MAX_RECORD_BYTES + 10) + b"}\n",
 }
 
 
@@ -104,9 +104,9 @@ def test_malformed_sidecar_never_stops_report_or_a_forced_build(
 
 def test_the_parser_names_what_is_wrong() -> None:
     with pytest.raises(CorruptSidecar, match="`route` is not a string"):
-        parse_sidecar(b'{"schema": "assetgen.provenance/1", "route": 1}', "x.json")
+        Record.parse(b'{"schema": "assetgen.provenance/1", "route": 1}', "x.json")
     with pytest.raises(CorruptSidecar, match="nested"):
-        parse_sidecar(b'{"schema": "assetgen.provenance/1", "usage": ' + b"[" * 40
+        Record.parse(b'{"schema": "assetgen.provenance/1", "usage": ' + b"[" * 40
                       + b"]" * 40 + b"}", "x.json")
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import signal
 import subprocess
 import threading
@@ -22,15 +21,13 @@ import httpx
 import pytest
 
 from assetgen.build.scheduler import (
-    MAX_WAIT_S,
     AdaptiveLimiter,
     Attempts,
     RetryPolicy,
     call_with_retries,
-    parse_retry_after,
 )
-from assetgen.cli.console import Console
 from assetgen.commands import build as build_command
+from assetgen.core.waits import MAX_WAIT_S, parse_retry_after
 from assetgen.errors import RateLimited
 from assetgen.routes.http import raise_for_status, retry_after_of
 from tests.fakes.clock import AutojumpClock, FakeClock, StampingTransport
@@ -187,12 +184,11 @@ def test_a_rate_limited_build_keeps_sending_within_120_s_of_virtual_time(
     openai_env.inject("429", times=10_000, retry_after=header)
     clock = AutojumpClock()
     transport = StampingTransport(clock)
-    code = build_command.run(None, site, [], json_mode=True, console=Console(json_mode=True),
-                             transport=transport, clock=clock)
-    document = json.loads(capsys.readouterr().out)
-    assert code == 1  # every asset failed after its retries, none hung, none crashed
-    assert [a["action"] for a in document["assets"]] == ["failed"] * count
-    assert all("HTTP 429" in a["error"] for a in document["assets"])
+    result = build_command.run(None, site, [], transport=transport, clock=clock)
+    assert result.exit_code == 1  # every asset failed after its retries, none hung or crashed
+    outcomes = result.outcomes or []
+    assert [o.action for o in outcomes] == ["failed"] * count
+    assert all("HTTP 429" in (o.error or "") for o in outcomes)
     assert openai_env.count(GENERATIONS) == count * 5  # 1 attempt + 4 retries each
     sent = transport.sent_at
     assert len(sent) == count * 5

@@ -15,7 +15,6 @@ import asyncio
 import json
 from typing import IO, Any
 
-from assetgen.build import cost
 from assetgen.build.masters import MastersCache
 from assetgen.build.submissions import (
     COLLECTED,
@@ -29,9 +28,10 @@ from assetgen.build.submissions import (
 from assetgen.core.secrets import scrub_api_message
 from assetgen.errors import ImageError, PermanentError
 from assetgen.images import codec as imaging
+from assetgen.images import cost, sizes
 from assetgen.images import models as image_models
-from assetgen.images import sizes
 from assetgen.routes.batches import BatchClient, jsonl_lines
+from assetgen.routes.http import clean_id, clean_text, clean_usage
 from assetgen.routes.openai_config import decode_b64_image
 
 # What a line that never ran fails with, by the batch's final status (the API's own
@@ -92,8 +92,7 @@ def _read_file(handle: IO[bytes], submission: Submission, masters: MastersCache,
 def _result(entry: dict[str, Any], line: Line, submission: Submission, masters: MastersCache,
             base_url: str) -> LineResult:
     response = _object(entry.get("response"))
-    request_id = response.get("request_id") if isinstance(response.get("request_id"),
-                                                          str) else None
+    request_id = clean_id(response.get("request_id"))
     body = _object(response.get("body"))
     if response.get("status_code") != 200:
         error = _object(entry.get("error")) or _object(body.get("error"))
@@ -105,18 +104,27 @@ def _result(entry: dict[str, Any], line: Line, submission: Submission, masters: 
                           request_id=request_id)
     route = "images.edit" if submission.endpoint.endswith("/edits") else "images.generate"
     try:
-        _keep(body, line, submission, masters, route, request_id, base_url)
+        dropped_usage = _keep(body, line, submission, masters, route, request_id, base_url)
     except PermanentError as exc:
         return LineResult(ok=False, code=exc.code, message=exc.message, request_id=request_id)
     except ImageError as exc:
         return LineResult(ok=False, code="bad_image",
                           message=f"the returned image does not decode ({exc.message})",
                           request_id=request_id)
+    if dropped_usage is not None:
+        # SPEC 10, as for a synchronous answer: a bad usage block fails its asset; the image
+        # was paid for and is in the masters cache, so the next build publishes it for $0.
+        return LineResult(ok=False, code="malformed_usage",
+                          message=f"the answer's {dropped_usage}; its image is kept in the "
+                                  "masters cache: run `assetgen build` again to publish it "
+                                  "without paying again", request_id=request_id)
     return LineResult(ok=True, request_id=request_id)
 
 
 def _keep(body: dict[str, Any], line: Line, submission: Submission, masters: MastersCache,
-          route: str, request_id: str | None, base_url: str) -> None:
+          route: str, request_id: str | None, base_url: str) -> str | None:
+    """Check the answer and put its image in the masters cache; the note saying its usage
+    block was dropped as malformed, if it was."""
     data = body.get("data")
     if not isinstance(data, list) or not data or not isinstance(data[0], dict):
         raise PermanentError("the answer has no `data` image", route=route, code="no_image",
@@ -128,20 +136,25 @@ def _keep(body: dict[str, Any], line: Line, submission: Submission, masters: Mas
         raise PermanentError(f"the returned image is {info.width}x{info.height}, but "
                              f"{line.size} was asked", route=route, code="wrong_size",
                              request_id=request_id)
-    usage = body.get("usage") if isinstance(body.get("usage"), dict) else None
+    notes: list[str] = []
+    usage = clean_usage(body.get("usage"), notes)
     actual = cost.usd_from_usage(usage, submission.model, image_models.BATCH_TIER)
-    revised = data[0].get("revised_prompt")
+    revised = clean_text(data[0].get("revised_prompt"), notes, field="revised_prompt")
+    extra: dict[str, Any] = {"base_url": base_url, "batch_id": submission.batch_id,
+                             "tier": image_models.BATCH_TIER}
+    if notes:
+        extra["answer_notes"] = notes
     meta = {
         "route": route, "model": submission.model, "billing": "openai-api",
         "request_id": request_id, "response_id": None,
-        "revised_prompt": revised if isinstance(revised, str) else None, "usage": usage,
+        "revised_prompt": revised, "usage": usage,
         "cost_usd": actual, "cost_basis": "usage" if actual is not None else None,
-        "extra": {"base_url": base_url, "batch_id": submission.batch_id,
-                  "tier": image_models.BATCH_TIER},
+        "extra": extra,
         "width": info.width, "height": info.height, "format": info.format,
         "created_at": now_iso(),
     }
     masters.put(line.generation_hash, image, info.format, meta)
+    return next((note for note in notes if note.startswith("usage dropped")), None)
 
 
 def _object(value: Any) -> dict[str, Any]:

@@ -20,19 +20,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assetgen.provenance import embed
+from assetgen.provenance.record import Record
+from assetgen.provenance.sidecar import claimed
+from assetgen.routes.registry import generating_record_values
 
 if TYPE_CHECKING:
     from assetgen.build.signing import Kit
     from assetgen.build.signing import Settings as SigningSettings
     from assetgen.build.store import Derived
     from assetgen.images.codec import Decoded
-    from assetgen.manifest.load import Asset
+    from assetgen.manifest import Asset
 
 MAX_IMAGE_BYTES = 64 * 1024 * 1024  # larger than any image a route returns
 MAX_STORE_JSON = 4 * 1024 * 1024  # a manifest store's JSON report; real ones are a few KB
 MAX_INGREDIENT_DEPTH = 8
-GENERATING_ROUTES = frozenset({"images.generate", "images.edit", "responses", "gateway",
-                               "codex"})
+GENERATING_ROUTES = generating_record_values()  # the sidecar `route` values of AI images
 _MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp",
          "avif": "image/avif"}
 _CREATED = "c2pa.created"
@@ -124,7 +126,7 @@ def marking_problem(path: Path, route: Any) -> str | None:
 
         with Image.open(path) as image:
             fmt = (image.format or "").lower()
-            declared = embed.source_type_from_info(dict(image.info))
+            declared = embed.source_type_from_info({str(k): v for k, v in image.info.items()})
     except Exception:  # unreadable: its lineage state says so already
         return None
     if fmt not in MARKED_FORMATS or declared in embed.AI_SOURCE_TYPES:
@@ -185,41 +187,32 @@ def credential_problem(path: Path, anchors: str | None) -> str | None:
     return f"its C2PA manifest does not validate: {found.state}{why}"
 
 
-def report_facts(sidecar: dict[str, Any]) -> list[tuple[str, str]]:
+def report_facts(sidecar: Record | None) -> list[tuple[str, str]]:
     """The report card's lines on AI marking and Content Credentials, from the sidecar."""
+    if sidecar is None:
+        return []
     facts = []
-    embedded = sidecar.get("embedded")
-    marking = embedded.get("digital_source_type") if isinstance(embedded, dict) else None
-    route_c2pa = sidecar.get("c2pa") if isinstance(sidecar.get("c2pa"), dict) else {}
+    marking = (sidecar.embedded or {}).get("digital_source_type")
+    route_c2pa = sidecar.c2pa if isinstance(sidecar.c2pa, dict) else {}
     if isinstance(marking, str):
         facts.append(("AI marking", "IPTC " + marking.rsplit("/", 1)[-1]))
-    elif sidecar.get("c2pa_preserved") is True:
+    elif sidecar.c2pa_preserved is True:
         facts.append(("AI marking", "the route's own C2PA manifest (bytes unchanged)"))
     if route_c2pa:
         state = str(route_c2pa.get("state", "?"))
         issuer = route_c2pa.get("issuer")
-        kept = "kept" if sidecar.get("c2pa_preserved") else "not kept in the published file"
+        kept = "kept" if sidecar.c2pa_preserved else "not kept in the published file"
         facts.append(("Route credentials", f"{state}" + (f", by {issuer}" if issuer else "")
                       + f"; {kept}"))
-    steps = sidecar.get("postprocess")
-    if isinstance(steps, list) and any(isinstance(step, dict) and step.get("op") == "c2pa-sign"
-                                       for step in steps):
+    if any(isinstance(step, dict) and step.get("op") == "c2pa-sign"
+           for step in sidecar.postprocess or ()):
         facts.append(("Signed", "C2PA manifest per file, the route's original as parent"))
     return facts
 
 
 def _recorded_route(image: Path) -> str | None:
-    from assetgen.provenance.sidecar import sidecar_path
-
-    try:
-        path = sidecar_path(image)
-        if path.stat().st_size > MAX_STORE_JSON:
-            return None
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    route = record.get("route") if isinstance(record, dict) else None
-    return route if isinstance(route, str) else None
+    """The route an input's sidecar names (None: no sidecar, or it names none)."""
+    return claimed(image, "route")
 
 
 def read(data: bytes, *, trust_anchors: str | None = None) -> Credentials | None:
@@ -233,7 +226,7 @@ def read(data: bytes, *, trust_anchors: str | None = None) -> Credentials | None
     if len(data) > MAX_IMAGE_BYTES:
         return Credentials("unreadable", problem=f"image larger than {MAX_IMAGE_BYTES} bytes")
     try:
-        import c2pa
+        import c2pa  # type: ignore[import-untyped]
 
         settings: dict[str, Any] = {"verify": {"remote_manifest_fetch": False}}
         if trust_anchors:
@@ -279,8 +272,10 @@ def _mime_of(data: bytes) -> str | None:
 
 
 def _summarise(store: dict[str, Any]) -> Credentials:
-    manifests = store.get("manifests")
-    active = manifests.get(store.get("active_manifest")) if isinstance(manifests, dict) else None
+    found = store.get("manifests")
+    manifests: dict[str, Any] = found if isinstance(found, dict) else {}
+    label = store.get("active_manifest")
+    active = manifests.get(label) if isinstance(label, str) else None
     state = store.get("validation_state")
     state = state if isinstance(state, str) else "Invalid"
     failures = _failure_codes(store)
@@ -332,7 +327,8 @@ def _source_type(manifest: dict[str, Any], manifests: dict[str, Any], depth: int
     for ingredient in manifest.get("ingredients") or []:
         if not isinstance(ingredient, dict) or ingredient.get("relationship") != "parentOf":
             continue
-        parent = manifests.get(ingredient.get("active_manifest"))
+        label = ingredient.get("active_manifest")
+        parent = manifests.get(label) if isinstance(label, str) else None
         if isinstance(parent, dict):
             return _source_type(parent, manifests, depth + 1)
     return None

@@ -9,14 +9,21 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from assetgen.build import credentials, store
+from assetgen.build import credentials, recording, store
+from assetgen.build.answers import (
+    does_not_decode,
+    malformed_usage,
+    master_fields,
+    read_input,
+    require_alpha,
+    result_from_cache,
+)
 from assetgen.build.masters import CachedMaster, MastersCache
 from assetgen.build.planner import (
     AssetStatus,
@@ -38,8 +45,7 @@ from assetgen.build.scheduler import (
     RetryPolicy,
     call_with_retries,
 )
-from assetgen.cli.console import shell_command
-from assetgen.core.canonical import sha256_bytes
+from assetgen.core.remedies import shell_command
 from assetgen.errors import (
     AssetgenError,
     ImageError,
@@ -47,11 +53,11 @@ from assetgen.errors import (
     RouteError,
     describe_os_error,
 )
-from assetgen.manifest.load import Asset, Manifest
+from assetgen.manifest import Asset, Manifest
 from assetgen.provenance import embed
-from assetgen.provenance import record as records
-from assetgen.provenance.sidecar import base_record
-from assetgen.routes import ImageJob, InputImage, Route, RouteContext, RouteResult, load_route
+from assetgen.provenance.record import CorruptSidecar, Record
+from assetgen.routes import ImageJob, Route, RouteFactory, RouteResult
+from assetgen.routes.registry import route_info
 
 T = TypeVar("T")
 
@@ -107,18 +113,24 @@ class BuildSettings:
 
 
 class Engine:
+    """Makes the assets a plan says need a build.
+
+    Its routes come by injection, as pypa/build's `ProjectBuilder(runner=...)`: `routes`
+    returns the route of a name (a `RouteSet` in the CLI, fakes in tests), called only
+    for assets that ask a route. The engine never loads a route itself.
+    """
+
     def __init__(self, manifest: Manifest, planner: Planner, settings: BuildSettings,
-                 context: RouteContext, emit: EventSink) -> None:
+                 routes: RouteFactory, emit: EventSink) -> None:
         self.manifest = manifest
         self.planner = planner
         self.settings = settings
-        self.context = context
+        self.route = routes
         self.emit = emit
         self.limiter = AdaptiveLimiter(settings.concurrency, clock=settings.clock)
         self.budget = Budget(settings.max_cost)
         self.masters = MastersCache(manifest.masters_folder, root=manifest.root)
         self.trust_anchors = manifest.signing.anchors_pem() if manifest.signing else None
-        self.routes: dict[str, Route] = {}
         self.route_slots: dict[str, asyncio.Semaphore] = {}
         self.outcomes: dict[str, Outcome] = {}
         self.finished: dict[str, asyncio.Event] = {}
@@ -128,11 +140,6 @@ class Engine:
         self.check_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="check")
         self.image_pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 2,
                                              thread_name_prefix="image")
-
-    def route(self, name: str) -> Route:
-        if name not in self.routes:
-            self.routes[name] = load_route(name, self.context)
-        return self.routes[name]
 
     async def run_capped(self, route: Route, job: ImageJob) -> RouteResult:
         """Run a job, within the route's own cap when it has one (e.g. codex sessions)."""
@@ -216,7 +223,7 @@ class Engine:
                            error="its cached master vanished during the build — run "
                                  "`assetgen build` again (it will be asked of the route)")
         if cached is not None:
-            result = _result_from_cache(cached.data, cached.meta)
+            result = result_from_cache(cached.data, cached.meta)
             # A collected batch answer was paid in its batch: report it with its cost.
             collected = result.extra.get("tier") == "batch" and status.state != "fresh"
             action = "collected" if collected else "resumed"
@@ -254,24 +261,24 @@ class Engine:
                 self.budget.settle(estimate, None)
                 raise
             self.budget.settle(estimate, result.cost_usd)
-            malformed_usage = _malformed_usage(result)
-            if malformed_usage:
+            dropped_usage = malformed_usage(result)
+            if dropped_usage:
                 # SPEC 10: a bad usage block fails its asset; the image was paid for, so it
                 # is already in the masters cache and the next build publishes it for $0.
                 return Outcome(asset.id, "failed", route=status.route,
                                estimate_usd=status.estimate_usd,
                                request_id=result.request_id,
-                               error=f"the answer's {malformed_usage}; its image is kept in "
+                               error=f"the answer's {dropped_usage}; its image is kept in "
                                      "the masters cache: run `assetgen build` again to "
                                      "publish it without paying again")
             # What this build spent, in USD: unknown (None) when the surface bills
             # otherwise (codex credits, providers that report no cost).
             spent = result.cost_usd
             action = "edited" if job.is_edit else "generated"
-        master = _master_fields(result.image, looked, cached)
+        master = master_fields(result.image, looked, cached)
         made = _Made(asset, job, result, None, master, spec_hash, generation_hash,
                      derivation, attempts, started, check_alpha=(
-                         asset.transparent == "api" and status.route != "draft"))
+                         asset.transparent == "api" and route_info(status.route).generates))
         await _in_pool(self.image_pool, self.finish, made, status.sidecar)
         return Outcome(asset.id, action, route=result.route, billing=result.billing,
                        reason=status.reason, cost_usd=spent, estimate_usd=status.estimate_usd,
@@ -279,7 +286,7 @@ class Engine:
                        duration_s=round(time.monotonic() - started, 3),
                        request_id=result.request_id)
 
-    def finish(self, made: _Made, old_sidecar: dict[str, Any] | None) -> None:
+    def finish(self, made: _Made, old_sidecar: Record | None) -> None:
         """Decode, derive, record and commit an answer: one thread hop, one decode."""
         from assetgen.images import codec as imaging
         asset, result = made.asset, made.result
@@ -288,25 +295,26 @@ class Engine:
         except ImageError as exc:
             # Never published, and never resumed from: the next build asks again.
             self.masters.forget(made.generation_hash)
-            raise _does_not_decode(result, exc) from exc
+            raise does_not_decode(result, exc) from exc
         if made.check_alpha:
-            _require_alpha(result, made.checked)
+            require_alpha(result, made.checked)
         stamp = embed.make_record(asset=asset.id, route=result.route, model=result.model,
                                   prompt=made.job.prompt, spec_hash=made.spec_hash)
         derived, found = credentials.derive_published(
             result.image, asset, stamp, result.route, made.checked, self.settings.signing,
             self.trust_anchors)
         made.checked = None  # the pixels are not needed any more: let them go
-        record = self.record(made, derived, time.monotonic() - made.started)
-        record.update(records.file_fields(derived, spec_hash=made.spec_hash,
-                                          derivation=made.derivation, master=result.image,
-                                          credentials=found))
+        record = recording.with_files(
+            self.record(made, derived, time.monotonic() - made.started), derived,
+            spec_hash=made.spec_hash, derivation=made.derivation, master=result.image,
+            credentials=found)
         self.commit(asset, derived, record, old_sidecar)
 
     async def rederive(self, status: AssetStatus) -> Outcome:
         """Only the derivation changed: derive again from the cached master, no request."""
-        asset, old = status.asset, status.sidecar or {}
+        asset, old = status.asset, status.sidecar
         started = time.monotonic()
+        assert old is not None, "the planner rederives only recorded assets"
         generation = status.master_generation or status.generation
         cached = await asyncio.to_thread(self.find_master, old, generation)
         if cached is None:
@@ -315,32 +323,32 @@ class Engine:
             return Outcome(asset.id, "failed", route=status.route, error=message)
         derivation = derivation_spec(asset)
         spec_hash = spec_hash_of(generation, derivation)
-        stamp = embed.make_record(asset=asset.id, route=str(old.get("route", "")),
-                                  model=str(old.get("model", "")),
-                                  prompt=str(old.get("prompt", "")), spec_hash=spec_hash)
+        stamp = embed.make_record(asset=asset.id, route=old.route, model=old.model,
+                                  prompt=old.prompt, spec_hash=spec_hash)
 
         def derive_and_commit() -> None:
             derived, found = credentials.derive_published(
-                cached.data, asset, stamp, str(old.get("route", "")), None,
+                cached.data, asset, stamp, old.route, None,
                 self.settings.signing, self.trust_anchors)
-            fields = records.file_fields(derived, spec_hash=spec_hash, derivation=derivation,
-                                         master=cached.data, credentials=found)
-            record = records.rederived(old, fields, asset_id=asset.id, file=asset.path,
-                                       now=_now())
-            record.setdefault("generation_hash", generation_hash_of(generation))
+            record = recording.rederived(old, derived, spec_hash=spec_hash,
+                                         derivation=derivation, master=cached.data,
+                                         credentials=found, asset_id=asset.id,
+                                         file=asset.path, now=_now())
+            if record.generation_hash is None:
+                record = record.replace(generation_hash=generation_hash_of(generation))
             self.commit(asset, derived, record, old)
 
         await _in_pool(self.image_pool, derive_and_commit)
-        return Outcome(asset.id, "rederived", route=str(old.get("route", "")),
-                       billing=str(old.get("billing", "")), reason=status.reason,
+        return Outcome(asset.id, "rederived", route=old.route,
+                       billing=old.billing or "", reason=status.reason,
                        cost_usd=0.0, estimate_usd=0.0,
                        duration_s=round(time.monotonic() - started, 3))
 
-    def find_master(self, sidecar: Mapping[str, Any],
+    def find_master(self, sidecar: Record,
                     generation: dict[str, Any]) -> CachedMaster | None:
-        master = sidecar.get("master")
-        if isinstance(master, dict):
-            found = self.masters.get_sha(master.get("sha256"), master.get("format"))
+        master = sidecar.master_file()
+        if master is not None:
+            found = self.masters.get_sha(*master)
             if found is not None:
                 return found
         return self.cached_master(generation)
@@ -353,20 +361,20 @@ class Engine:
                 return found
         return None
 
-    def commit(self, asset: Asset, derived: store.Derived, record: dict[str, Any],
-               old: dict[str, Any] | None) -> None:
+    def commit(self, asset: Asset, derived: store.Derived, record: Record,
+               old: Record | None) -> None:
         output_dir = self.manifest.output_dir
         declared = {a.file for a in self.manifest.assets} | {s.file for s in
                                                               self.manifest.static}
-        obsolete = [(path, sha) for path, sha in records.obsolete_variants(
+        obsolete = [(path, sha) for path, sha in recording.obsolete_variants(
             old, derived, output_dir, asset.path) if path not in declared]
         extra = [(output_dir / v.rel, v.data) for v in derived.variants]
         store.commit(asset.file, derived.data, record, extra=extra, obsolete=obsolete,
                      root=self.manifest.root, inside=output_dir)
 
     def job_for(self, asset: Asset, route: str) -> ImageJob:
-        inputs = tuple(_read_input(i.ref, i.path, i.asset_id) for i in asset.inputs)
-        mask = _read_input("mask", asset.mask, None) if asset.mask else None
+        inputs = tuple(read_input(i.ref, i.path, i.asset_id) for i in asset.inputs)
+        mask = read_input("mask", asset.mask, None) if asset.mask else None
         if mask is not None and inputs and (mask.width, mask.height) != (
                 inputs[0].width, inputs[0].height):
             raise ImageError(f"mask {self.manifest.rel(mask.path)} is {mask.width}x{mask.height}"
@@ -387,7 +395,7 @@ class Engine:
         try:
             info = imaging.header(result.image)
         except ImageError as exc:
-            raise _does_not_decode(result, exc) from exc
+            raise does_not_decode(result, exc) from exc
         max_pixels = getattr(route, "max_pixels", None)
         if max_pixels and info.width * info.height > max_pixels:
             raise PermanentError(
@@ -409,72 +417,31 @@ class Engine:
         }
         return info, self.masters.put(generation_hash, result.image, info.format, meta)
 
-    def record(self, made: _Made, derived: store.Derived, duration: float) -> dict[str, Any]:
+    def record(self, made: _Made, derived: store.Derived, duration: float) -> Record:
         asset, job, result, attempts = made.asset, made.job, made.result, made.attempts
-        spec_hash, generation_hash = made.spec_hash, made.generation_hash
-        record = base_record(
+        record = Record(
             asset=asset.id, file=asset.path, sha256=derived.sha256,
             bytes=len(derived.data), width=derived.width, height=derived.height,
             format=derived.format, route=result.route, model=result.model,
-            prompt=job.prompt, quality=asset.quality, size=asset.size, spec_hash=spec_hash,
-            generation_hash=generation_hash, created_at=_now(), billing=result.billing,
-            request_id=result.request_id, response_id=result.response_id,
-            revised_prompt=result.revised_prompt, usage=result.usage,
-            cost_usd=result.cost_usd, cost_basis=result.cost_basis,
+            prompt=job.prompt, quality=asset.quality, size=asset.size,
+            spec_hash=made.spec_hash, generation_hash=made.generation_hash,
+            created_at=_now(), billing=result.billing, request_id=result.request_id,
+            response_id=result.response_id, revised_prompt=result.revised_prompt,
+            usage=result.usage, cost_usd=result.cost_usd, cost_basis=result.cost_basis,
             background=asset.background, transparent=asset.transparent,
-            master=made.master,
-            postprocess=derived.postprocess or None,
+            master=made.master, postprocess=derived.postprocess or None,
             attempts=attempts.count or None, retries=attempts.retries or None,
             duration_s=round(duration, 3),
-        )
-        if job.inputs:
-            record["inputs"] = [{"ref": i.ref, "asset": i.asset_id,
-                                 "path": self.manifest.rel(i.path), "sha256": i.sha256}
-                                for i in job.inputs]
-            record["fidelity"] = job.fidelity
-        if job.mask is not None:
-            record["mask"] = {"path": self.manifest.rel(job.mask.path),
-                              "sha256": job.mask.sha256}
-        for key, value in result.extra.items():
-            record.setdefault(key, value)
-        return record
-
-
-def _read_input(ref: str, path: Path, asset_id: str | None) -> InputImage:
-    from assetgen.images.codec import probe
-
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ImageError(f"cannot read edit input {ref} ({path}): {exc.strerror}",
-                         hint="build or restore the input first") from exc
-    try:
-        info = probe(data)
-    except ImageError as exc:
-        raise ImageError(f"edit input {ref} ({path.name}) is not a readable image",
-                         hint="replace it with a PNG, JPEG or WebP file") from exc
-    return InputImage(ref=ref, path=path, data=data, sha256=sha256_bytes(data),
-                      width=info.width, height=info.height, asset_id=asset_id,
-                      format=info.format)
-
-
-def _does_not_decode(result: RouteResult, exc: ImageError) -> PermanentError:
-    return PermanentError(f"the returned image does not decode ({exc.message})",
-                          route=result.route, code="bad_image", request_id=result.request_id)
-
-
-def _require_alpha(result: RouteResult, checked: Decoded | None = None) -> None:
-    """`transparent: true` asked for a transparent background: an opaque answer fails."""
-    from assetgen.images.codec import has_alpha, image_has_alpha
-
-    opaque = (not image_has_alpha(checked.image) if checked is not None
-              else not has_alpha(result.image))
-    if opaque:
-        raise PermanentError(
-            "the route returned an opaque image although a transparent background was asked "
-            "(gpt-image-2's transparent background is a preview feature)", route=result.route,
-            code="not_transparent", request_id=result.request_id,
-            hint="use `transparent: chroma` to key out a flat background locally instead")
+            inputs=[{"ref": i.ref, "asset": i.asset_id, "path": self.manifest.rel(i.path),
+                     "sha256": i.sha256} for i in job.inputs] or None,
+            fidelity=job.fidelity if job.inputs else None,
+            mask={"path": self.manifest.rel(job.mask.path), "sha256": job.mask.sha256}
+            if job.mask is not None else None)
+        try:  # checked as a sidecar is: what the server said must be recordable
+            return record.with_details(result.extra)
+        except CorruptSidecar as exc:
+            raise PermanentError(f"the answer cannot be recorded: {exc}", route=result.route,
+                                 code="bad_answer", request_id=result.request_id) from exc
 
 
 @dataclass
@@ -492,40 +459,6 @@ class _Made:
     attempts: Attempts
     started: float
     check_alpha: bool
-
-
-def _master_fields(data: bytes, looked: tuple[ImageInfo, str] | None,
-                   cached: CachedMaster | None) -> dict[str, Any]:
-    """The sidecar's `master` entry, from the check just made or the cached master."""
-    meta = cached.meta if cached is not None else None
-    sha = looked[1] if looked is not None else cached.sha256 if cached is not None else None
-    if looked is not None:
-        width, height, fmt = looked[0].width, looked[0].height, looked[0].format
-    elif meta and all(isinstance(meta.get(k), int) for k in ("width", "height")) \
-            and isinstance(meta.get("format"), str):
-        width, height, fmt = meta["width"], meta["height"], meta["format"]
-    else:
-        from assetgen.images.codec import probe
-
-        info = probe(data)
-        width, height, fmt = info.width, info.height, info.format
-    return {"sha256": sha or sha256_bytes(data), "width": width, "height": height,
-            "format": fmt}
-
-
-def _malformed_usage(result: RouteResult) -> str | None:
-    notes = result.extra.get("answer_notes") or ()
-    return next((note for note in notes if note.startswith("usage dropped")), None)
-
-
-def _result_from_cache(data: bytes, meta: Mapping[str, Any]) -> RouteResult:
-    return RouteResult(
-        image=data, route=meta.get("route", ""), model=meta.get("model", ""),
-        billing=meta.get("billing", ""), request_id=meta.get("request_id"),
-        response_id=meta.get("response_id"), revised_prompt=meta.get("revised_prompt"),
-        usage=meta.get("usage"), cost_usd=meta.get("cost_usd"),
-        cost_basis=meta.get("cost_basis"), extra=dict(meta.get("extra") or {}),
-    )
 
 
 async def _in_pool(pool: Executor, function: Callable[..., T], *args: Any) -> T:

@@ -19,7 +19,7 @@ from assetgen.core.canonical import readable_json, sha256_bytes
 from assetgen.core.fsutil import atomic_write, read_within
 from assetgen.core.secrets import redact_fields
 from assetgen.errors import UnsafePathError
-from assetgen.provenance.sidecar import IDENTITY_FIELDS
+from assetgen.provenance.record import IDENTITY_FIELDS
 
 
 @dataclass(frozen=True)
@@ -71,13 +71,14 @@ class MastersCache:
     def master_file(self, sha256: str, ext: str) -> Path:
         return self.folder / f"{sha256}.{ext}"
 
-    def has_sha(self, sha256: str, ext: str) -> bool:
+    def has_sha(self, sha256: object, ext: object) -> bool:
         """Whether the master with these bytes is here (existence only: cheap, for plans)."""
-        return _safe(sha256, ext) and self.master_file(sha256, ext).is_file()
+        return isinstance(sha256, str) and isinstance(ext, str) and _safe(sha256, ext) \
+            and self.master_file(sha256, ext).is_file()
 
-    def get_sha(self, sha256: str, ext: str) -> CachedMaster | None:
+    def get_sha(self, sha256: object, ext: object) -> CachedMaster | None:
         """The master with these bytes, if present and intact (found by content, not spec)."""
-        if not _safe(sha256, ext):
+        if not (isinstance(sha256, str) and isinstance(ext, str) and _safe(sha256, ext)):
             return None
         try:
             data = self._read(self.master_file(sha256, ext))

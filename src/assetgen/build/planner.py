@@ -22,17 +22,21 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from assetgen.build import cost
 from assetgen.build.masters import MastersCache
 from assetgen.build.submissions import SubmissionStore, pending_lines
-from assetgen.cli.console import shell_command
 from assetgen.core.canonical import tagged_hash
 from assetgen.core.fsutil import escapes
 from assetgen.core.hashcache import HashCache
+from assetgen.core.remedies import shell_command
+from assetgen.images import cost
 from assetgen.images import variants as variant_rules
+from assetgen.images.chroma import prompt_suffix
+from assetgen.images.formats import API_FORMATS, api_format_for
 from assetgen.images.models import STANDARD_TIER
-from assetgen.manifest.load import Asset, Manifest
-from assetgen.provenance.sidecar import CorruptSidecar, read_sidecar
+from assetgen.manifest import Asset, Manifest
+from assetgen.provenance.record import CorruptSidecar, Record
+from assetgen.provenance.sidecar import read_sidecar
+from assetgen.routes.registry import DRAFT_ROUTE, is_priced, route_info
 
 
 class State(StrEnum):
@@ -55,26 +59,19 @@ class Next(StrEnum):
     WAIT = "wait for batch"  # its request is in a batch: collected by a later build
 
 
-DEFAULT_RESPONSES_MODEL = "gpt-5.5"
-
-
 def effective_route(asset: Asset, draft_mode: bool) -> str:
-    return "draft" if draft_mode else asset.route
+    return DRAFT_ROUTE if draft_mode else asset.route
 
 
 def request_prompt(asset: Asset) -> str:
     """The prompt sent: the rendered one, plus the key-colour instruction for chroma assets."""
     if asset.transparent == "chroma":
-        from assetgen.images.chroma import prompt_suffix
-
         return f"{asset.prompt}\n\n{prompt_suffix(asset.chroma_key or '#00ff00')}"
     return asset.prompt
 
 
 def request_format(asset: Asset) -> str:
     """The format asked of the route: a lossless PNG master for chroma keying."""
-    from assetgen.images.formats import api_format_for
-
     return "png" if asset.transparent == "chroma" else api_format_for(asset.format)
 
 
@@ -93,15 +90,8 @@ def generation_spec(asset: Asset, manifest: Manifest, route: str,
         "mask": mask_hash,
         "fidelity": asset.fidelity,
     }
-    settings = manifest.route_settings(route)
-    if route == "responses":
-        spec["responses_model"] = settings.get("model", DEFAULT_RESPONSES_MODEL)
-    elif route == "gateway":
-        spec["provider"] = settings.get("provider")
-        spec["provider_model"] = settings.get("model")
-    elif route == "draft":
-        # A placeholder is drawn at the final size directly.
-        spec["final_size"] = [asset.width, asset.height] if asset.width else None
+    # What else shapes this route's answer (the responses route's top-level model, ...).
+    spec.update(route_info(route).spec_extras(asset, manifest.route_settings(route)))
     return spec
 
 
@@ -133,8 +123,6 @@ def generation_hash_of(generation: dict[str, Any]) -> str:
 def generation_hashes(generation: dict[str, Any]) -> tuple[str, ...]:
     """Every hash that names this generation spec: the current one first, then those of
     sidecars and masters written while the asked format was still part of the hash."""
-    from assetgen.images.formats import API_FORMATS
-
     legacy = (spec_hash_of({**generation, "format": fmt}, {}) for fmt in sorted(API_FORMATS))
     return (generation_hash_of(generation), *legacy)
 
@@ -166,7 +154,7 @@ class AssetStatus:
     spec_hash: str
     generation: dict[str, Any]
     derivation: dict[str, Any]
-    sidecar: dict[str, Any] | None = None
+    sidecar: Record | None = None
     sha256: str | None = None  # of the file on disk
     needs_build: bool = False
     estimate_usd: float = 0.0
@@ -189,7 +177,8 @@ class AssetStatus:
             "needs_build": self.needs_build, "next": str(self.next),
             "estimated_cost_usd": self.estimate_usd,
             "spec_hash": self.spec_hash, "depends_on": list(a.dependencies),
-            "variants": [entry["file"] for entry in variant_rules.recorded(self.sidecar)],
+            "variants": [entry["file"] for entry in
+                         (self.sidecar.well_formed_variants() if self.sidecar else ())],
         }
 
 
@@ -294,20 +283,20 @@ class Planner:
         if sidecar is None:
             status.state, status.reason = State.UNRECORDED, "image has no provenance sidecar"
             return
-        if sidecar.get("sha256") != status.sha256:
+        if sidecar.sha256 != status.sha256:
             status.state, status.reason = State.TAMPERED, "file bytes differ from the sidecar"
             return
         issue = self._variant_issue(sidecar)
         if issue is not None:  # like the main file's bytes: before staleness or drafts
             status.state, status.reason, status.problem_file = issue
-        elif sidecar.get("route") == "draft":
+        elif sidecar.route == "draft":
             status.state = State.DRAFT
             status.reason = "placeholder from the draft route"
             draft_wanted = self.draft_mode or asset.route == "draft"
-            if draft_wanted and (sidecar.get("spec_hash") != status.spec_hash
+            if draft_wanted and (sidecar.spec_hash != status.spec_hash
                                  or status.blocked_by):
                 status.reason = "draft placeholder out of date: " + self._why_stale(status)
-        elif sidecar.get("spec_hash") != self._real_spec_hash(status):
+        elif sidecar.spec_hash != self._real_spec_hash(status):
             status.state, status.reason = State.STALE, self._why_stale(status)
         elif status.blocked_by:
             status.state = State.STALE
@@ -315,10 +304,10 @@ class Planner:
         else:
             status.state, status.reason = State.FRESH, "up to date"
 
-    def _variant_issue(self, sidecar: dict[str, Any]) -> tuple[State, str, Path] | None:
+    def _variant_issue(self, sidecar: Record) -> tuple[State, str, Path] | None:
         """The first recorded variant that is gone or changed, if any."""
         output_dir = self.manifest.output_dir
-        for entry in variant_rules.recorded(sidecar):
+        for entry in sidecar.well_formed_variants():
             rel = entry["file"]
             if escapes(rel, output_dir, self.resolved_paths):
                 continue
@@ -359,7 +348,7 @@ class Planner:
         sidecar = status.sidecar
         if sidecar is None:
             return Next.BUILD
-        placeholder = sidecar.get("route") == "draft"
+        placeholder = sidecar.route == "draft"
         if status.state == State.DRAFT or (placeholder and status.problem_file is not None):
             if not (self.draft_mode or status.asset.route == "draft"):
                 return Next.BUILD  # a plain build replaces placeholders
@@ -368,19 +357,18 @@ class Planner:
             generation = self._real_generation(status)
         else:
             return Next.BUILD
-        if not same_generation(sidecar.get("generation_hash"), generation):
+        if not same_generation(sidecar.generation_hash, generation):
             return Next.BUILD
         status.master_generation = generation
         if self._has_master(sidecar, generation):
             return Next.REDERIVE
-        if sidecar.get("route") == "draft":
+        if sidecar.route == "draft":
             return Next.BUILD  # a placeholder costs nothing to draw again
         return Next.FORCE
 
-    def _has_master(self, sidecar: dict[str, Any], generation: dict[str, Any]) -> bool:
-        master = sidecar.get("master")
-        if isinstance(master, dict) and self.masters.has_sha(master.get("sha256"),
-                                                             master.get("format")):
+    def _has_master(self, sidecar: Record, generation: dict[str, Any]) -> bool:
+        master = sidecar.master_file()
+        if master is not None and self.masters.has_sha(*master):
             return True
         return any(self.masters.has(h) for h in generation_hashes(generation))
 
@@ -396,30 +384,32 @@ class Planner:
         if status.state == State.DRAFT:
             draft_is_wanted = self.draft_mode or status.asset.route == "draft"
             up_to_date = status.sidecar is not None \
-                and status.sidecar.get("spec_hash") == status.spec_hash
+                and status.sidecar.spec_hash == status.spec_hash
             return not (draft_is_wanted and up_to_date and not status.blocked_by)
         return True
 
     def _why_stale(self, status: AssetStatus) -> str:
-        sidecar = status.sidecar or {}
-        asset = status.asset
-        draft = sidecar.get("route") == "draft"
+        sidecar, asset = status.sidecar, status.asset
+        if sidecar is None:
+            return "settings changed since it was made"
+        draft = sidecar.route == "draft"
         generation = status.generation if draft else self._real_generation(status)
-        if same_generation(sidecar.get("generation_hash"), generation) \
+        if same_generation(sidecar.generation_hash, generation) \
                 and not status.blocked_by:
             return "derivation changed (" + derivation_changes(
-                sidecar.get("derivation"), status.derivation) + ")"
+                sidecar.derivation, status.derivation) + ")"
         changed = []
-        for key, now in (("prompt", request_prompt(asset)), ("model", asset.model),
-                         ("quality", asset.quality), ("size", asset.size)):
-            if sidecar.get(key) is not None and sidecar.get(key) != now:
+        for key, was, now in (("prompt", sidecar.prompt, request_prompt(asset)),
+                              ("model", sidecar.model, asset.model),
+                              ("quality", sidecar.quality, asset.quality),
+                              ("size", sidecar.size, asset.size)):
+            if was != now:
                 changed.append(f"{key} changed")
-        recorded_route = sidecar.get("route", "")
+        recorded_route = sidecar.route
         if recorded_route and recorded_route.split(".")[0] not in (asset.route, "adopted") \
                 and not self.draft_mode:
             changed.append(f"route changed ({recorded_route} → {asset.route})")
-        recorded_inputs = {i.get("ref"): i.get("sha256") for i in sidecar.get("inputs") or []
-                           if isinstance(i, dict)}
+        recorded_inputs = {i.get("ref"): i.get("sha256") for i in sidecar.inputs or []}
         for item in status.generation["inputs"]:
             if item["ref"] in recorded_inputs and recorded_inputs[item["ref"]] != item["sha256"]:
                 changed.append(f"input {item['ref']} changed")
@@ -428,7 +418,7 @@ class Planner:
         return "; ".join(changed) or "settings changed since it was made"
 
     def estimate(self, asset: Asset, route: str) -> float:
-        if route in ("draft", "codex", "gateway"):
+        if not is_priced(route):
             return 0.0  # not billed in USD by OpenAI token prices
         input_sizes = []
         for item in asset.inputs:

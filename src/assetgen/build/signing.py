@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from assetgen import TOOL, __version__
 from assetgen.errors import ConfigError
-from assetgen.manifest.c2pa_settings import ALGORITHMS, Settings, resolve
+from assetgen.manifest import SigningSettings as Settings
+from assetgen.manifest.c2pa_settings import ALGORITHMS, resolve
 
 __all__ = ["ALGORITHMS", "CERT_ENV", "KEY_ENV", "Kit", "Settings", "load_kit", "resolve"]
 
@@ -51,7 +52,7 @@ class Kit:
     tsa_url: str | None
 
     def signer(self) -> Any:
-        import c2pa
+        import c2pa  # type: ignore[import-untyped]
 
         alg = self.alg.encode()
         tsa = self.tsa_url.encode() if self.tsa_url else None

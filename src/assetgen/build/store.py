@@ -23,15 +23,10 @@ from assetgen.core.fsutil import SafeFolder, escapes, read_no_follow, remove_sta
 from assetgen.images import pngdata
 from assetgen.images import variants as variant_rules
 from assetgen.images.formats import DEFAULT_ENCODING
-from assetgen.manifest.load import Asset
+from assetgen.manifest import Asset
 from assetgen.provenance import embed
-from assetgen.provenance.sidecar import (
-    MAX_SIDECAR_BYTES,
-    CorruptSidecar,
-    parse_sidecar,
-    render_sidecar,
-    sidecar_path,
-)
+from assetgen.provenance.record import MAX_RECORD_BYTES, CorruptSidecar, Record
+from assetgen.provenance.sidecar import SUFFIX, sidecar_path
 
 if TYPE_CHECKING:
     from assetgen.images.codec import Decoded  # imaging imports Pillow: only when deriving
@@ -210,10 +205,10 @@ def _rewrap(master: bytes, asset: Asset, record: dict[str, str] | None,
 
 
 def pending_path(image: Path) -> Path:
-    return image.with_name(f".{image.name}.provenance.json{PENDING_SUFFIX}")
+    return image.with_name(f".{image.name}{SUFFIX}{PENDING_SUFFIX}")
 
 
-def commit(image_path: Path, data: bytes, record: dict[str, Any], *,
+def commit(image_path: Path, data: bytes, record: Record, *,
            extra: Sequence[tuple[Path, bytes]] = (),
            obsolete: Sequence[tuple[Path, str]] = (), root: Path | None = None,
            inside: Path | None = None) -> None:
@@ -225,7 +220,7 @@ def commit(image_path: Path, data: bytes, record: dict[str, Any], *,
     symlink-safely from ``root`` and checked to be inside ``inside`` (output_dir) at write
     time (see `fsutil.SafeFolder`): a folder swapped for a symlink meanwhile is refused.
     """
-    sidecar_bytes = render_sidecar(record)
+    sidecar_bytes = record.to_json()
     folder_path = image_path.parent
     for path, _ in (*extra, *obsolete):
         if path.parent != folder_path:
@@ -273,13 +268,13 @@ def recover(output_dir: Path) -> list[str]:
     for pending in sorted(output_dir.rglob(f"*{PENDING_SUFFIX}")):
         if pending.is_symlink():
             continue  # never ours: assetgen writes pending sidecars as files
-        image = pending.with_name(pending.name[1: -len(".provenance.json" + PENDING_SUFFIX)])
+        image = pending.with_name(pending.name[1: -len(SUFFIX + PENDING_SUFFIX)])
         try:
-            record = parse_sidecar(read_no_follow(pending, MAX_SIDECAR_BYTES), pending.name)
-            matches = _matches(image, record.get("sha256")) and all(
+            record = Record.parse(read_no_follow(pending, MAX_RECORD_BYTES), pending.name)
+            matches = _matches(image, record.sha256) and all(
                 escapes(entry["file"], output_dir) is None
                 and _matches(output_dir / entry["file"], entry["sha256"])
-                for entry in variant_rules.recorded(record))
+                for entry in record.well_formed_variants())
         except (OSError, CorruptSidecar):
             matches = False
         if matches:
@@ -293,5 +288,5 @@ def recover(output_dir: Path) -> list[str]:
     return notes
 
 
-def _matches(path: Path, sha256: Any) -> bool:
-    return isinstance(sha256, str) and sha256_bytes(read_no_follow(path)) == sha256
+def _matches(path: Path, sha256: str) -> bool:
+    return sha256_bytes(read_no_follow(path)) == sha256

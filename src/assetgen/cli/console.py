@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
 import sys
 from typing import Any, TextIO
 
@@ -83,6 +82,9 @@ class Console:
     def error(self, text: str) -> None:
         self.log(self.style("error:", "red", "bold") + " " + text)
 
+    def warning(self, text: str) -> None:
+        self.log(self.style("warning:", "yellow") + " " + text)
+
     def emit_json(self, document: Any) -> None:
         # ensure_ascii (the default) writes every control character as a \\u escape.
         self.out.write(redact(json.dumps(document, indent=2, sort_keys=True, default=str))
@@ -99,9 +101,3 @@ def table(rows: list[list[str]], headers: list[str]) -> list[str]:
     for row in rows:
         lines.append("  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip())
     return lines
-
-
-def shell_command(*words: str) -> str:
-    """`assetgen WORDS...` as a line a user (or an agent) can paste into a shell: each word
-    shlex-quoted, because ids and file names may come from a hostile sidecar or manifest."""
-    return " ".join(["assetgen", *(shlex.quote(word) for word in words)])

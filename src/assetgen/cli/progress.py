@@ -1,4 +1,5 @@
-"""Build progress: one line per event, plus a live status line on a terminal.
+"""Reporting while a command runs: build progress, one line per event, plus a live status
+line on a terminal; warnings and notes as they happen (`ConsoleListener`).
 
 The live line (in flight, done/total, elapsed, cost so far, retries) is drawn only
 when stderr is a TTY and neither `CI` nor `NO_COLOR` is set; logs stay plain
@@ -10,9 +11,9 @@ from __future__ import annotations
 import threading
 import time
 
-from assetgen.build.cost import format_usd
 from assetgen.build.engine import Event
 from assetgen.cli.console import Console
+from assetgen.images.cost import format_usd
 
 ACTION_STYLE = {"generated": ("green",), "edited": ("green",), "resumed": ("green",),
                 "rederived": ("green",), "skipped": ("dim",), "failed": ("red", "bold"),
@@ -110,3 +111,19 @@ class ProgressLog:
         while not self._stop.wait(TICK_S):
             with self._lock:
                 self._draw()
+
+
+class ConsoleListener:
+    """The `assetgen.commands.reporting.Listener` of the command line: lines on stderr."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def warning(self, text: str) -> None:
+        self.console.warning(text)
+
+    def note(self, text: str) -> None:
+        self.console.log(text)
+
+    def progress(self, total: int) -> ProgressLog:
+        return ProgressLog(self.console, total)

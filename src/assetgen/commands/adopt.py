@@ -19,44 +19,72 @@ prompt must equal TEXT, so a TEXT with Jinja2 syntax is stored inside `{% raw %}
 from __future__ import annotations
 
 import os
-import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from assetgen.build import store
 from assetgen.build.planner import Planner, State
-from assetgen.cli.console import Console
 from assetgen.commands.common import open_manifest
 from assetgen.core.canonical import sha256_bytes
 from assetgen.core.fsutil import build_lock, ensure_state_dir, escapes, write_temp_beside
+from assetgen.core.paths import display_relative_to
 from assetgen.errors import EXIT_OK, ImageError, ManifestError, UsageError
+from assetgen.images import codec as imaging
 from assetgen.images import sizes, variants
+from assetgen.manifest import Asset, Manifest, load_manifest, load_yaml
 from assetgen.manifest.edit import jinja_literal, upsert_asset
-from assetgen.manifest.load import Asset, Manifest, load_manifest, load_yaml
 from assetgen.manifest.schema import (
-    ASSET_ID_PATTERN,
+    ASSET_ID_RULE,
     DEFAULT_MODEL,
     DEFAULT_QUALITY,
     DEFAULT_ROUTE,
     DEFAULT_SIZE,
     MANIFEST_NAME,
+    is_asset_id,
 )
-from assetgen.provenance.sidecar import base_record, sidecar_path
-from assetgen.verify.check import display_path
+from assetgen.provenance.record import Record
+from assetgen.provenance.sidecar import sidecar_path
+from assetgen.routes.registry import ROUTES
+
+
+@dataclass
+class AdoptResult:
+    asset_id: str
+    action: str  # what happened to the manifest entry: added | updated
+    source: Path  # the adopted FILE
+    image: Path  # where it now is, below output_dir
+    manifest: Path
+    route: str
+    billing: str | None
+    session: str | None
+    format: str
+    converted: dict[str, Any] | None  # the encode step, when the format changed
+    spec_hash: str
+    state: str  # as plan now sees the asset: fresh, or why not
+    previous: Path | None  # the replaced entry's image, no longer declared
+    cwd: Path  # paths are shown relative to it
+    exit_code: int = EXIT_OK
+
+    def show(self, path: Path) -> str:
+        return display_relative_to(path, self.cwd)
+
+    @property
+    def sidecar(self) -> Path:
+        return sidecar_path(self.image)
 
 
 def run(manifest_path: Path | None, cwd: Path, file: Path, *, asset_id: str, prompt: str,
         target: str | None, route: str, model: str, quality: str, session: str | None,
-        force: bool, json_mode: bool, console: Console) -> int:
+        force: bool) -> AdoptResult:
     def show(path: Path) -> str:
-        return display_path(path, cwd)
+        return display_relative_to(path, cwd)
 
     file = Path(os.path.abspath(file))
     manifest = _open(manifest_path, cwd, file)
-    if not re.match(ASSET_ID_PATTERN, asset_id):
-        raise UsageError(f"--id `{asset_id}` is not accepted",
-                         hint="ids match [a-z0-9][a-z0-9._-]* (lower case, digits, . _ -)")
+    if not is_asset_id(asset_id):
+        raise UsageError(f"--id `{asset_id}` is not accepted", hint=ASSET_ID_RULE)
     prompt = prompt.replace("\r\n", "\n").strip()
     if not prompt:
         raise UsageError("--prompt is empty", hint="give the prompt that made the image")
@@ -70,7 +98,6 @@ def run(manifest_path: Path | None, cwd: Path, file: Path, *, asset_id: str, pro
         session = _codex_session(file)
 
     data = _read_image(file, show)
-    from assetgen.images import codec as imaging
     source = imaging.probe(data)
     rel = _target_path(manifest, asset_id, target, existing, file)
     try:
@@ -98,12 +125,12 @@ def run(manifest_path: Path | None, cwd: Path, file: Path, *, asset_id: str, pro
                 settings = variants.encoding_for(asset, fmt)
                 out = imaging.encode(decoded, fmt, **settings)
                 postprocess = [{"op": "encode", "from": source.format, "to": fmt, **settings}]
-            record = base_record(
+            record = Record(
                 asset=asset.id, file=asset.path, sha256=sha256_bytes(out), bytes=len(out),
                 width=width, height=height, format=fmt, route=route,
                 model=asset.model, prompt=asset.prompt, quality=asset.quality,
                 size=asset.size, spec_hash=spec_hash, created_at=_now(),
-                billing="codex-credits" if route == "codex" else None, session=session,
+                billing=ROUTES[route].billing if route in ROUTES else None, session=session,
                 source={"name": file.name, "sha256": sha256_bytes(data), "bytes": len(data),
                         "format": source.format, "width": source.width,
                         "height": source.height},
@@ -113,27 +140,13 @@ def run(manifest_path: Path | None, cwd: Path, file: Path, *, asset_id: str, pro
         finally:
             pending.unlink(missing_ok=True)
 
-    state = _state_now(manifest.file, asset_id)
-    document: dict[str, Any] = {
-        "asset": asset_id, "action": action, "path": show(dest),
-        "sidecar": show(sidecar_path(dest)), "manifest": show(manifest.file), "route": route,
-        "billing": record.get("billing"), "session": session, "format": fmt,
-        "converted": postprocess[0] if postprocess else None, "spec_hash": spec_hash,
-        "state": state, "exit_code": EXIT_OK,
-    }
-    if json_mode:
-        console.emit_json(document)
-        return EXIT_OK
-    how = f", converted {source.format} → {fmt}" if postprocess else ""
-    console.print(f"adopted {show(file)} as `{asset_id}` (route {route}{how})")
-    console.print(f"  image:    {show(dest)}")
-    console.print(f"  sidecar:  {show(sidecar_path(dest))}")
-    console.print(f"  manifest: {action} entry `{asset_id}` in {show(manifest.file)}")
-    console.print(f"  state:    {state}")
-    if existing is not None and existing.path != rel and existing.file.exists():
-        console.log(f"note: the previous image {show(existing.file)} (and its sidecar) is no "
-                    "longer declared; delete it, or `assetgen verify` reports it as untracked")
-    return EXIT_OK
+    previous = existing.file if existing is not None and existing.path != rel \
+        and existing.file.exists() else None
+    return AdoptResult(
+        asset_id=asset_id, action=action, source=file, image=dest, manifest=manifest.file,
+        route=route, billing=record.billing, session=session, format=fmt,
+        converted=postprocess[0] if postprocess else None, spec_hash=spec_hash,
+        state=_state_now(manifest.file, asset_id), previous=previous, cwd=cwd)
 
 
 def _open(manifest_path: Path | None, cwd: Path, file: Path) -> Manifest:
@@ -151,7 +164,6 @@ def _open(manifest_path: Path | None, cwd: Path, file: Path) -> Manifest:
 
 
 def _read_image(file: Path, show: Any) -> bytes:
-    from assetgen.images import codec as imaging
     try:
         data = file.read_bytes()
     except FileNotFoundError:
@@ -175,13 +187,11 @@ def _codex_session(file: Path) -> str | None:
 
 def _target_path(manifest: Manifest, asset_id: str, target: str | None,
                  existing: Asset | None, file: Path) -> str:
-    from assetgen.images.codec import format_for_path
-
     if target is None:
         if existing is not None:
             return existing.path
         try:
-            format_for_path(file.name)
+            imaging.format_for_path(file.name)
             suffix = file.suffix.lower()
         except ValueError:
             suffix = ".png"

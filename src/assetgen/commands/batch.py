@@ -13,6 +13,7 @@ import asyncio
 import os
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,6 @@ from assetgen.build.planner import (
     generation_hash_of,
     generation_spec,
 )
-from assetgen.build.scheduler import MAX_WAIT_S
 from assetgen.build.submissions import (
     COLLECTED,
     FINAL_STATUSES,
@@ -40,17 +40,19 @@ from assetgen.build.submissions import (
     Submission,
     SubmissionStore,
 )
-from assetgen.cli.console import Console, shell_command, table
-from assetgen.cli.progress import ProgressLog
-from assetgen.commands.build import run_interruptibly, summarise
+from assetgen.commands.build import BuildResult, run_interruptibly, summarise
 from assetgen.commands.common import open_manifest
-from assetgen.commands.plan import plan_document, plan_statuses
+from assetgen.commands.plan import plan_statuses
+from assetgen.commands.reporting import SILENT, Listener
 from assetgen.core.fsutil import build_lock, ensure_state_dir, remove_stale_temp_files
+from assetgen.core.hashcache import HashCache
+from assetgen.core.remedies import shell_command
+from assetgen.core.waits import MAX_WAIT_S
 from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
 from assetgen.images.models import BATCH_TIER, STANDARD_TIER
-from assetgen.manifest.load import Manifest
+from assetgen.manifest import Manifest
 from assetgen.provenance.published import write_assets_json
-from assetgen.routes import RouteContext, load_route
+from assetgen.routes import RouteContext, RouteSet
 from assetgen.routes.batches import BatchClient
 from assetgen.routes.openai_config import OpenAIConfig
 
@@ -74,42 +76,46 @@ def takes_over(manifest_path: Path | None, cwd: Path, *, batch: bool, draft: boo
 
 def run_build(manifest_path: Path | None, cwd: Path, selected_ids: list[str], *,
               batch: bool, no_wait: bool, force: bool, concurrency: int,
-              max_cost: float | None, json_mode: bool, console: Console,
-              environ: Mapping[str, str] | None = None, transport: Any = None) -> int:
+              max_cost: float | None, listener: Listener = SILENT,
+              environ: Mapping[str, str] | None = None,
+              transport: httpx.AsyncBaseTransport | None = None) -> BuildResult:
     env = os.environ if environ is None else environ
     tier = BATCH_TIER if batch else STANDARD_TIER
-    manifest, statuses, hashes = plan_statuses(manifest_path, cwd, selected_ids, draft=False,
-                                               force=force, tier=tier)
+    planned = plan_statuses(manifest_path, cwd, selected_ids, draft=False, force=force,
+                            tier=tier)
+    manifest, statuses, hashes = planned.manifest, planned.statuses, planned.hashes
     config = OpenAIConfig.from_env(env, "images")  # collection and submission need a key
-    context = RouteContext(manifest=manifest, client=None, environ=env)
+    routes = RouteSet(RouteContext(manifest=manifest, client=None, environ=env))
     requests = [s for s in statuses if s.needs_build and s.next == Next.BUILD]
     for name in sorted({s.route for s in requests}):
-        load_route(name, context).preflight([s.asset for s in requests if s.route == name])
+        routes(name).preflight([s.asset for s in requests if s.route == name])
     job = _BatchBuild(manifest, [s.asset.id for s in statuses], batch=batch, no_wait=no_wait,
-                      force=force, tier=tier, hashes=hashes, context=context, config=config,
+                      force=force, tier=tier, hashes=hashes, routes=routes, config=config,
                       settings=BuildSettings(force=force, concurrency=concurrency,
-                                             max_cost=max_cost), console=console)
+                                             max_cost=max_cost), listener=listener)
     with build_lock(ensure_state_dir(manifest.state_dir, root=manifest.root) / "build.lock",
                     root=manifest.root):
         for note in output_store.recover(manifest.output_dir):
-            console.log(f"recovered: {note}")
+            listener.note(f"recovered: {note}")
         remove_stale_temp_files(manifest.state_dir)
+        if not manifest.masters_folder.is_relative_to(manifest.state_dir):
+            remove_stale_temp_files(manifest.masters_folder)
         outcomes = run_interruptibly(job.main(transport))
         hashes.save()
         written = write_assets_json(manifest)
     if written is not None:
-        console.log(f"wrote {manifest.rel(written)}")
-    return summarise(console, outcomes, json_mode=json_mode, plan=plan_document(job.statuses))
+        listener.note(f"wrote {manifest.rel(written)}")
+    return BuildResult(job.statuses, outcomes, summarise(outcomes).exit_code)
 
 
 class _BatchBuild:
     def __init__(self, manifest: Manifest, ids: list[str], *, batch: bool, no_wait: bool,
-                 force: bool, tier: str, hashes: Any, context: RouteContext,
-                 config: OpenAIConfig, settings: BuildSettings, console: Console) -> None:
+                 force: bool, tier: str, hashes: HashCache, routes: RouteSet,
+                 config: OpenAIConfig, settings: BuildSettings, listener: Listener) -> None:
         self.manifest, self.ids, self.batch, self.no_wait = manifest, ids, batch, no_wait
         self.force, self.tier, self.hashes = force, tier, hashes
-        self.context, self.config, self.settings, self.console = (context, config, settings,
-                                                                  console)
+        self.routes, self.config, self.settings = routes, config, settings
+        self.listener = listener
         self.records = SubmissionStore(manifest.state_dir, manifest.root)
         self.masters = MastersCache(manifest.masters_folder, root=manifest.root)
         self.statuses: list[AssetStatus] = []
@@ -118,13 +124,13 @@ class _BatchBuild:
     async def main(self, transport: Any) -> list[Outcome]:
         async with httpx.AsyncClient(timeout=httpx.Timeout(300.0, connect=30.0),
                                      transport=transport, follow_redirects=False) as client:
-            self.context.client = client
+            self.routes.context.client = client
             self.client = BatchClient(client, self.config)
             submissions = self.records.load_all()
             for problem in self.records.problems:
-                self.console.log(f"warning: batch record {problem}")
+                self.listener.warning(f"batch record {problem}")
             submissions = await reconcile(self.client, self.records, submissions,
-                                          self.console.log)
+                                          self.listener.note)
             await self.collect_all(submissions)
             await self.round(submissions, submit_now=self.batch, force=self.force)
             if self.batch and not self.no_wait:
@@ -142,7 +148,7 @@ class _BatchBuild:
             if await collect(self.client, self.records, self.masters, submission,
                              self.config.base_url) and submission.results:
                 good = sum(1 for r in submission.results.values() if r.ok)
-                self.console.log(f"collected batch {submission.batch_id} "
+                self.listener.note(f"collected batch {submission.batch_id} "
                                  f"({submission.batch_status}): {good} of "
                                  f"{len(submission.lines)} answered")
 
@@ -187,14 +193,14 @@ class _BatchBuild:
         if candidates:
             await self.submit(candidates, planner)
         if engine_work:
-            engine = Engine(self.manifest, planner, self.settings, self.context,
-                            ProgressLog(self.console, total=len(engine_work)))
-            for outcome in await engine.run(engine_work):
-                self.outcomes[outcome.asset_id] = outcome
+            with self.listener.progress(len(engine_work)) as progress:
+                engine = Engine(self.manifest, planner, self.settings, self.routes, progress)
+                for outcome in await engine.run(engine_work):
+                    self.outcomes[outcome.asset_id] = outcome
 
     async def submit(self, candidates: list[AssetStatus], planner: Planner) -> None:
         budget = self.settings.max_cost
-        engine = Engine(self.manifest, planner, self.settings, self.context, lambda e: None)
+        engine = Engine(self.manifest, planner, self.settings, self.routes, lambda e: None)
         pending: list[Pending] = []
         spent = 0.0
         for status in candidates:
@@ -211,7 +217,7 @@ class _BatchBuild:
                                          job.mask.sha256 if job.mask else None)
             spent += status.estimate_usd
             pending.append(Pending(job, generation_hash_of(generation), status.estimate_usd))
-        made = await submit(self.client, self.records, pending, self.console.log)
+        made = await submit(self.client, self.records, pending, self.listener.note)
         batch_of = {line.asset: s.batch_id for s in made for line in s.lines}
         for item in pending:
             asset_id = item.job.asset.id
@@ -243,7 +249,7 @@ class _BatchBuild:
                     total += _int(counts.get("total"))
                 statuses.append(status)
             elapsed = int(time.monotonic() - started)
-            self.console.log(f"batch: {done}/{total or '?'} requests done, "
+            self.listener.note(f"batch: {done}/{total or '?'} requests done, "
                              f"{', '.join(sorted(set(statuses)))}, {elapsed // 60}m"
                              f"{elapsed % 60:02d}s elapsed")
             if all(s in FINAL_STATUSES for s in statuses):
@@ -281,31 +287,59 @@ def _failed_outcome(status: AssetStatus, submission: Submission,
 # ------------------------------------------------------------------ `assetgen batch`
 
 
-def run_list(manifest_path: Path | None, cwd: Path, *, json_mode: bool, console: Console,
-             environ: Mapping[str, str] | None = None) -> int:
+@dataclass
+class BatchRow:
+    """One recorded batch, with its live status and counts when it is still open."""
+
+    submission_id: str
+    batch_id: str | None
+    endpoint: str
+    model: str
+    created_at: str
+    requests: int
+    status: str
+    total: int
+    completed: int = 0
+    failed: int = 0
+    collected: bool = False
+
+
+@dataclass
+class BatchListResult:
+    batches: list[BatchRow]
+    problems: list[str] = field(default_factory=list)  # records that could not be read
+    exit_code: int = EXIT_OK
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    batch_id: str
+    status: str  # the batch's status after the cancel request (`cancelling`, ...)
+
+
+@dataclass
+class BatchCancelResult:
+    cancelled: list[Cancelled]
+    remedy: str  # what collects the lines that finished before the cancellation
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_PROBLEMS if any(c.status == "error" for c in self.cancelled) else EXIT_OK
+
+
+def run_list(manifest_path: Path | None, cwd: Path, *,
+             environ: Mapping[str, str] | None = None,
+             transport: httpx.AsyncBaseTransport | None = None) -> BatchListResult:
     manifest = open_manifest(manifest_path, cwd)
     records = SubmissionStore(manifest.state_dir, manifest.root)
     submissions = records.load_all()
-    rows = asyncio.run(_live(submissions, environ)) if submissions else []
-    if json_mode:
-        console.emit_json({"batches": rows, "problems": records.problems})
-        return EXIT_OK
-    for problem in records.problems:
-        console.log(f"warning: batch record {problem}")
-    if not rows:
-        console.print("no batches: `assetgen build --batch` submits one")
-        return EXIT_OK
-    lines = table([[r["batch_id"] or "-", r["status"], r["endpoint"], r["model"],
-                    f"{r['completed']}+{r['failed']}/{r['total']}", r["created_at"]]
-                   for r in rows], ["BATCH", "STATUS", "ENDPOINT", "MODEL", "DONE", "CREATED"])
-    for line in lines:
-        console.print(line)
-    return EXIT_OK
+    rows = asyncio.run(_live(submissions, environ, transport)) if submissions else []
+    return BatchListResult(rows, problems=list(records.problems))
 
 
 def run_cancel(manifest_path: Path | None, cwd: Path, batch_id: str | None, *,
-               json_mode: bool, console: Console,
-               environ: Mapping[str, str] | None = None) -> int:
+               environ: Mapping[str, str] | None = None,
+               transport: httpx.AsyncBaseTransport | None = None) -> BatchCancelResult:
     manifest = open_manifest(manifest_path, cwd)
     submissions = [s for s in SubmissionStore(manifest.state_dir, manifest.root).load_all()
                    if s.batch_id and s.status == SUBMITTED]
@@ -314,56 +348,50 @@ def run_cancel(manifest_path: Path | None, cwd: Path, batch_id: str | None, *,
         if not submissions:
             raise UsageError(f"batch {batch_id} is not one this manifest is waiting on",
                              hint=f"`{shell_command('batch')}` lists them")
-    results = asyncio.run(_cancel(submissions, environ))
-    if json_mode:
-        console.emit_json({"cancelled": results})
-    else:
-        for row in results:
-            console.print(f"{row['batch_id']}: {row['status']}")
-        console.print(f"a later `{shell_command('build')}` collects what finished before "
-                      "the cancellation; the other assets fail and can be built again")
-    return EXIT_PROBLEMS if any(r["status"] == "error" for r in results) else EXIT_OK
+    cancelled = asyncio.run(_cancel(submissions, environ, transport))
+    return BatchCancelResult(cancelled, remedy=shell_command("build"))
 
 
-async def _client(environ: Mapping[str, str] | None) -> tuple[httpx.AsyncClient, OpenAIConfig]:
+def _client(environ: Mapping[str, str] | None,
+            transport: httpx.AsyncBaseTransport | None
+            ) -> tuple[httpx.AsyncClient, OpenAIConfig]:
     config = OpenAIConfig.from_env(os.environ if environ is None else environ, "images")
-    return httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=30.0),
+    return httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=30.0), transport=transport,
                              follow_redirects=False), config
 
 
-async def _live(submissions: list[Submission],
-                environ: Mapping[str, str] | None) -> list[dict[str, Any]]:
-    http, config = await _client(environ)
+async def _live(submissions: list[Submission], environ: Mapping[str, str] | None,
+                transport: httpx.AsyncBaseTransport | None) -> list[BatchRow]:
+    http, config = _client(environ, transport)
     rows = []
     async with http:
         client = BatchClient(http, config)
         for submission in submissions:
-            row: dict[str, Any] = {
-                "submission_id": submission.submission_id, "batch_id": submission.batch_id,
-                "endpoint": submission.endpoint, "model": submission.model,
-                "created_at": submission.created_at, "requests": len(submission.lines),
-                "status": submission.batch_status or "preparing",
-                "total": len(submission.lines), "completed": 0, "failed": 0,
-                "collected": submission.status == COLLECTED}
+            row = BatchRow(
+                submission_id=submission.submission_id, batch_id=submission.batch_id,
+                endpoint=submission.endpoint, model=submission.model,
+                created_at=submission.created_at, requests=len(submission.lines),
+                status=submission.batch_status or "preparing",
+                total=len(submission.lines), collected=submission.status == COLLECTED)
             if submission.batch_id and submission.status == SUBMITTED:
                 batch = await client.retrieve(submission.batch_id)
-                row["status"] = str(batch.get("status"))
+                row.status = str(batch.get("status"))
                 counts = batch.get("request_counts")
                 if isinstance(counts, dict):
-                    row.update({k: _int(counts.get(k)) for k in ("total", "completed",
-                                                                  "failed")})
+                    row.total = _int(counts.get("total"))
+                    row.completed = _int(counts.get("completed"))
+                    row.failed = _int(counts.get("failed"))
             rows.append(row)
     return rows
 
 
-async def _cancel(submissions: list[Submission],
-                  environ: Mapping[str, str] | None) -> list[dict[str, Any]]:
-    http, config = await _client(environ)
+async def _cancel(submissions: list[Submission], environ: Mapping[str, str] | None,
+                  transport: httpx.AsyncBaseTransport | None) -> list[Cancelled]:
+    http, config = _client(environ, transport)
     results = []
     async with http:
         client = BatchClient(http, config)
         for submission in submissions:
             batch = await client.cancel(str(submission.batch_id))
-            results.append({"batch_id": submission.batch_id,
-                            "status": str(batch.get("status"))})
+            results.append(Cancelled(str(submission.batch_id), str(batch.get("status"))))
     return results

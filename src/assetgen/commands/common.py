@@ -6,7 +6,7 @@ import difflib
 from pathlib import Path
 
 from assetgen.errors import UsageError
-from assetgen.manifest.load import Asset, Manifest, find_manifest
+from assetgen.manifest import Asset, Manifest, cache_file_for, find_manifest, load_manifest_cached
 
 
 def open_manifest(manifest_path: Path | None, cwd: Path, *, cache: bool = True) -> Manifest:
@@ -15,8 +15,6 @@ def open_manifest(manifest_path: Path | None, cwd: Path, *, cache: bool = True) 
     Answered from the resolved-manifest cache (`manifest_cache`) when nothing it depends
     on changed; ``cache=False`` always parses.
     """
-    from assetgen.manifest.cache import cache_file_for, load_manifest_cached
-
     path = manifest_path if manifest_path is not None else find_manifest(cwd)
     if manifest_path is not None and not path.exists():
         raise UsageError(f"{path}: no such manifest",

@@ -17,51 +17,59 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from assetgen.cli.console import Console
+from assetgen.build import credentials, signing
 from assetgen.doctor.batches import list_open_batches
-from assetgen.doctor.checks import KEY_VAR, Doctor, Step, Wire, classification, evidence
-from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, ManifestError, UsageError
-from assetgen.manifest.load import Manifest, find_manifest, load_manifest, load_yaml
+from assetgen.doctor.checks import Doctor, Step, Wire, classification, evidence
+from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, ConfigError, ManifestError, UsageError
+from assetgen.manifest import Manifest, find_manifest, load_manifest, load_yaml
 from assetgen.manifest.schema import DEFAULT_MODEL, DEFAULT_ROUTE
+from assetgen.routes.registry import ROUTES, route_info
+
+if TYPE_CHECKING:
+    import httpx  # imported when doctor runs
 
 CHECK_TIMEOUT_S = 30.0
 CONNECT_TIMEOUT_S = 10.0
-STATUS_WORDS = {"ok": "ok", "fail": "fail", "skip": "skip"}
-STATUS_STYLE = {"ok": ("green",), "fail": ("red", "bold"), "skip": ("dim",)}
+
+
+@dataclass
+class DoctorResult:
+    route: str
+    manifest: str | None  # as shown to the user; None: no manifest, environment only
+    live: bool
+    steps: list[Step]
+    classification: dict[str, str]  # surface, label, advice of the first failure
+    evidence: dict[str, Any] = field(default_factory=dict)  # the packet for a ticket
+
+    @property
+    def ok(self) -> bool:
+        return not any(step.status == "fail" for step in self.steps)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_OK if self.ok else EXIT_PROBLEMS
 
 
 def run(manifest_path: Path | None, cwd: Path, *, route: str | None, live: bool,
-        json_mode: bool, console: Console, environ: Mapping[str, str] | None = None,
-        transport: Any = None) -> int:
+        environ: Mapping[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None) -> DoctorResult:
     env = os.environ if environ is None else environ
     found = _manifest(manifest_path, cwd)
-    chosen = route or found.default("route") or DEFAULT_ROUTE
+    written = found.default("route")  # from a manifest that may not have loaded
+    chosen = route or (written if written in ROUTES else None) or DEFAULT_ROUTE
     model = _model_for(found, chosen)
     doctor = asyncio.run(_diagnose(chosen, model, found, env, cwd, live, transport))
-    key_present = _key_present(doctor, env)
-    document = {
-        "route": chosen,
-        "manifest": found.shown(),
-        "live": live,
-        "ok": not doctor.failed,
-        "exit_code": EXIT_PROBLEMS if doctor.failed else EXIT_OK,
-        "steps": [s.as_json() for s in doctor.steps],
-        "classification": classification(doctor),
-        "evidence": evidence(doctor, key_present),
-    }
-    if json_mode:
-        console.emit_json(document)
-    else:
-        _print(console, document, doctor.steps, live)
-    return document["exit_code"]
+    return DoctorResult(route=chosen, manifest=found.shown(), live=live,
+                        steps=list(doctor.steps), classification=classification(doctor),
+                        evidence=evidence(doctor, _key_present(doctor, env)))
 
 
 async def _diagnose(route: str, model: str, found: _Found, environ: Mapping[str, str],
-                    cwd: Path, live: bool, transport: Any) -> Doctor:
+                    cwd: Path, live: bool, transport: httpx.AsyncBaseTransport | None) -> Doctor:
     """The one HTTP client of doctor (event hooks record each exchange for the evidence)."""
     import httpx
 
@@ -75,14 +83,15 @@ async def _diagnose(route: str, model: str, found: _Found, environ: Mapping[str,
                         client=client, wire=wire, raw_routes=found.routes())
         if found.error is not None:
             doctor.fail_manifest(found.error)
-        if route in ("images", "responses"):
+        family = route_info(route).family
+        if family == "openai":
             passed = await doctor.check_openai()
-        elif route == "gateway":
+        elif family == "gateway":
             passed = await doctor.check_gateway()
-        elif route == "codex":
+        elif family == "codex":
             passed = await asyncio.to_thread(doctor.check_codex)
         else:
-            doctor.ok("configuration", "the draft route needs no key and no network")
+            doctor.ok("configuration", f"the {route} route needs no key and no network")
             passed = True
         manifest = found.manifest
         if route == "images" and passed and manifest is not None:
@@ -99,9 +108,6 @@ async def _diagnose(route: str, model: str, found: _Found, environ: Mapping[str,
 
 def _check_signing(doctor: Doctor, manifest: Manifest) -> None:
     """provenance.c2pa.sign: the certificate signs, and the trust anchors hold its root."""
-    from assetgen.build import credentials, signing
-    from assetgen.errors import ConfigError
-
     settings = manifest.signing
     assert settings is not None
     try:
@@ -184,28 +190,9 @@ def _model_for(found: _Found, route: str) -> str:
 
 
 def _key_present(doctor: Doctor, environ: Mapping[str, str]) -> bool:
-    if doctor.route == "gateway":
-        name = str(doctor.settings("gateway").get("api_key_env") or "")
-        return bool(name and environ.get(name, "").strip())
-    if doctor.route in ("images", "responses"):
-        return bool(environ.get(KEY_VAR, "").strip())
-    return False
+    info = route_info(doctor.route)
+    name = info.key_env or ""
+    if info.key_setting:  # named per manifest (the gateway's api_key_env)
+        name = str(doctor.settings(doctor.route).get(info.key_setting) or "")
+    return bool(name and environ.get(name, "").strip())
 
-
-def _print(console: Console, document: dict[str, Any], steps: list[Step], live: bool) -> None:
-    where = f" ({document['manifest']})" if document["manifest"] else " (no manifest: " \
-        "environment only)"
-    console.print(f"assetgen doctor — route {document['route']}{where}")
-    width = max([len(s.name) for s in steps] + [12])
-    for step in steps:
-        word = console.style(f"{STATUS_WORDS[step.status]:<4}", *STATUS_STYLE[step.status])
-        console.print(f"{word} {step.name:<{width}}  {step.detail}")
-    verdict = document["classification"]
-    console.print("")
-    console.print(f"classification: {verdict['label']} — {verdict['advice']}")
-    console.print("evidence:")
-    for key, value in document["evidence"].items():
-        console.print(f"  {key:<14} {'—' if value is None else value}")
-    if not live and document["ok"] and document["route"] != "draft":
-        console.print("")
-        console.print("tip: add --live to make one low-quality generation (it is billed)")

@@ -14,15 +14,18 @@ import io
 import os
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from assetgen import __version__
-from assetgen.cli.console import Console
 from assetgen.core.canonical import readable_json
 from assetgen.core.fsutil import atomic_write, escapes
 from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
+from assetgen.manifest.generators import Detection
+from assetgen.manifest.generators.detect import detect, sources_for
+from assetgen.manifest.json_schema import build_schema
 from assetgen.manifest.schema import MANIFEST_NAME
 
 HOOK_REPO = "https://github.com/assetgen/assetgen"  # placeholder until assetgen is published
@@ -48,18 +51,22 @@ _IGNORE_LINES = frozenset({".assetgen", ".assetgen/", "/.assetgen", "/.assetgen/
                            "/.assetgen/*", "**/.assetgen", "**/.assetgen/", ".assetgen/**"})
 
 
-class _Report:
-    """One line per file: created / updated / unchanged / kept / skipped."""
+@dataclass(frozen=True)
+class InitStep:
+    verb: str  # created | updated | unchanged | kept | skipped
+    name: str  # the file
+    detail: str = ""
 
-    def __init__(self, console: Console) -> None:
-        self.console = console
-        self.failed = False
 
-    def line(self, verb: str, name: str, detail: str = "") -> None:
-        styles = {"created": ("green",), "updated": ("green",), "skipped": ("red",)}
-        word = self.console.style(f"{verb:<9}", *styles.get(verb, ("dim",)))
-        self.console.print(f"{word} {name}" + (f"  ({detail})" if detail else ""))
-        self.failed = self.failed or verb == "skipped"
+@dataclass
+class InitResult:
+    """One step per file, in the order they were written."""
+
+    steps: list[InitStep] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_PROBLEMS if any(s.verb == "skipped" for s in self.steps) else EXIT_OK
 
 
 def _write_if_changed(path: Path, text: str) -> str:
@@ -136,7 +143,7 @@ def yaml_scalar(value: object) -> str:
 
 
 def render_manifest(output_dir: str, sources: list[str], *, guessed: bool,
-                    brand: str) -> str:
+                    brand: str, generator: Detection | None = None) -> str:
     import jinja2
 
     source = resources.files("assetgen").joinpath("templates/assetgen.yaml.j2")
@@ -145,7 +152,9 @@ def render_manifest(output_dir: str, sources: list[str], *, guessed: bool,
     env.filters["yaml_str"] = yaml_scalar
     return env.from_string(source.read_text(encoding="utf-8")).render(
         schema_line=SCHEMA_LINE, schema=f"./{SCHEMA_NAME}", output_dir=output_dir, sources=sources,
-        guessed=guessed, brand=brand, version=__version__)
+        guessed=guessed, brand=brand, version=__version__,
+        generator=generator.generator.name if generator else "",
+        generator_why=generator.why if generator else "")
 
 
 def agents_section(output_dir: str) -> str:
@@ -237,6 +246,7 @@ def merge_pre_commit(existing: str) -> str | None:
     Raises ValueError when the file is not a pre-commit config that can be edited.
     """
     from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
     from ruamel.yaml.error import YAMLError
     from ruamel.yaml.util import load_yaml_guess_indent
 
@@ -253,20 +263,18 @@ def merge_pre_commit(existing: str) -> str | None:
     text = existing if existing.endswith("\n") else existing + "\n"
     if data is None:  # comments only
         return text + NEW_PRE_COMMIT.split("\n", 1)[1]
-    if not isinstance(data, dict):
+    if not isinstance(data, CommentedMap):  # what the round-trip loader makes of a mapping
         raise ValueError("it is not a YAML mapping with `repos:`")
     if _has_hook(data):
         return None
     repos = data.get("repos")
-    if repos is not None and not isinstance(repos, list):
+    if repos is not None and not isinstance(repos, CommentedSeq):
         raise ValueError("`repos:` is not a list")
     indent, offset = indent or 2, offset or 0
     yaml.indent(mapping=max(indent - offset, 2), sequence=max(indent, offset + 2),
                 offset=offset)
     if not repos or repos.fa.flow_style():
         # Nothing to keep inside the list: let ruamel write it, in block style.
-        from ruamel.yaml.comments import CommentedSeq
-
         data["repos"] = CommentedSeq([_hook_entry()])
         buffer = io.StringIO()
         yaml.dump(data, buffer)
@@ -308,17 +316,16 @@ def _existing_output_dir(manifest: Path) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
-def _step(report: _Report, name: str, action: Callable[[], tuple[str, str]]) -> None:
+def _step(name: str, action: Callable[[], tuple[str, str]]) -> InitStep:
     try:
         verb, detail = action()
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        report.line("skipped", name, f"{reason}; left as it was")
-        return
-    report.line(verb, name, detail)
+        return InitStep("skipped", name, f"{reason}; left as it was")
+    return InitStep(verb, name, detail)
 
 
-def run(cwd: Path, *, output_dir: str | None, console: Console) -> int:
+def run(cwd: Path, *, output_dir: str | None) -> InitResult:
     root = cwd.resolve()
     if output_dir is not None:
         output_dir = output_dir.strip().rstrip("/") or "."
@@ -326,7 +333,6 @@ def run(cwd: Path, *, output_dir: str | None, console: Console) -> int:
         if why:
             raise UsageError(f"--output-dir {output_dir} is refused: {why}",
                              hint="give a folder inside this one, e.g. public")
-    report = _Report(console)
     manifest = root / MANIFEST_NAME
 
     def write_manifest() -> tuple[str, str]:
@@ -338,20 +344,24 @@ def run(cwd: Path, *, output_dir: str | None, console: Console) -> int:
             if SCHEMA_LINE not in _head(manifest):
                 detail += f" — for editor completion, make `{SCHEMA_LINE}` its first line"
             return "kept", detail
+        detected = detect(root)
         guessed, found = guess_output_dir(root)
+        if detected is not None:
+            guessed, found = detected.generator.output_dir, True
         how = "given" if output_dir is not None else "found" if found else "default"
         chosen = output_dir or guessed
-        sources = guess_sources(root, chosen)
-        text = render_manifest(chosen, sources, guessed=how == "found", brand=_brand(root))
+        sources = sources_for(root, detected.generator) if detected is not None else []
+        sources = sources or guess_sources(root, chosen)
+        text = render_manifest(chosen, sources, guessed=how == "found", brand=_brand(root),
+                               generator=detected)
         _write_if_changed(manifest, text)
         output_dir = chosen
         globs = f"{len(sources)} source glob" + ("" if len(sources) == 1 else "s") \
             if sources else "no pages found yet: edit `sources:`"
-        return "created", f"output_dir {chosen}/ ({how}), {globs}"
+        site = f"generator {detected.generator.name} ({detected.why}), " if detected else ""
+        return "created", f"{site}output_dir {chosen}/ ({how}), {globs}"
 
     def write_schema() -> tuple[str, str]:
-        from assetgen.manifest.json_schema import build_schema
-
         verb = _write_if_changed(root / SCHEMA_NAME, readable_json(build_schema()))
         return verb, "editors validate assetgen.yaml against it"
 
@@ -382,10 +392,8 @@ def run(cwd: Path, *, output_dir: str | None, console: Console) -> int:
                   "unchanged": "the assetgen section is up to date"}[verb]
         return verb, detail
 
-    _step(report, MANIFEST_NAME, write_manifest)
-    _step(report, SCHEMA_NAME, write_schema)
-    _step(report, PRE_COMMIT, write_pre_commit)
-    _step(report, ".gitignore", write_gitignore)
-    _step(report, AGENTS, write_agents)
-    console.print("next: assetgen build --draft   (offline placeholders), then assetgen verify")
-    return EXIT_PROBLEMS if report.failed else EXIT_OK
+    # One after the other: the agents section names the output_dir the manifest settled.
+    return InitResult([_step(name, action) for name, action in (
+        (MANIFEST_NAME, write_manifest), (SCHEMA_NAME, write_schema),
+        (PRE_COMMIT, write_pre_commit), (".gitignore", write_gitignore),
+        (AGENTS, write_agents))])

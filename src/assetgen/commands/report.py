@@ -23,14 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from assetgen import TOOL
-from assetgen.build.cost import format_usd
+from assetgen.build.credentials import report_facts
 from assetgen.build.planner import AssetStatus, Planner
-from assetgen.cli.console import Console
 from assetgen.commands.common import open_manifest
 from assetgen.core.fsutil import atomic_write, ensure_state_dir
 from assetgen.core.hashcache import HashCache
 from assetgen.errors import EXIT_OK, AssetgenError
-from assetgen.manifest.load import Manifest, StaticImage
+from assetgen.images.cost import format_usd
+from assetgen.manifest import Manifest, StaticImage
+from assetgen.provenance.record import Record
 
 THUMB_BOX = (480, 360)  # fits a 4:3 tile; ~2x the card width on a dense screen
 THUMB_QUALITY = 80
@@ -167,28 +168,29 @@ def _usd(value: float) -> str:
     return "$0.00" if value == 0 else format_usd(value)
 
 
-def _cost_text(sidecar: dict[str, Any]) -> str:
-    value = sidecar.get("cost_usd")
-    if sidecar.get("billing") == "none":
-        return "not billed"
-    if not isinstance(value, int | float) or isinstance(value, bool):
+def _cost_text(sidecar: Record | None) -> str:
+    if sidecar is None:
         return ""
-    basis = sidecar.get("cost_basis")
-    return _usd(float(value)) + (" (estimate)" if basis == "estimate" else "")
+    if sidecar.billing == "none":
+        return "not billed"
+    if sidecar.cost_usd is None:
+        return ""
+    estimate = sidecar.cost_basis == "estimate"
+    return _usd(float(sidecar.cost_usd)) + (" (estimate)" if estimate else "")
 
 
 def asset_card(status: AssetStatus, manifest: Manifest, href: str | None,
                thumb: Thumb) -> Card:
     asset = status.asset
-    sidecar = status.sidecar or {}
+    sidecar = status.sidecar
     size = asset.size + (f" → {asset.width}×{asset.height}" if asset.width else "")
     facts: list[tuple[str, str]] = [("Route", asset.route)]
-    made_by = str(sidecar.get("route") or "")
+    made_by = sidecar.route if sidecar else ""
     if made_by and made_by.split(".")[0] != asset.route:
         facts.append(("Made by", made_by))
     facts += [("Model", asset.model)]
-    if sidecar.get("responses_model"):
-        facts.append(("Text model", str(sidecar["responses_model"])))
+    if sidecar and sidecar.responses_model:
+        facts.append(("Text model", sidecar.responses_model))
     facts += [("Quality", asset.quality), ("Size", size)]
     widths = getattr(asset, "variant_widths", ())
     if widths:
@@ -200,20 +202,18 @@ def asset_card(status: AssetStatus, manifest: Manifest, href: str | None,
         facts.append(("Cost", cost_text))
     elif status.needs_build and status.estimate_usd:
         facts.append(("Next build", "≈ " + format_usd(status.estimate_usd)))
-    if sidecar.get("billing"):
-        facts.append(("Billing", str(sidecar["billing"])))
-    created_at, created_label = _created(sidecar.get("created_at"))
+    if sidecar and sidecar.billing:
+        facts.append(("Billing", sidecar.billing))
+    created_at, created_label = _created(sidecar.created_at if sidecar else None)
     if created_label:
         facts.append(("Created", created_label))
-    request_id = sidecar.get("request_id") or sidecar.get("response_id")
+    request_id = (sidecar.request_id or sidecar.response_id) if sidecar else None
     if request_id:
-        facts.append(("Request", str(request_id)))
-    if sidecar.get("session"):
-        facts.append(("Session", str(sidecar["session"])))
+        facts.append(("Request", request_id))
+    if sidecar and sidecar.session:
+        facts.append(("Session", sidecar.session))
     if thumb.info:
         facts.append(("File", thumb.info))
-    from assetgen.build.credentials import report_facts
-
     facts += report_facts(sidecar)
 
     inputs = []
@@ -224,12 +224,12 @@ def asset_card(status: AssetStatus, manifest: Manifest, href: str | None,
             inputs.append(Link(item.ref))
     mask = manifest.rel(asset.mask) if asset.mask else None
     used_by = [Link(dep, f"#asset-{dep}") for dep in manifest.dependents_of(asset.id)]
-    revised = sidecar.get("revised_prompt")
+    revised = sidecar.revised_prompt if sidecar else None
     return Card(
         anchor=f"asset-{asset.id}", kind="asset", title=asset.id, path=asset.path,
         state=str(status.state), reason=status.reason if str(status.state) != "fresh" else "",
         route=asset.route, thumb=thumb, original=href, prompt=asset.prompt,
-        revised_prompt=revised if isinstance(revised, str) and revised != asset.prompt else "",
+        revised_prompt=revised if revised is not None and revised != asset.prompt else "",
         alt=asset.alt or "", facts=facts, inputs=inputs, mask=mask, used_by=used_by,
         created_at=created_at, created_label=created_label,
     )
@@ -268,13 +268,11 @@ def summarise(statuses: list[AssetStatus], cards: list[Card]) -> dict[str, Any]:
     billing: dict[str, dict[str, float]] = {}
     recorded = 0.0
     for status in statuses:
-        sidecar = status.sidecar or {}
-        value = sidecar.get("cost_usd")
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            value = 0.0
-        surface = str(sidecar.get("billing") or "unrecorded") if sidecar else None
-        if surface is None:
+        sidecar = status.sidecar
+        if sidecar is None:
             continue
+        value = sidecar.cost_usd or 0.0
+        surface = sidecar.billing or "unrecorded"
         entry = billing.setdefault(surface, {"count": 0, "cost": 0.0})
         entry["count"] += 1
         entry["cost"] += float(value)
@@ -338,15 +336,16 @@ def render(manifest: Manifest, statuses: list[AssetStatus], cards: list[Card]) -
     )
 
 
-def _shown(path: Path, cwd: Path) -> str:
-    try:
-        return path.relative_to(cwd.resolve()).as_posix()
-    except ValueError:
-        return str(path)
+@dataclass
+class ReportResult:
+    page: Path
+    assets: int
+    static: int
+    cwd: Path  # the page is shown relative to it
+    exit_code: int = EXIT_OK
 
 
-def run(manifest_path: Path | None, cwd: Path, *, output: Path | None, json_mode: bool,
-        console: Console) -> int:
+def run(manifest_path: Path | None, cwd: Path, *, output: Path | None) -> ReportResult:
     manifest = open_manifest(manifest_path, cwd)
     # The default page lives in the state folder, which is written only inside the
     # repository (never through a symlink out of it); a page named with -o is the user's.
@@ -363,11 +362,5 @@ def run(manifest_path: Path | None, cwd: Path, *, output: Path | None, json_mode
     except OSError as exc:
         raise AssetgenError(f"cannot write the report to {page}: {exc.strerror or exc}",
                             hint="choose another place with -o FILE") from exc
-    if json_mode:
-        console.emit_json({"output": str(page), "assets": len(statuses),
-                           "static": len(cards) - len(statuses)})
-    else:
-        static = len(cards) - len(statuses)
-        console.print(f"wrote {_shown(page, cwd)} ({len(statuses)} assets"
-                      + (f", {static} static" if static else "") + ")")
-    return EXIT_OK
+    return ReportResult(page, assets=len(statuses), static=len(cards) - len(statuses),
+                        cwd=cwd)

@@ -1,12 +1,19 @@
-"""`assetgen schema`: print the JSON Schema of assetgen.yaml."""
+"""`assetgen schema`: the JSON Schema of assetgen.yaml."""
 
 from __future__ import annotations
 
-from assetgen.cli.console import Console
+from dataclasses import dataclass
+from typing import Any
+
 from assetgen.errors import EXIT_OK
 from assetgen.manifest.json_schema import build_schema
 
 
-def run(*, console: Console) -> int:
-    console.emit_json(build_schema())
-    return EXIT_OK
+@dataclass
+class SchemaResult:
+    schema: dict[str, Any]
+    exit_code: int = EXIT_OK
+
+
+def run() -> SchemaResult:
+    return SchemaResult(build_schema())

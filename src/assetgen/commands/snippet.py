@@ -7,37 +7,50 @@ replaces it (same variables). The HTML goes to stdout, warnings to stderr.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from assetgen.cli.console import Console, shell_command
 from assetgen.commands.common import open_manifest, select_assets
+from assetgen.core.remedies import shell_command
 from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, ConfigError
-from assetgen.manifest.load import Manifest
+from assetgen.manifest import Manifest, templating
+from assetgen.manifest.templating import MAX_SOURCE_CHARS
 from assetgen.provenance.published import Published, published
 
 BUILTIN = "snippet.html.j2"
 
 
-def run(manifest_path: Path | None, cwd: Path, asset_id: str, *, sizes_attr: str | None,
-        console: Console) -> int:
+@dataclass
+class SnippetResult:
+    asset_id: str
+    html: str | None  # None: the asset has not been built yet (`problem` says so)
+    problem: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_PROBLEMS if self.html is None else EXIT_OK
+
+
+def run(manifest_path: Path | None, cwd: Path, asset_id: str, *,
+        sizes_attr: str | None) -> SnippetResult:
     manifest = open_manifest(manifest_path, cwd)
     asset = select_assets(manifest, [asset_id], with_inputs=False)[0]
     found = published(asset)
     if found is None:
-        console.error(f"`{asset.id}` has not been built yet ({manifest.rel(asset.file)} or its "
-                      f"sidecar is missing) — run `{shell_command('build', asset.id)}` "
-                      "(or `--draft`)")
-        return EXIT_PROBLEMS
+        return SnippetResult(asset.id, None, problem=(
+            f"`{asset.id}` has not been built yet ({manifest.rel(asset.file)} or its "
+            f"sidecar is missing) — run `{shell_command('build', asset.id)}` (or `--draft`)"))
+    warnings = []
     if asset.alt is None:
-        console.log(f"warning: `{asset.id}` has no `alt:` in {manifest.rel(manifest.file)}; "
-                    'the snippet says alt="" (right only for decorative images)')
+        warnings.append(f"`{asset.id}` has no `alt:` in {manifest.rel(manifest.file)}; "
+                        'the snippet says alt="" (right only for decorative images)')
     if asset.has_variants and not found.variants:
-        console.log(f"warning: `{asset.id}` declares variants but its sidecar lists none; "
-                    f"run `{shell_command('build', asset.id)}`")
-    console.print(render(manifest, found, sizes=sizes_attr))
-    return EXIT_OK
+        warnings.append(f"`{asset.id}` declares variants but its sidecar lists none; "
+                        f"run `{shell_command('build', asset.id)}`")
+    return SnippetResult(asset.id, render(manifest, found, sizes=sizes_attr), warnings=warnings)
 
 
 def context(found: Published, sizes: str | None = None) -> dict[str, Any]:
@@ -65,7 +78,6 @@ def render(manifest: Manifest, found: Published, *, sizes: str | None = None) ->
     """
     import jinja2
 
-    from assetgen.manifest import templating
     template_path = manifest.snippet_template
     where = manifest.rel(template_path) if template_path else f"built-in {BUILTIN}"
     if template_path is None:
@@ -79,7 +91,7 @@ def render(manifest: Manifest, found: Published, *, sizes: str | None = None) ->
     except jinja2.TemplateSyntaxError as exc:
         raise ConfigError(f"{where}:{exc.lineno}: invalid snippet template: {exc.message}",
                           hint="fix the Jinja2 syntax") from exc
-    except jinja2.exceptions.SecurityError as exc:
+    except (templating.TemplateLimitError, jinja2.exceptions.SecurityError) as exc:
         raise ConfigError(f"{where}: the snippet template is refused by the template sandbox: "
                           f"{str(exc)[:200]}",
                           hint="templates may use the variables, filters, if and for, but no "
@@ -96,8 +108,6 @@ _VARIABLES = "variables: asset, src, width, height, alt, sizes, srcset, sources,
 
 
 def _read_template(path: Path, where: str) -> str:
-    from assetgen.manifest.templating import MAX_SOURCE_CHARS
-
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_SOURCE_CHARS * 4 + 1)

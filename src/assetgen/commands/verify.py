@@ -18,55 +18,61 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from assetgen.cli.console import Console
 from assetgen.core.hashcache import HashCache
+from assetgen.core.paths import display_relative_to
 from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
-from assetgen.manifest.cache import cache_file_for, load_manifest_cached
-from assetgen.manifest.load import Manifest, find_manifest
+from assetgen.manifest import Manifest, cache_file_for, find_manifest, load_manifest_cached
 from assetgen.manifest.schema import MANIFEST_NAME
-from assetgen.verify.check import STATES, Finding, LineageReport, check, display_path
-
-_STYLE = {"error": ("red", "bold"), "warning": ("yellow",)}
+from assetgen.verify.check import Finding, LineageReport, check
 
 
 @dataclass
-class _Run:
+class SiteReport:
+    """One site's lineage check."""
+
     manifest: Manifest
     report: LineageReport
 
 
+@dataclass
+class VerifyResult:
+    sites: list[SiteReport]  # none when no FILE argument belongs to a site
+    findings: list[Finding]  # of every site: errors first, then by path and line
+    strict: bool
+    cwd: Path  # paths are shown relative to it
+    exit_code: int
+
+    def show(self, path: Path) -> str:
+        return display_relative_to(path, self.cwd)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "warning")
+
+
 def run(manifest_path: Path | None, cwd: Path, files: list[str], *, strict: bool,
-        no_cache: bool, json_mode: bool, console: Console) -> int:
+        no_cache: bool) -> VerifyResult:
     def show(path: Path) -> str:
-        return display_path(path, cwd)
+        return display_relative_to(path, cwd)
 
     paths = _expand([Path(os.path.abspath(cwd / f)) for f in files]) if files else None
-    runs: list[_Run] = []
+    sites: list[SiteReport] = []
     for manifest, scoped in _sites(manifest_path, cwd, paths, no_cache=no_cache):
         hashes = HashCache(None if no_cache else manifest.state_dir / "hashes.json",
                            root=manifest.root)
         report = check(manifest, hashes=hashes, files=scoped, strict=strict, show=show)
         hashes.save()
-        runs.append(_Run(manifest, report))
+        sites.append(SiteReport(manifest, report))
 
-    findings = sorted((f for r in runs for f in r.report.findings),
+    findings = sorted((f for site in sites for f in site.report.findings),
                       key=lambda f: (f.severity != "error", show(f.path), f.line or 0))
-    errors = sum(1 for f in findings if f.severity == "error")
-    code = EXIT_PROBLEMS if errors else EXIT_OK
-    if json_mode:
-        console.emit_json(_document(runs, findings, show, strict=strict, code=code))
-        return code
-    if not runs:
-        console.log("verify: none of the given files belongs to a site with an "
-                    f"{MANIFEST_NAME}; nothing to check")
-        return code
-    for finding in findings:
-        console.print(_line(console, finding, show))
-    for item in runs:
-        console.print(_summary(item, show, several=len(runs) > 1, strict=strict))
-    return code
+    errors = any(f.severity == "error" for f in findings)
+    return VerifyResult(sites, findings, strict, cwd, EXIT_PROBLEMS if errors else EXIT_OK)
 
 
 def _expand(paths: list[Path]) -> list[Path]:
@@ -115,60 +121,3 @@ def _nearest_manifest(folder: Path, memo: dict[Path, Path | None]) -> Path | Non
     for seen in trail:
         memo[seen] = result
     return result
-
-
-def _line(console: Console, finding: Finding, show: Any) -> str:
-    text = finding.format(show)
-    word = f": {finding.state} — "
-    styled = console.style(finding.state, *_STYLE[finding.severity])
-    return text.replace(word, f": {styled} — ", 1)
-
-
-def _summary(item: _Run, show: Any, *, several: bool, strict: bool) -> str:
-    report = item.report
-    where = f" {show(item.manifest.file)}:" if several else ""
-    counted = (f"{report.assets} asset{_s(report.assets)}, {report.static} static, "
-               f"{report.references} reference{_s(report.references)}")
-    if report.scoped and not (report.assets or report.static or report.references
-                              or report.findings):
-        return f"verify:{where} nothing in the given files concerns this site"
-    if report.errors:
-        return (f"verify:{where} {report.errors} error{_s(report.errors)}, "
-                f"{report.warnings} warning{_s(report.warnings)} in {counted}")
-    if report.warnings:
-        return (f"verify:{where} {counted} — no errors, {report.warnings} "
-                f"warning{_s(report.warnings)} (`--strict` fails on them)")
-    return f"verify:{where} {counted} — all lineage intact"
-
-
-def _document(runs: list[_Run], findings: list[Finding], show: Any, *, strict: bool,
-              code: int) -> dict[str, Any]:
-    by_state = dict.fromkeys(STATES, 0)
-    skipped: dict[str, int] = {}
-    totals = {"assets": 0, "static": 0, "references": 0, "pages": 0}
-    for item in runs:
-        report = item.report
-        for state, count in report.by_state.items():
-            by_state[state] = by_state.get(state, 0) + count
-        for reason, count in report.skipped.items():
-            skipped[reason] = skipped.get(reason, 0) + count
-        for name in totals:
-            totals[name] += getattr(report, name)
-    return {
-        "findings": [f.as_json(show) for f in findings],
-        "summary": {
-            "by_state": by_state,
-            "errors": sum(1 for f in findings if f.severity == "error"),
-            "warnings": sum(1 for f in findings if f.severity == "warning"),
-            **totals,
-            "strict": strict,
-            "scoped": any(item.report.scoped for item in runs),
-            "manifests": [show(item.manifest.file) for item in runs],
-        },
-        "skipped_references": skipped,
-        "exit_code": code,
-    }
-
-
-def _s(count: int) -> str:
-    return "" if count == 1 else "s"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from assetgen.build.submissions import COLLECTED, SubmissionStore
 from assetgen.doctor.checks import Doctor
-from assetgen.manifest.load import Manifest
+from assetgen.manifest import Manifest
 
 
 async def list_open_batches(doctor: Doctor, manifest: Manifest) -> None:

@@ -9,6 +9,7 @@ decides the classification; the HTTP exchange behind it is the evidence.
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,14 +22,15 @@ import httpx
 from assetgen.core.secrets import read_key, register_key_var, scrub_api_message, secret_values
 from assetgen.errors import AssetgenError, ConfigError, ManifestError, RouteError, TransientError
 from assetgen.images import models as image_models
-from assetgen.manifest.load import Manifest
-from assetgen.routes.http import OFFICIAL_BASE_URL, is_official, json_body, send
+from assetgen.images.codec import probe
+from assetgen.manifest import Asset, Manifest
+from assetgen.routes import ImageJob, RouteContext, load_route
+from assetgen.routes import codex as codex_route
+from assetgen.routes.http import OFFICIAL_BASE_URL, is_official, json_body, request_id_of, send
+from assetgen.routes.registry import OPENAI_KEY_VAR, responses_model, route_info
 
-KEY_VAR = "OPENAI_API_KEY"
+KEY_VAR = OPENAI_KEY_VAR
 LIVE_PROMPT = "assetgen doctor check: a plain light grey square, nothing else"
-# What each route would send, for the evidence of a failure found before any request.
-ROUTE_ENDPOINTS = {"images": "POST /images/generations", "responses": "POST /responses",
-                   "gateway": "POST /images/generations"}
 _PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "HTTP_PROXY",
                "http_proxy")
 
@@ -90,8 +92,6 @@ class Wire:
         self.status = self.request_id = None
 
     async def on_response(self, response: httpx.Response) -> None:
-        from assetgen.routes.http import request_id_of
-
         self.status = response.status_code
         self.request_id = request_id_of(response)
         self.organization = response.headers.get("openai-organization") or self.organization
@@ -176,7 +176,7 @@ class Doctor:
         return bool(self.base_url) and is_official(self.base_url or "")
 
     def classify(self, exc: RouteError, *, model_check: bool = False) -> str:
-        if self.route == "codex":
+        if route_info(self.route).family == "codex":
             return "codex-session"
         if exc.status is None:
             return "network" if isinstance(exc, TransientError) else "request"
@@ -265,7 +265,7 @@ class Doctor:
         if not self.check_auth(body, exc):
             return False
         if self.route == "responses":
-            top = str(self.settings("responses").get("model") or "gpt-5.5")
+            top = responses_model(self.settings("responses"))
             if not self.check_split(top):
                 return False
             if not await self.model_access(top, headers):
@@ -383,13 +383,8 @@ class Doctor:
     # -- codex and draft -----------------------------------------------------------------------
 
     def check_codex(self) -> bool:
-        try:
-            from assetgen.routes.codex import codex_diagnostics
-        except ImportError:
-            self.fail("codex", "this assetgen has no codex diagnostics", "codex-session",
-                      http=False)
-            return False
-        for name, passed, detail in codex_diagnostics(self.settings("codex"), self.environ):
+        for name, passed, detail in codex_route.codex_diagnostics(self.settings("codex"),
+                                                                  self.environ):
             if passed:
                 self.ok(name, detail)
             else:
@@ -399,12 +394,6 @@ class Doctor:
     # -- one real generation ------------------------------------------------------------------
 
     async def live(self, cwd: Path) -> None:
-        import tempfile
-
-        from assetgen.images.codec import probe
-        from assetgen.manifest.load import Asset
-        from assetgen.routes import ImageJob, RouteContext, load_route
-
         manifest = self.manifest or Manifest(
             file=cwd / "assetgen.yaml", root=cwd, output_dir=cwd / "public", sources=(),
             routes={}, static=(), assets=())
@@ -427,7 +416,7 @@ class Doctor:
                                 f"one low-quality {self.route} generation")
                 return
             except AssetgenError as exc:
-                surface = "codex-session" if self.route == "codex" else \
+                surface = "codex-session" if route_info(self.route).family == "codex" else \
                     "configuration" if exc.exit_code == 2 else "request"
                 self.fail("live", str(exc), surface, http=False)
                 return
@@ -471,9 +460,10 @@ def evidence(doctor: Doctor, api_key_present: bool) -> dict[str, Any]:
         return None if value is None else doctor.scrub(value)
 
     endpoint = f"{wire.method} {wire.url}" if wire.url else None
-    if endpoint is None and doctor.base_url and doctor.route in ROUTE_ENDPOINTS:
+    first_call = route_info(doctor.route).endpoint
+    if endpoint is None and doctor.base_url and first_call:
         # Failed before any request (configuration): the endpoint the route would call.
-        method, path = ROUTE_ENDPOINTS[doctor.route].split(" ")
+        method, path = first_call.split(" ")
         endpoint = f"{method} {doctor.base_url}{path}"
     return {
         "route": doctor.route,

@@ -11,16 +11,44 @@ This module is Pillow-free (the planner and verify use it); `store` does the enc
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from assetgen.core.fsutil import escapes
 from assetgen.images import formats
-
-if TYPE_CHECKING:
-    from assetgen.manifest.load import Asset
+from assetgen.images.sizes import parse_size
 
 DEFAULT_SIZES = "100vw"
+
+
+class VariantSource(Protocol):
+    """What the variant rules read of an image's settings (a manifest `Asset` is one)."""
+
+    @property
+    def path(self) -> str: ...  # posix, below output_dir
+
+    @property
+    def format(self) -> str: ...  # the main file's
+
+    @property
+    def size(self) -> str: ...  # the generation size: "WxH" or "auto"
+
+    @property
+    def width(self) -> int | None: ...  # exact final size, when asked
+
+    @property
+    def height(self) -> int | None: ...
+
+    @property
+    def variant_widths(self) -> tuple[int, ...]: ...
+
+    @property
+    def variant_formats(self) -> tuple[str, ...]: ...
+
+    @property
+    def encoding(self) -> dict[str, dict[str, Any]]: ...
 
 
 @dataclass(frozen=True)
@@ -55,14 +83,12 @@ def is_variant_name(asset_path: str, rel: str) -> bool:
         and len(width) <= 6 and not width.startswith("0")
 
 
-def formats_of(asset: Asset) -> tuple[str, ...]:
+def formats_of(asset: VariantSource) -> tuple[str, ...]:
     return asset.variant_formats or (asset.format,)
 
 
-def final_size(asset: Asset) -> tuple[int, int] | None:
+def final_size(asset: VariantSource) -> tuple[int, int] | None:
     """The exact size the main file will have, when the manifest decides it."""
-    from assetgen.images.sizes import parse_size
-
     if asset.width and asset.height:
         return asset.width, asset.height
     try:
@@ -71,7 +97,7 @@ def final_size(asset: Asset) -> tuple[int, int] | None:
         return None
 
 
-def plan(asset: Asset, width: int, height: int) -> list[Variant]:
+def plan(asset: VariantSource, width: int, height: int) -> list[Variant]:
     """The variants of ``asset`` whose main file is ``width`` x ``height``, in a stable order."""
     if not asset.variant_widths:
         return []
@@ -88,7 +114,7 @@ def plan(asset: Asset, width: int, height: int) -> list[Variant]:
     return result
 
 
-def candidate_names(asset: Asset) -> list[str]:
+def candidate_names(asset: VariantSource) -> list[str]:
     """Every variant path the manifest could lead to (for collision checks)."""
     widths = set(asset.variant_widths)
     size = final_size(asset)
@@ -105,7 +131,7 @@ def candidate_names(asset: Asset) -> list[str]:
     return names
 
 
-def written_formats(asset: Asset) -> list[str]:
+def written_formats(asset: VariantSource) -> list[str]:
     """The formats of every file the asset publishes: the main one first."""
     result = [asset.format]
     if asset.variant_widths:
@@ -113,13 +139,13 @@ def written_formats(asset: Asset) -> list[str]:
     return result
 
 
-def encoding_for(asset: Asset, fmt: str) -> dict[str, Any]:
+def encoding_for(asset: VariantSource, fmt: str) -> dict[str, Any]:
     """Effective encoder settings for one format: built-in defaults, then the manifest's."""
     name = formats.normalise(fmt)
     return {**formats.DEFAULT_ENCODING.get(name, {}), **asset.encoding.get(name, {})}
 
 
-def derivation(asset: Asset) -> dict[str, Any]:
+def derivation(asset: VariantSource) -> dict[str, Any]:
     """What the manifest says about variants and encoding, for the derivation spec.
 
     Only what the manifest sets is included, so an asset without variants or `encoding:`
@@ -136,19 +162,8 @@ def derivation(asset: Asset) -> dict[str, Any]:
     return spec
 
 
-def recorded(sidecar: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """The well-formed `variants` entries of a sidecar."""
-    entries = (sidecar or {}).get("variants")
-    if not isinstance(entries, list):
-        return []
-    return [entry for entry in entries
-            if isinstance(entry, dict) and isinstance(entry.get("file"), str)
-            and isinstance(entry.get("sha256"), str)]
-
-
-def files_of(sidecar: dict[str, Any] | None, output_dir: Path) -> list[Path]:
-    """The variant files a sidecar records, as absolute paths (outside ones dropped)."""
-    from assetgen.core.fsutil import escapes
-
-    return [output_dir / entry["file"] for entry in recorded(sidecar)
+def files_of(entries: Iterable[Mapping[str, Any]], output_dir: Path) -> list[Path]:
+    """The files well-formed variant ``entries`` (a record's) name, as absolute paths
+    (outside ones dropped)."""
+    return [output_dir / entry["file"] for entry in entries
             if escapes(entry["file"], output_dir) is None]

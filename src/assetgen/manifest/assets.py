@@ -1,6 +1,6 @@
 """Resolve the manifest's `assets:` entries into `Asset`s.
 
-Split from manifest.py: this is where defaults meet overrides, prompts are
+Split from load.py: this is where defaults meet overrides, prompts are
 rendered, generation sizes are chosen and edit inputs are found.
 """
 
@@ -9,35 +9,33 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from assetgen.core.fsutil import escapes
 from assetgen.images import models as image_models
 from assetgen.images import sizes
-from assetgen.manifest import model_rules as manifest_models
-from assetgen.manifest import schema
+from assetgen.images.formats import format_for_path
+from assetgen.manifest import model_rules, schema, templating
+from assetgen.manifest.checks import LoadContext
+from assetgen.manifest.model import Asset, EditInput
+from assetgen.manifest.nodes import describe, line_of
 from assetgen.manifest.outputs import OutputsResolver
-
-if TYPE_CHECKING:
-    from assetgen.manifest.load import Asset, EditInput, _Loader
 
 
 class AssetResolver:
-    def __init__(self, loader: _Loader, output_dir: Path, defaults: Mapping[str, Any],
+    def __init__(self, context: LoadContext, output_dir: Path, defaults: Mapping[str, Any],
                  variables: dict[str, Any], routes: dict[str, dict[str, Any]]) -> None:
-        self.loader = loader
+        self.context = context
         self.output_dir = output_dir
         self.defaults = defaults
         self.variables = variables
         self.routes = routes
-        self.outputs = OutputsResolver(loader, defaults)
+        self.outputs = OutputsResolver(context, defaults)
 
     def problem(self, line: int | None, message: str, hint: str | None = None) -> None:
-        self.loader.problem(line, message, hint)
+        self.context.problem(line, message, hint)
 
     def resolve_all(self, entries: list[Any]) -> list[Asset]:
-        from assetgen.manifest.load import line_of
-
         ids: dict[str, int] = {}
         for entry in entries:
             if isinstance(entry, dict) and isinstance(entry.get("id"), str):
@@ -63,21 +61,18 @@ class AssetResolver:
 
     def resolve(self, entry: Any, index: int, entries: list[Any],
                 known_ids: dict[str, Path]) -> Asset | None:
-        from assetgen.images.formats import format_for_path
-        from assetgen.manifest.load import Asset, _describe, line_of
-
         line = line_of(entries, index)
         if not isinstance(entry, dict):
-            self.problem(line, f"asset {index + 1} must be a mapping, not {_describe(entry)}",
+            self.problem(line, f"asset {index + 1} must be a mapping, not {describe(entry)}",
                          "e.g. - id: hero / path: img/hero.webp / prompt: ...")
             return None
         asset_id = entry.get("id")
         where = f"asset `{asset_id}`" if isinstance(asset_id, str) else f"asset {index + 1}"
-        before = len(self.loader.problems)
-        self.loader.check_keys(entry, schema.ASSET, where)
-        if isinstance(asset_id, str) and not schema_id_ok(asset_id):
+        before = len(self.context.problems)
+        self.context.check_keys(entry, schema.ASSET, where)
+        if isinstance(asset_id, str) and not schema.is_asset_id(asset_id):
             self.problem(line_of(entry, "id"), f"asset id `{asset_id}` is not accepted",
-                         "ids match [a-z0-9][a-z0-9._-]* (lower case, digits, . _ -)")
+                         schema.ASSET_ID_RULE)
 
         def setting(key: str, fallback: Any) -> Any:
             if key in entry:
@@ -93,7 +88,7 @@ class AssetResolver:
         fmt = "png"
         raw_path = entry.get("path")
         if isinstance(raw_path, str):
-            rel = self.loader.check_output_path(raw_path, self.output_dir,
+            rel = self.context.check_output_path(raw_path, self.output_dir,
                                                 line_of(entry, "path"))
             if rel is not None:
                 try:
@@ -116,10 +111,11 @@ class AssetResolver:
 
         prompt = self.render_prompt(entry, where)
         inputs, mask, fidelity = self.resolve_edit(entry, where, known_ids, asset_id)
-        manifest_models.check_asset(entry, where, line, route=route, model=model, size=size,
+        model_rules.check_asset(entry, where, line, route=route, model=model, size=size,
                                     background=background, report=self.problem)
 
-        if len(self.loader.problems) > before or rel is None or prompt is None:
+        if len(self.context.problems) > before or rel is None or prompt is None \
+                or not isinstance(asset_id, str):
             return None
         if not isinstance(route, str) or not isinstance(model, str) \
                 or not isinstance(quality, str) or size is None:
@@ -141,7 +137,7 @@ class AssetResolver:
     def generation_size(self, entry: Mapping[str, Any], where: str, width: Any,
                         height: Any, model: Any) -> str | None:
         if "size" in entry:
-            self.loader.check_size_field(entry, where, model)
+            self.context.check_size_field(entry, where, model)
             raw = entry["size"]
             return raw.strip().lower() if isinstance(raw, str) else None
         if isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0:
@@ -153,8 +149,6 @@ class AssetResolver:
         return raw.strip().lower() if isinstance(raw, str) else None
 
     def render_prompt(self, entry: Mapping[str, Any], where: str) -> str | None:
-        from assetgen.manifest.load import line_of
-
         template = entry.get("prompt")
         if not isinstance(template, str):
             return None
@@ -165,9 +159,9 @@ class AssetResolver:
         simple = render_simple(template, self.variables)
         if simple is not None:
             return self.check_length(simple, line, where)
+        # Jinja2 is imported only when a prompt needs it (start-up time: see templating).
         import jinja2
 
-        from assetgen.manifest import templating
         try:
             # Whitespace around the prompt is stripped, so rendering may run a little past
             # the limit before it is refused; check_length has the last word.
@@ -178,7 +172,7 @@ class AssetResolver:
                          f"{schema.MAX_PROMPT_CHARS:,} characters after rendering",
                          f"at most {schema.MAX_PROMPT_CHARS:,} are accepted")
             return None
-        except jinja2.exceptions.SecurityError as exc:
+        except (templating.TemplateLimitError, jinja2.exceptions.SecurityError) as exc:
             self.problem(line, f"the prompt of {where} is refused by the template sandbox: "
                          f"{str(exc)[:200]}", "prompts may use vars, filters, if and for, "
                          "but no Python internals; rendering is bounded in time and size")
@@ -208,12 +202,10 @@ class AssetResolver:
 
     def resolve_edit(self, entry: Mapping[str, Any], where: str, known_ids: dict[str, Path],
                      own_id: Any) -> tuple[list[EditInput], Path | None, str | None]:
-        from assetgen.manifest.load import EditInput, line_of
-
         edit = entry.get("edit")
         if not isinstance(edit, dict):
             return [], None, None
-        self.loader.check_keys(edit, schema.EDIT, f"{where} edit")
+        self.context.check_keys(edit, schema.EDIT, f"{where} edit")
         images = edit.get("images")
         inputs: list[EditInput] = []
         if isinstance(images, list):
@@ -253,8 +245,8 @@ class AssetResolver:
         return inputs, mask, fidelity
 
     def repo_file(self, ref: str, line: int, what: str, hint: str) -> Path | None:
-        root = self.loader.root
-        why = escapes(ref, root, self.loader.resolved_paths)
+        root = self.context.root
+        why = escapes(ref, root, self.context.resolved_paths)
         if why:
             self.problem(line, f"{what} is refused: {why}", hint)
             return None
@@ -263,12 +255,6 @@ class AssetResolver:
             self.problem(line, f"{what} does not exist", hint)
             return None
         return path
-
-
-def schema_id_ok(asset_id: str) -> bool:
-    from assetgen.manifest.load import _ID_RE
-
-    return bool(_ID_RE.match(asset_id))
 
 
 _SIMPLE_VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")

@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import assetgen
 from assetgen.core.fsutil import (
     STATE_DIR_NAME,
     atomic_write,
@@ -26,10 +27,12 @@ from assetgen.core.fsutil import (
     read_within,
 )
 from assetgen.errors import UnsafePathError
-from assetgen.manifest.load import Manifest, load_manifest
+from assetgen.manifest.load import load_manifest
+from assetgen.manifest.model import Manifest
 
 
 def cache_file_for(manifest_path: Path) -> Path:
+    """Where the resolved manifest is cached: `.assetgen/manifest.json` beside it."""
     return manifest_path.resolve().parent / STATE_DIR_NAME / "manifest.json"
 
 
@@ -40,7 +43,7 @@ def cache_file_for(manifest_path: Path) -> Path:
 # they did, and nothing below output_dir may be a symlink (the loader's escape checks would
 # need re-running). Anything unusual falls back to the normal load.
 
-_CACHE_FORMAT = 3  # 2: no `vars` in the cached manifest; 3: Asset.path_line
+_CACHE_FORMAT = 4  # 2: no `vars` in the cached manifest; 3: Asset.path_line; 4: generator, roots
 _MAX_CACHE_BYTES = 256 * 1024 * 1024
 
 
@@ -77,22 +80,28 @@ def load_manifest_cached(path: Path, cache_file: Path | None) -> Manifest:
 
 
 def _cache_key(path: Path, data: bytes, stat: os.stat_result) -> dict[str, Any]:
-    import PIL
-
-    import assetgen
-
     code = hashlib.sha256()  # any change to assetgen's code (size, mtime) is a new key
     package = Path(assetgen.__file__).parent
     for folder, _, names in sorted(os.walk(package)):
         for name in sorted(n for n in names if n.endswith(".py")):
             info = os.stat(os.path.join(folder, name))
             code.update(f"{folder}/{name}:{info.st_size}:{info.st_mtime_ns};".encode())
-    jinja = importlib.util.find_spec("jinja2")
-    jinja_stat = Path(jinja.origin).stat() if jinja and jinja.origin else None
     return {"format": _CACHE_FORMAT, "path": str(path), "sha256": hashlib.sha256(data).hexdigest(),
             "stat": [stat.st_size, stat.st_mtime_ns, stat.st_ino], "code": code.hexdigest(),
-            "tool": assetgen.__version__, "pillow": PIL.__version__,
-            "jinja2": [jinja_stat.st_size, jinja_stat.st_mtime_ns] if jinja_stat else None}
+            "tool": assetgen.__version__,
+            # Prompts render with Jinja2, and the variant formats accepted depend on the
+            # Pillow build: either one installed anew is a new key. Stamped by their files,
+            # found without importing them (Pillow and Jinja2 cost ~30 ms each to import).
+            "pillow": _package_stamp("PIL"), "jinja2": _package_stamp("jinja2")}
+
+
+def _package_stamp(name: str) -> list[int] | None:
+    """Size and mtime of an installed package's `__init__.py`, without importing it."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.origin:
+        return None
+    info = Path(spec.origin).stat()
+    return [info.st_size, info.st_mtime_ns]
 
 
 def _checks(manifest: Manifest) -> dict[str, Any]:

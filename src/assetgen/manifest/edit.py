@@ -20,7 +20,14 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+# ruamel.yaml at import: only `assetgen adopt` imports this module, and it always edits.
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
+
 from assetgen.errors import UsageError
+from assetgen.manifest import templating
+from assetgen.manifest.schema import MAX_PROMPT_CHARS
 
 _DEFAULT_OFFSET = 2  # `  - id: x` below `assets:`, as `assetgen init` writes it
 _WIDTH = 96
@@ -39,7 +46,7 @@ def jinja_literal(text: str) -> str:
     of). The result is rendered in the prompt sandbox and must give back ``text``.
     """
     if not _JINJA_SYNTAX.search(text):
-        return text  # rendered without Jinja (manifest_assets.render_simple): itself
+        return text  # rendered without Jinja (assets.render_simple): itself
     stored = _DELIMITER_START.sub("{{ '{' }}", text)
     _check_renders_to(stored, text)
     return stored
@@ -49,9 +56,6 @@ _DELIMITER_START = re.compile(r"\{(?=[{%#])")
 
 
 def _check_renders_to(stored: str, text: str) -> None:
-    from assetgen.manifest import templating
-    from assetgen.manifest.schema import MAX_PROMPT_CHARS
-
     try:
         rendered = templating.render(stored, {}, max_chars=2 * MAX_PROMPT_CHARS).strip()
     except Exception as exc:  # any failure means it cannot be stored as a literal
@@ -68,10 +72,6 @@ def upsert_asset(text: str, entry: Mapping[str, Any]) -> tuple[str, str]:
 
     Returns the new text and ``"added"`` or ``"updated"``.
     """
-    from ruamel.yaml import YAML
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
-    from ruamel.yaml.error import YAMLError
-
     try:
         data = YAML(typ="rt").load(text)
     except YAMLError as exc:
@@ -222,8 +222,6 @@ def _split_comment(text: str) -> tuple[str, str]:
 
 def _list_offset(data: Any, edit: _TextEdit) -> int:
     """How far this file indents the dashes of a block list below its key (default 2)."""
-    from ruamel.yaml.comments import CommentedSeq
-
     for key in ("assets", "static", "sources"):
         node = data.get(key)
         if isinstance(node, CommentedSeq) and len(node) and not node.fa.flow_style():
@@ -235,9 +233,6 @@ def _list_offset(data: Any, edit: _TextEdit) -> int:
 
 def _render(entry: Mapping[str, Any], dash_col: int, newline: str) -> list[str]:
     """The entry as block YAML lines (`- id: ...`), its dash at ``dash_col``."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
     yaml = YAML(typ="rt")
     yaml.indent(mapping=2, sequence=2, offset=0)
     yaml.width = _WIDTH
@@ -250,9 +245,6 @@ def _render(entry: Mapping[str, Any], dash_col: int, newline: str) -> list[str]:
 def _checked(before: Any, text: str, entry: Mapping[str, Any],
              action: str) -> tuple[str, str]:
     """Parse the edited text again: it must read as ``before`` with only ``entry`` changed."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-
     old = _plain(before)
     try:
         new = _plain(YAML(typ="rt").load(text))

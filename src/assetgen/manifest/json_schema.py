@@ -1,4 +1,4 @@
-"""A JSON Schema (draft 2020-12) of `assetgen.yaml`, generated from `manifest_schema`.
+"""A JSON Schema (draft 2020-12) of `assetgen.yaml`, generated from `schema`.
 
 The loader validates against the same tables, so the schema editors use and the
 rules `assetgen build` applies cannot drift apart. A few loader rules cannot be
@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from assetgen import __version__
+from assetgen.images import formats
 from assetgen.manifest import schema as tables
 from assetgen.manifest.schema import Field
 
@@ -87,7 +88,6 @@ def _format_pattern(names: list[str]) -> str:
 
 
 def _format_names(canonical: str) -> list[str]:
-    from assetgen.images import formats
     return [canonical, *sorted(a for a, c in formats.ALIASES.items() if c == canonical)]
 
 
@@ -106,33 +106,21 @@ def _output_defs() -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     defs: dict[str, Any] = {}
     overrides: dict[str, dict[str, Any]] = {"size": {"pattern": SIZE_PATTERN,
                                                      "examples": ["1536x1024", "auto"]}}
-    variants = getattr(tables, "VARIANTS", None)
-    if variants is not None:
-        from assetgen.images import formats
-        names = [n for spec in formats.FORMATS for n in _format_names(spec.name)]
-        limits: dict[str, Any] = {"items": {"type": "integer", "minimum": 1}}
-        try:
-            from assetgen.manifest.outputs import MAX_VARIANT_WIDTH, MAX_VARIANT_WIDTHS
-
-            limits = {"maxItems": MAX_VARIANT_WIDTHS,
-                      "items": {"type": "integer", "minimum": 1, "maximum": MAX_VARIANT_WIDTH}}
-        except ImportError:  # the limits live with the loader; the types still hold
-            pass
-        defs["variants"] = object_schema(variants, tables.DEFAULTS["variants"].help, {
-            "widths": limits,
-            "formats": {"items": {"type": "string", "pattern": _format_pattern(names)}},
-        })
-        overrides["variants"] = {"$ref": "#/$defs/variants"}
-    encoding = getattr(tables, "ENCODING", None)
-    applies = getattr(tables, "ENCODING_APPLIES", None)
-    if encoding is not None and applies is not None:
-        patterns = {}
-        for fmt, keys in applies.items():
-            settings = object_schema({k: encoding[k] for k in keys}, f"{fmt} encoder settings")
-            patterns[_format_pattern(_format_names(fmt))] = settings
-        defs["encoding"] = {"type": "object", "description": tables.DEFAULTS["encoding"].help,
-                            "patternProperties": patterns, "additionalProperties": False}
-        overrides["encoding"] = {"$ref": "#/$defs/encoding"}
+    names = [n for spec in formats.FORMATS for n in _format_names(spec.name)]
+    limits = {"maxItems": tables.MAX_VARIANT_WIDTHS,
+              "items": {"type": "integer", "minimum": 1, "maximum": tables.MAX_VARIANT_WIDTH}}
+    defs["variants"] = object_schema(tables.VARIANTS, tables.DEFAULTS["variants"].help, {
+        "widths": limits,
+        "formats": {"items": {"type": "string", "pattern": _format_pattern(names)}},
+    })
+    overrides["variants"] = {"$ref": "#/$defs/variants"}
+    patterns = {}
+    for fmt, keys in tables.ENCODING_APPLIES.items():
+        settings = object_schema({k: tables.ENCODING[k] for k in keys}, f"{fmt} encoder settings")
+        patterns[_format_pattern(_format_names(fmt))] = settings
+    defs["encoding"] = {"type": "object", "description": tables.DEFAULTS["encoding"].help,
+                        "patternProperties": patterns, "additionalProperties": False}
+    overrides["encoding"] = {"$ref": "#/$defs/encoding"}
     if "chroma_key" in tables.DEFAULTS:
         overrides["chroma_key"] = {"pattern": HEX_COLOUR_PATTERN}
     return defs, overrides

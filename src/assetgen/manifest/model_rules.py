@@ -8,12 +8,12 @@ own way, and codex and draft do not send the model's parameters.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from assetgen.core.paths import display_inside_cwd
 from assetgen.images import models as image_models
-
-if TYPE_CHECKING:
-    from assetgen.manifest.load import Manifest
+from assetgen.manifest.model import Manifest
+from assetgen.manifest.nodes import line_of
 
 CHECKED_ROUTES = ("images", "responses")
 
@@ -23,8 +23,6 @@ Report = Callable[[int, str, str], None]
 def check_asset(entry: Mapping[str, Any], where: str, line: int, *, route: Any, model: Any,
                 size: str | None, background: Any, report: Report) -> None:
     """Report each setting of one asset that its model does not take."""
-    from assetgen.manifest.load import line_of
-
     if route not in CHECKED_ROUTES or not isinstance(model, str):
         return
     row = image_models.lookup(model)
@@ -96,15 +94,13 @@ def fidelity_taken(row: image_models.ImageModel, fidelity: str) -> bool:
 def size_warnings(manifest: Manifest) -> list[str]:
     """One line per asset whose generation size the API calls experimental (SPEC 2.1):
     accepted, but said out loud when the manifest is used."""
-    from assetgen.manifest.load import display_path
-
     lines = []
     limit = image_models.EXPERIMENTAL_ABOVE_PIXELS
     for asset in manifest.assets:
         if asset.route in CHECKED_ROUTES and experimental_size(asset.model, asset.size):
             width, _, height = asset.size.partition("x")
             pixels = int(width) * int(height)
-            lines.append(f"{display_path(manifest.file)}:{asset.line}: asset `{asset.id}` "
+            lines.append(f"{display_inside_cwd(manifest.file)}:{asset.line}: asset `{asset.id}` "
                          f"generates at {asset.size} ({pixels:,} pixels): {asset.model} calls "
                          f"sizes above {limit:,} pixels (2560x1440) experimental")
     return lines

@@ -1,6 +1,6 @@
 """Resolve the manifest keys that shape the published files rather than the request.
 
-Split from manifest_assets.py: `variants`, `encoding`, `transparent` / `chroma_key` per
+Split from assets.py: `variants`, `encoding`, `transparent` / `chroma_key` per
 asset (with `defaults:`), the top-level `masters_dir`, `assets_json` and
 `snippet_template` paths, and the check that no variant's file name collides with
 another file the manifest declares.
@@ -13,17 +13,17 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from assetgen.core.fsutil import escapes, is_within
 from assetgen.images import formats
+from assetgen.images.variants import candidate_names
 from assetgen.manifest import schema
+from assetgen.manifest.checks import LoadContext
+from assetgen.manifest.model import Asset, StaticImage
+from assetgen.manifest.nodes import describe, line_of
+from assetgen.manifest.schema import MAX_VARIANT_WIDTH, MAX_VARIANT_WIDTHS
 
-if TYPE_CHECKING:
-    from assetgen.manifest.load import Asset, StaticImage, _Loader
-
-MAX_VARIANT_WIDTHS = 16
-MAX_VARIANT_WIDTH = 16384
 _HEX_RE = re.compile(r"^#?([0-9a-fA-F]{6})$")
 
 
@@ -40,25 +40,13 @@ class Outputs:
     background: str | None = None
 
 
-def _line(node: Any, key: str | int | None = None, default: int = 1) -> int:
-    from assetgen.manifest.load import line_of
-
-    return line_of(node, key, default)
-
-
-def _describe(value: Any) -> str:
-    from assetgen.manifest.load import _describe as describe
-
-    return describe(value)
-
-
 class OutputsResolver:
-    def __init__(self, loader: _Loader, defaults: Mapping[str, Any]) -> None:
-        self.loader = loader
+    def __init__(self, context: LoadContext, defaults: Mapping[str, Any]) -> None:
+        self.context = context
         self.defaults = defaults
 
     def problem(self, line: int | None, message: str, hint: str | None = None) -> None:
-        self.loader.problem(line, message, hint)
+        self.context.problem(line, message, hint)
 
     def resolve(self, entry: Mapping[str, Any], where: str, fmt: str,
                 background: Any, raw_path: Any) -> Outputs:
@@ -74,14 +62,14 @@ class OutputsResolver:
     def check_nested(self, node: Mapping[str, Any], where: str) -> None:
         variants = node.get("variants")
         if isinstance(variants, dict):
-            self.loader.check_keys(variants, schema.VARIANTS, f"{where} variants")
+            self.context.check_keys(variants, schema.VARIANTS, f"{where} variants")
             self.check_variant_values(variants, where)
         encoding = node.get("encoding")
         if isinstance(encoding, dict):
             self.check_encoding(encoding, where)
         key = node.get("chroma_key")
         if isinstance(key, str) and parse_key(key) is None:
-            self.problem(_line(node, "chroma_key"), f"chroma_key `{key}` in {where} is not "
+            self.problem(line_of(node, "chroma_key"), f"chroma_key `{key}` in {where} is not "
                          "accepted", "give a saturated colour as #rrggbb, e.g. #00ff00 (green) "
                          "or #ff00ff (magenta); grey, white and black cannot be keyed")
 
@@ -89,13 +77,13 @@ class OutputsResolver:
         widths = variants.get("widths")
         if isinstance(widths, list):
             if len(widths) > MAX_VARIANT_WIDTHS:
-                self.problem(_line(variants, "widths"), f"{where} variants list "
+                self.problem(line_of(variants, "widths"), f"{where} variants list "
                              f"{len(widths)} widths", f"at most {MAX_VARIANT_WIDTHS}")
             seen: set[int] = set()
             for index, width in enumerate(widths):
                 if isinstance(width, bool) or not isinstance(width, int):
                     continue  # check_keys reported the type
-                line = _line(widths, index, _line(variants, "widths"))
+                line = line_of(widths, index, line_of(variants, "widths"))
                 if not 1 <= width <= MAX_VARIANT_WIDTH:
                     self.problem(line, f"variant width {width} in {where} is not accepted",
                                  f"widths are whole pixels from 1 to {MAX_VARIANT_WIDTH}")
@@ -109,7 +97,7 @@ class OutputsResolver:
             for index, name in enumerate(names):
                 if not isinstance(name, str):
                     continue
-                line = _line(names, index, _line(variants, "formats"))
+                line = line_of(names, index, line_of(variants, "formats"))
                 fmt = formats.normalise(name)
                 if formats.info(fmt) is None or not formats.available(fmt):
                     accepted = ", ".join(spec.name for spec in formats.writable())
@@ -123,7 +111,7 @@ class OutputsResolver:
     def check_encoding(self, encoding: Mapping[str, Any], where: str) -> None:
         for name, settings in encoding.items():
             fmt = formats.normalise(str(name))
-            line = _line(encoding, name)
+            line = line_of(encoding, name)
             applies = schema.ENCODING_APPLIES.get(fmt)
             if applies is None:
                 self.problem(line, f"`encoding: {name}` in {where} is not a format with "
@@ -131,21 +119,21 @@ class OutputsResolver:
                 continue
             if not isinstance(settings, dict):
                 self.problem(line, f"`encoding.{name}` in {where} must be a mapping, not "
-                             f"{_describe(settings)}", "e.g. webp: {quality: 80}")
+                             f"{describe(settings)}", "e.g. webp: {quality: 80}")
                 continue
             for key in settings:
                 spec = schema.ENCODING.get(str(key))
                 if spec is None:
                     close = difflib.get_close_matches(str(key), applies, n=1)
-                    self.problem(_line(settings, key), f"unknown key `{key}` in {where} "
+                    self.problem(line_of(settings, key), f"unknown key `{key}` in {where} "
                                  f"encoding.{name}", f"did you mean `{close[0]}`?" if close
                                  else f"accepted for {fmt}: " + ", ".join(applies))
                 elif key not in applies:
-                    self.problem(_line(settings, key), f"`{key}` does not apply to {fmt} "
+                    self.problem(line_of(settings, key), f"`{key}` does not apply to {fmt} "
                                  f"(encoding.{name} in {where})",
                                  f"accepted for {fmt}: " + ", ".join(applies))
                 else:
-                    self.loader.check_value(settings, str(key), spec,
+                    self.context.check_value(settings, str(key), spec,
                                             f"{where} encoding.{name}")
 
     # -- merging defaults and the asset ---------------------------------------------------
@@ -154,7 +142,8 @@ class OutputsResolver:
         return entry[key] if key in entry else self.defaults.get(key)
 
     def variants(self, entry: Mapping[str, Any], where: str, out: Outputs) -> None:
-        own = entry.get("variants") if isinstance(entry.get("variants"), dict) else {}
+        own_node = entry.get("variants")
+        own = own_node if isinstance(own_node, dict) else {}
         shared = self.defaults.get("variants")
         shared = shared if isinstance(shared, dict) else {}
 
@@ -178,7 +167,7 @@ class OutputsResolver:
         out.variant_sizes = sizes.strip() if isinstance(sizes, str) and sizes.strip() else None
         if out.variant_formats and not out.variant_widths:
             node = entry if "variants" in entry else self.defaults
-            self.problem(_line(node, "variants"), f"{where} lists variant formats but no "
+            self.problem(line_of(node, "variants"), f"{where} lists variant formats but no "
                          "widths", "add widths: [...] (e.g. [480, 960, 1600])")
 
     def encoding(self, entry: Mapping[str, Any], out: Outputs) -> None:
@@ -201,7 +190,7 @@ class OutputsResolver:
                      out: Outputs) -> None:
         value = self.setting(entry, "transparent")
         node = entry if "transparent" in entry else self.defaults
-        line = _line(node, "transparent")
+        line = line_of(node, "transparent")
         if value is True:
             out.transparent = "api"
         elif value == "chroma":
@@ -209,7 +198,7 @@ class OutputsResolver:
         elif value not in (None, False):
             return  # check_keys reported it
         if "chroma_key" in entry and out.transparent != "chroma":
-            self.problem(_line(entry, "chroma_key"), f"{where} sets chroma_key without "
+            self.problem(line_of(entry, "chroma_key"), f"{where} sets chroma_key without "
                          "`transparent: chroma`", "add transparent: chroma, or remove it")
         if out.transparent is None:
             return
@@ -251,56 +240,54 @@ def parse_key(raw: str) -> str | None:
     return "#" + digits
 
 
-def resolve_top_paths(loader: _Loader, data: Mapping[str, Any], output_dir: Path
+def resolve_top_paths(context: LoadContext, data: Mapping[str, Any], output_dir: Path
                       ) -> tuple[Path | None, Path | None, Path | None]:
     """`masters_dir`, `assets_json` and `snippet_template`, absolute, or None when unset."""
-    masters = _manifest_path(loader, data, "masters_dir", output_dir, folder=True)
-    assets_json = _manifest_path(loader, data, "assets_json", output_dir, folder=False)
-    template = _manifest_path(loader, data, "snippet_template", None, folder=False)
+    masters = _manifest_path(context, data, "masters_dir", output_dir, folder=True)
+    assets_json = _manifest_path(context, data, "assets_json", output_dir, folder=False)
+    template = _manifest_path(context, data, "snippet_template", None, folder=False)
     if assets_json is not None and assets_json.suffix.lower() != ".json":
-        loader.problem(_line(data, "assets_json"), f"assets_json `{data['assets_json']}` "
+        context.problem(line_of(data, "assets_json"), f"assets_json `{data['assets_json']}` "
                        "is not a .json file", "e.g. data/assets.json")
     if template is not None and not template.is_file():
-        loader.problem(_line(data, "snippet_template"), f"snippet_template "
+        context.problem(line_of(data, "snippet_template"), f"snippet_template "
                        f"`{data['snippet_template']}` does not exist",
                        "give a Jinja2 template path relative to the manifest's folder")
     return masters, assets_json, template
 
 
-def _manifest_path(loader: _Loader, data: Mapping[str, Any], key: str,
+def _manifest_path(context: LoadContext, data: Mapping[str, Any], key: str,
                    output_dir: Path | None, *, folder: bool) -> Path | None:
     raw = data.get(key)
     if not isinstance(raw, str):
         return None
-    line = _line(data, key)
-    why = escapes(raw, loader.root, loader.resolved_paths)
+    line = line_of(data, key)
+    why = escapes(raw, context.root, context.resolved_paths)
     if why:
-        loader.problem(line, f"{key} `{raw}` is refused: {why}",
+        context.problem(line, f"{key} `{raw}` is refused: {why}",
                        "use a path inside the manifest's folder")
         return None
-    path = (loader.root / raw).resolve()
+    path = (context.root / raw).resolve()
     if folder and output_dir is not None and is_within(path, output_dir):
-        loader.problem(line, f"{key} `{raw}` is inside output_dir",
+        context.problem(line, f"{key} `{raw}` is inside output_dir",
                        "masters would be published with the site: use e.g. assetgen-masters")
         return None
     if folder and path.exists() and not path.is_dir():
-        loader.problem(line, f"{key} `{raw}` is a file", "give a folder")
+        context.problem(line, f"{key} `{raw}` is a file", "give a folder")
         return None
     return path
 
 
-def check_collisions(loader: _Loader, assets: list[Asset],
+def check_collisions(context: LoadContext, assets: list[Asset],
                      static: list[StaticImage]) -> None:
     """No variant may be named like another asset, a static file or another variant."""
-    from assetgen.images.variants import candidate_names
-
     owners: dict[str, str] = {item.path: f"asset `{item.id}`" for item in assets}
     owners.update({item.path: "a static entry" for item in static})
     for asset in assets:
         for rel in candidate_names(asset):
             other = owners.get(rel)
             if other is not None and other != f"variant of `{asset.id}`":
-                loader.problem(asset.line, f"variant `{rel}` of asset `{asset.id}` would "
+                context.problem(asset.line, f"variant `{rel}` of asset `{asset.id}` would "
                                f"overwrite {other}'s file",
                                "rename one of the files, or change the variant widths")
             owners[rel] = f"variant of `{asset.id}`"

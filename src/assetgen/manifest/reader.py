@@ -10,7 +10,7 @@ sequences. Anything else (anchors and aliases, whose names libyaml and ruamel en
 different characters; merge keys, timestamps, tags, duplicate keys, other number forms,
 syntax errors, nesting deeper than `MAX_DEPTH`) makes `parse`
 return `NOT_FAST`, and the caller parses with ruamel, whose values and messages stay the
-reference (tests/test_manifest_yaml.py compares the two).
+reference (tests/manifest/test_reader.py compares the two).
 
 Containers carry `.lc` like ruamel's: `lc.line`, `lc.key(k)` and `lc.item(i)` give
 0-based (line, column) pairs, which is all `manifest.line_of` reads.
@@ -87,9 +87,9 @@ class LineList(list[Any]):
 
 def parse(text: str) -> Any:
     """The document's value with line maps, or NOT_FAST when ruamel must read it."""
-    try:
-        import yaml
-        from yaml.cyaml import CParser
+    try:  # PyYAML on first parse only: a cached manifest (most `verify` runs) needs none
+        import yaml  # type: ignore[import-untyped]
+        from yaml.cyaml import CParser  # type: ignore[import-untyped]
     except ImportError:  # PyYAML built without libyaml: ruamel is as fast as pure PyYAML
         return NOT_FAST
     if _DIVERGENT_TEXT.search(text):

@@ -6,19 +6,32 @@ into a JSON Schema, so the two cannot drift apart.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+from assetgen.manifest.generators import NAMES as GENERATOR_NAMES
 
 ROUTES = ("images", "responses", "gateway", "codex", "draft")
 QUALITIES = ("low", "medium", "high", "auto")
 BACKGROUNDS = ("transparent", "opaque", "auto")
 FIDELITIES = ("high", "low")
 ASSET_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+# The rule as messages and help texts word it (the pattern without its anchors).
+ASSET_ID_RULE = f"ids match {ASSET_ID_PATTERN[1:-1]} (lower case, digits, . _ -)"
+_ASSET_ID = re.compile(ASSET_ID_PATTERN)
 MANIFEST_NAME = "assetgen.yaml"
 DEFAULT_MODEL = "gpt-image-2"
 DEFAULT_QUALITY = "medium"
 DEFAULT_SIZE = "1024x1024"
 DEFAULT_ROUTE = "images"
 MAX_PROMPT_CHARS = 32_000
+MAX_VARIANT_WIDTHS = 16
+MAX_VARIANT_WIDTH = 16384
+
+
+def is_asset_id(text: str) -> bool:
+    """Whether ``text`` is an accepted asset id (`ASSET_ID_PATTERN`)."""
+    return _ASSET_ID.match(text) is not None
 
 
 @dataclass(frozen=True)
@@ -40,8 +53,13 @@ class Field:
 TOP_LEVEL: dict[str, Field] = {
     "version": Field("integer", "manifest format version; must be 1", required=True),
     "output_dir": Field("string", "folder the images are written below (default: public)"),
-    "sources": Field("array", "globs of pages/templates scanned for image references",
-                     items="string"),
+    "sources": Field("array", "globs of pages/templates scanned for image references "
+                     "(default: the generator's)", items="string"),
+    "generator": Field("string", "the site generator: its roots, default sources and how it "
+                       "names images (SPEC 7; default plain)", choices=GENERATOR_NAMES),
+    "roots": Field("array", "more folders holding the site's images besides output_dir "
+                   "(default: the generator's, e.g. Hugo assets/, Astro src/assets/)",
+                   items="string"),
     "defaults": Field("object", "settings applied to every asset unless it overrides them"),
     "vars": Field("object", "Jinja2 variables available in prompts"),
     "routes": Field("object", "per-route settings (never secrets)"),
@@ -81,7 +99,7 @@ DEFAULTS: dict[str, Field] = {
 }
 
 ASSET: dict[str, Field] = {
-    "id": Field("string", "unique id matching [a-z0-9][a-z0-9._-]*", required=True),
+    "id": Field("string", f"unique id matching {ASSET_ID_PATTERN[1:-1]}", required=True),
     "path": Field("string", "file below output_dir; its suffix picks the format",
                   required=True),
     "prompt": Field("string", "Jinja2 template rendered with vars", required=True),
@@ -132,7 +150,9 @@ ENCODING_APPLIES: dict[str, tuple[str, ...]] = {
 }
 
 STATIC: dict[str, Field] = {
-    "path": Field("string", "file below output_dir", required=True),
+    "path": Field("string", "file below output_dir (or below `root`)", required=True),
+    "root": Field("string", "the folder `path` is in when it is not output_dir: another of "
+                  "the site's roots, e.g. assets (Hugo), src/assets (Astro), a page bundle"),
     "author": Field("string", "who made it"),
     "license": Field("string", "its license"),
     "source": Field("string", "where it came from (URL, design file, ...)"),

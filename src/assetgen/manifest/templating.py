@@ -24,18 +24,19 @@ process; the limits of the render in progress live in a context variable.
 from __future__ import annotations
 
 import contextvars
+import functools
 import math
 import re
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import nodes
-from jinja2.compiler import CodeGenerator, Frame
-from jinja2.exceptions import SecurityError
-from jinja2.runtime import Context
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-from jinja2.utils import Namespace
+if TYPE_CHECKING:
+    from jinja2 import nodes
+    from jinja2.compiler import Frame
+    from jinja2.runtime import Context
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 MAX_VALUE_SIZE = 1_000_000
 MAX_INT_BITS = 100_000
@@ -46,8 +47,12 @@ MAX_SOURCE_CHARS = 100_000
 DEADLINE_S = 2.0
 
 
-class TemplateLimitError(SecurityError):
-    """A template went past one of the sandbox's limits (or used something refused)."""
+class TemplateLimitError(Exception):
+    """A template went past one of the sandbox's limits (or used something refused).
+
+    Not a ``jinja2`` ``SecurityError`` (Jinja2 is only imported once something renders):
+    callers catch both as "refused by the sandbox".
+    """
 
 
 class TemplateTooLong(TemplateLimitError):
@@ -83,6 +88,16 @@ def _budget() -> _Budget:
     return budget if budget is not None else _Budget(time.monotonic() + DEADLINE_S)
 
 
+def _namespace_type() -> type[Any]:
+    """Jinja2's `namespace()` objects (assignable: never memoised); no Jinja2 loaded, none
+    can exist."""
+    return getattr(sys.modules.get("jinja2.utils"), "Namespace", _NoNamespace)
+
+
+class _NoNamespace:
+    pass
+
+
 def size_of(value: Any, budget: _Budget | None = None) -> int:
     """Characters/items ``value`` stands for once nested containers are expanded.
 
@@ -94,7 +109,8 @@ def size_of(value: Any, budget: _Budget | None = None) -> int:
         return len(value)
     if isinstance(value, int):
         return 1 + value.bit_length() // 3
-    if not isinstance(value, list | tuple | dict | set | frozenset | Namespace):
+    namespace = _namespace_type()
+    if not isinstance(value, list | tuple | dict | set | frozenset | namespace):
         return 1
     if budget is None:
         budget = _budget()
@@ -103,8 +119,9 @@ def size_of(value: Any, budget: _Budget | None = None) -> int:
     if known is not None:
         return known[1]
     memo[id(value)] = (value, MAX_VALUE_SIZE + 1)  # while walking it: a cycle is too big
-    if isinstance(value, Namespace):
-        children: Iterable[Any] = object.__getattribute__(value, "_Namespace__attrs").items()
+    if isinstance(value, namespace):
+        attrs: dict[str, Any] = object.__getattribute__(value, "_Namespace__attrs")
+        children: Iterable[Any] = attrs.items()
     elif isinstance(value, dict):
         children = value.items()
     else:
@@ -117,7 +134,7 @@ def size_of(value: Any, budget: _Budget | None = None) -> int:
                 break
     except RecursionError:
         total = MAX_VALUE_SIZE + 1
-    if isinstance(value, Namespace):
+    if isinstance(value, namespace):
         del memo[id(value)]
     else:
         memo[id(value)] = (value, total)
@@ -205,112 +222,122 @@ def _check_str_method(method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
                          * max(tabsize, 0), what)
 
 
-class _GuardedCodeGenerator(CodeGenerator):
-    """Route every output, `~`, literal container and loop through the environment's checks."""
+@functools.cache
+def sandbox_type() -> type[ImmutableSandboxedEnvironment]:
+    """The bounded sandbox's class, defined on first use: Jinja2 takes ~30 ms to import,
+    and loading a manifest (every `verify`) rarely needs it (`assets.render_simple`)."""
+    import jinja2  # third-party, imported lazily for start-up time (see above)
+    from jinja2 import nodes
+    from jinja2.compiler import CodeGenerator
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    def _output_const_repr(self, group: Iterable[Any]) -> str:
-        return f"environment.written({super()._output_const_repr(group)})"
+    class GuardedCodeGenerator(CodeGenerator):
+        """Route every output, `~`, literal container and loop through the checks."""
 
-    def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
-        self.write("environment.written(")
-        super()._output_child_pre(node, frame, finalize)
+        def _output_const_repr(self, group: Iterable[Any]) -> str:
+            return f"environment.written({super()._output_const_repr(group)})"
 
-    def _output_child_post(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
-        super()._output_child_post(node, frame, finalize)
-        self.write(")")
+        def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+            self.write("environment.written(")
+            super()._output_child_pre(node, frame, finalize)
 
-    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
-        self.write("environment.joined(")
-        super().visit_Concat(node, frame)
-        self.write(")")
+        def _output_child_post(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+            super()._output_child_post(node, frame, finalize)
+            self.write(")")
 
-    def visit_List(self, node: nodes.List, frame: Frame) -> None:
-        self.write("environment.made(")
-        super().visit_List(node, frame)
-        self.write(")")
+        def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+            self.write("environment.joined(")
+            super().visit_Concat(node, frame)
+            self.write(")")
 
-    def visit_Tuple(self, node: nodes.Tuple, frame: Frame) -> None:
-        if node.ctx == "store":
+        def visit_List(self, node: nodes.List, frame: Frame) -> None:
+            self.write("environment.made(")
+            super().visit_List(node, frame)
+            self.write(")")
+
+        def visit_Tuple(self, node: nodes.Tuple, frame: Frame) -> None:
+            if node.ctx == "store":
+                super().visit_Tuple(node, frame)
+                return
+            self.write("environment.made(")
             super().visit_Tuple(node, frame)
-            return
-        self.write("environment.made(")
-        super().visit_Tuple(node, frame)
-        self.write(")")
+            self.write(")")
 
-    def visit_Dict(self, node: nodes.Dict, frame: Frame) -> None:
-        self.write("environment.made(")
-        super().visit_Dict(node, frame)
-        self.write(")")
+        def visit_Dict(self, node: nodes.Dict, frame: Frame) -> None:
+            self.write("environment.made(")
+            super().visit_Dict(node, frame)
+            self.write(")")
 
-    def visit_For(self, node: nodes.For, frame: Frame) -> None:
-        node.iter = nodes.Call(nodes.EnvironmentAttribute("stepped"), [node.iter], [],
-                               None, None, lineno=node.lineno)
-        super().visit_For(node, frame)
+        def visit_For(self, node: nodes.For, frame: Frame) -> None:
+            node.iter = nodes.Call(nodes.EnvironmentAttribute("stepped"), [node.iter], [],
+                                   None, None, lineno=node.lineno)
+            super().visit_For(node, frame)
 
+    class BoundedSandbox(ImmutableSandboxedEnvironment):
+        """`ImmutableSandboxedEnvironment` with the limits of the module docstring."""
 
-class BoundedSandbox(ImmutableSandboxedEnvironment):
-    """`ImmutableSandboxedEnvironment` with the limits described in the module docstring."""
+        code_generator_class = GuardedCodeGenerator
+        intercepted_binops = frozenset({"*", "**", "+", "%", "//"})
 
-    code_generator_class = _GuardedCodeGenerator
-    intercepted_binops = frozenset({"*", "**", "+", "%", "//"})
+        def __init__(self, *, autoescape: bool) -> None:
+            super().__init__(undefined=jinja2.StrictUndefined, autoescape=autoescape,
+                             keep_trailing_newline=False, loader=None, cache_size=0)
+            self.globals.pop("lipsum", None)
+            self.globals["range"] = _bounded_range
+            self.filters = {name: _guard_filter(name, func)
+                            for name, func in self.filters.items()}
 
-    def __init__(self, *, autoescape: bool) -> None:
-        import jinja2
+        # -- hooks called by the generated code ----------------------------------------------
 
-        super().__init__(undefined=jinja2.StrictUndefined, autoescape=autoescape,
-                         keep_trailing_newline=False, loader=None, cache_size=0)
-        self.globals.pop("lipsum", None)
-        self.globals["range"] = _bounded_range
-        self.filters = {name: _guard_filter(name, func) for name, func in self.filters.items()}
-
-    # -- hooks called by the generated code --------------------------------------------------
-
-    def written(self, text: Any) -> Any:
-        budget = _budget()
-        budget.step()
-        budget.written += len(text)
-        if budget.written > MAX_WRITTEN:
-            raise TemplateLimitError(f"the template wrote more than {MAX_WRITTEN:,} characters")
-        return text
-
-    def joined(self, text: Any) -> Any:
-        return _bounded(text, "`~`")
-
-    def made(self, value: Any) -> Any:
-        return _bounded(value, "a literal")
-
-    def stepped(self, iterable: Any) -> Iterator[Any]:
-        budget = _budget()
-        for item in iterable:
+        def written(self, text: Any) -> Any:
+            budget = _budget()
             budget.step()
-            yield item
+            budget.written += len(text)
+            if budget.written > MAX_WRITTEN:
+                raise TemplateLimitError(f"the template wrote more than {MAX_WRITTEN:,} "
+                                         "characters")
+            return text
 
-    # -- sandbox hooks -----------------------------------------------------------------------
+        def joined(self, text: Any) -> Any:
+            return _bounded(text, "`~`")
 
-    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
-        _check_binop(operator, left, right)
-        return _bounded(super().call_binop(context, operator, left, right),
-                        f"the operator `{operator}`")
+        def made(self, value: Any) -> Any:
+            return _bounded(value, "a literal")
 
-    def call(__self, __context: Context, __obj: Any, *args: Any,
-             **kwargs: Any) -> Any:
-        _budget().step()
-        for value in (*args, *kwargs.values()):
-            if _int_arg(value) and abs(value) > MAX_VALUE_SIZE:
-                raise TemplateLimitError(f"a call is given the number {value:,}; numbers "
-                                         f"passed to calls are at most {MAX_VALUE_SIZE:,}")
-        if isinstance(getattr(__obj, "__self__", None), str | bytes):
-            _check_str_method(__obj, args, kwargs)
-        return _bounded(super().call(__context, __obj, *args, **kwargs), "a call")
+        def stepped(self, iterable: Any) -> Iterator[Any]:
+            budget = _budget()
+            for item in iterable:
+                budget.step()
+                yield item
 
-    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
-        if getattr(value, "__name__", None) in ("format", "format_map") \
-                and isinstance(getattr(value, "__self__", None), str):
-            def refused(*args: Any, **kwargs: Any) -> str:
-                raise TemplateLimitError("`str.format()` is not available in templates "
-                                         "(use `~` or the format filter)")
-            return refused
-        return None
+        # -- sandbox hooks --------------------------------------------------------------------
+
+        def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+            _check_binop(operator, left, right)
+            return _bounded(super().call_binop(context, operator, left, right),
+                            f"the operator `{operator}`")
+
+        def call(__self, __context: Context, __obj: Any, *args: Any,
+                 **kwargs: Any) -> Any:
+            _budget().step()
+            for value in (*args, *kwargs.values()):
+                if _int_arg(value) and abs(value) > MAX_VALUE_SIZE:
+                    raise TemplateLimitError(f"a call is given the number {value:,}; numbers "
+                                             f"passed to calls are at most {MAX_VALUE_SIZE:,}")
+            if isinstance(getattr(__obj, "__self__", None), str | bytes):
+                _check_str_method(__obj, args, kwargs)
+            return _bounded(super().call(__context, __obj, *args, **kwargs), "a call")
+
+        def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+            if getattr(value, "__name__", None) in ("format", "format_map") \
+                    and isinstance(getattr(value, "__self__", None), str):
+                def refused(*args: Any, **kwargs: Any) -> str:
+                    raise TemplateLimitError("`str.format()` is not available in templates "
+                                             "(use `~` or the format filter)")
+                return refused
+            return None
+
+    return BoundedSandbox
 
 
 def _bounded_range(*args: int) -> range:
@@ -322,8 +349,6 @@ def _bounded_range(*args: int) -> range:
 
 def _guard_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     """``func`` with its result bounded, and pre-checked when it can amplify its input."""
-    import functools
-
     precheck = _FILTER_PRECHECKS.get(name)
 
     @functools.wraps(func)
@@ -361,8 +386,9 @@ def _materialise_first(args: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def _is_jinja_internal(value: Any) -> bool:
-    from jinja2 import Environment
+    from jinja2 import Environment  # loaded already: only a render calls this
     from jinja2.nodes import EvalContext
+    from jinja2.runtime import Context
 
     return isinstance(value, Environment | EvalContext | Context)
 
@@ -436,14 +462,14 @@ _FILTER_PRECHECKS: dict[str, Callable[[list[Any], Mapping[str, Any]], None]] = {
     "slice": _pre_batch_slice("slice"), "format": _pre_format, "sum": _pre_sum,
 }
 
-_ENVIRONMENTS: dict[bool, BoundedSandbox] = {}
+_ENVIRONMENTS: dict[bool, ImmutableSandboxedEnvironment] = {}
 
 
-def environment(*, autoescape: bool) -> BoundedSandbox:
+def environment(*, autoescape: bool) -> ImmutableSandboxedEnvironment:
     """The process's one sandbox for prompts (autoescape off) or HTML (on)."""
     env = _ENVIRONMENTS.get(autoescape)
     if env is None:
-        env = _ENVIRONMENTS[autoescape] = BoundedSandbox(autoescape=autoescape)
+        env = _ENVIRONMENTS[autoescape] = sandbox_type()(autoescape=autoescape)
     return env
 
 
@@ -451,9 +477,10 @@ def render(source: str, variables: Mapping[str, Any], *, max_chars: int,
            autoescape: bool = False) -> str:
     """``source`` rendered with ``variables`` inside the bounded sandbox.
 
-    Raises ``TemplateLimitError`` (a ``jinja2.sandbox.SecurityError``) for a template that
-    is refused or goes past a limit, including an output longer than ``max_chars``, and
-    Jinja's own errors (``TemplateSyntaxError``, ``UndefinedError``, ...) otherwise.
+    Raises ``TemplateLimitError`` for a template that goes past a limit (including an
+    output longer than ``max_chars``), Jinja2's ``SecurityError`` for one reaching for
+    Python internals, and Jinja's own errors (``TemplateSyntaxError``,
+    ``UndefinedError``, ...) otherwise.
     """
     if len(source) > MAX_SOURCE_CHARS:
         raise TemplateLimitError(f"the template is {len(source):,} characters; at most "

@@ -22,11 +22,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
 from assetgen.core.canonical import canonical_json
 from assetgen.images import formats
+from assetgen.provenance.record import Record
 
 SCHEMA = "assetgen.embedded/1"
 PNG_KEY = "assetgen.provenance"
@@ -109,7 +111,7 @@ def describe(fmt: str, record: dict[str, str] | None, found: dict[str, str] | No
     return {"format": kind, **where, "record": dict(record), **marking}
 
 
-def source_type_from_info(info: dict[str, Any]) -> str | None:
+def source_type_from_info(info: Mapping[Any, Any]) -> str | None:
     """The IPTC digital source type in an image's XMP (Pillow's `info`), or None."""
     xmp = info.get("xmp")
     if isinstance(xmp, bytes | bytearray):
@@ -161,7 +163,7 @@ def read_record_file(path: Any) -> dict[str, str] | None:
         return None
 
 
-def record_from_info(info: dict[str, Any]) -> dict[str, str] | None:
+def record_from_info(info: Mapping[Any, Any]) -> dict[str, str] | None:
     text = info.get(PNG_KEY)
     if isinstance(text, str):
         try:
@@ -194,22 +196,19 @@ def _from_xmp(text: str) -> dict[str, str] | None:
     return record or None
 
 
-def mismatches(found: dict[str, str] | None, sidecar: dict[str, Any]) -> list[str]:
+def mismatches(found: dict[str, str] | None, sidecar: Record) -> list[str]:
     """How a file's embedded record disagrees with its sidecar ([] when they agree).
 
     Only for sidecars that say a record was embedded (`embedded.format` is not `none`);
     older sidecars and formats without a record are not compared.
     """
-    described = sidecar.get("embedded")
-    if not isinstance(described, dict) or described.get("format") in (None, "none"):
+    if not _says_embedded(sidecar):
         return []
     if found is None:
         return ["the sidecar says a provenance record is embedded, but the file has none"]
     expected = {
-        "asset": sidecar.get("asset"), "route": sidecar.get("route"),
-        "model": sidecar.get("model"), "spec_hash": sidecar.get("spec_hash"),
-        "prompt_sha256": prompt_digest(sidecar["prompt"])
-        if isinstance(sidecar.get("prompt"), str) else None,
+        "asset": sidecar.asset, "route": sidecar.route, "model": sidecar.model,
+        "spec_hash": sidecar.spec_hash, "prompt_sha256": prompt_digest(sidecar.prompt),
     }
     problems = []
     for key, want in expected.items():
@@ -219,12 +218,15 @@ def mismatches(found: dict[str, str] | None, sidecar: dict[str, Any]) -> list[st
     return problems
 
 
-def check_file(path: Any, sidecar: dict[str, Any]) -> list[str]:
+def check_file(path: Any, sidecar: Record) -> list[str]:
     """`mismatches` for a file on disk (reads its headers only when a record is expected)."""
-    described = sidecar.get("embedded")
-    if not isinstance(described, dict) or described.get("format") in (None, "none"):
+    if not _says_embedded(sidecar):
         return []
     return mismatches(read_record_file(path), sidecar)
+
+
+def _says_embedded(sidecar: Record) -> bool:
+    return sidecar.embedded is not None and sidecar.embedded.get("format") not in (None, "none")
 
 
 def _short(value: Any) -> str:

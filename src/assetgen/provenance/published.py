@@ -14,9 +14,10 @@ from typing import Any
 from assetgen.core.canonical import readable_json
 from assetgen.core.fsutil import atomic_write
 from assetgen.images import formats
-from assetgen.images.variants import DEFAULT_SIZES, is_variant_name, recorded
-from assetgen.manifest.load import Asset, Manifest
-from assetgen.provenance.sidecar import SUFFIX, CorruptSidecar, read_sidecar
+from assetgen.images.variants import DEFAULT_SIZES, is_variant_name
+from assetgen.manifest import Asset, Manifest
+from assetgen.provenance.record import CorruptSidecar, Record
+from assetgen.provenance.sidecar import SUFFIX, read_sidecar
 
 ASSETS_SCHEMA = "assetgen.assets/1"
 
@@ -44,7 +45,7 @@ class PublishedFile:
 @dataclass
 class Published:
     asset: Asset
-    sidecar: dict[str, Any]
+    sidecar: Record
     main: PublishedFile
     variants: list[PublishedFile] = field(default_factory=list)
 
@@ -81,8 +82,8 @@ class Published:
             "alt": self.asset.alt,
             "sizes": self.sizes,
             "sidecar": self.main.rel + SUFFIX,
-            "sha256": self.sidecar.get("sha256"),
-            "route": self.sidecar.get("route"),
+            "sha256": self.sidecar.sha256,
+            "route": self.sidecar.route,
             "srcset": srcset,
             "variants": [v.as_json() for v in self.variants],
         }
@@ -96,11 +97,12 @@ def published(asset: Asset) -> Published | None:
         return None
     if sidecar is None or not asset.file.is_file():
         return None
-    main = PublishedFile(asset.path, _int(sidecar.get("width")), _int(sidecar.get("height")),
-                         str(sidecar.get("format") or asset.format))
+    main = PublishedFile(asset.path, sidecar.width, sidecar.height,
+                         sidecar.format or asset.format)
     files = [PublishedFile(entry["file"], _int(entry.get("width")), _int(entry.get("height")),
                            str(entry.get("format") or ""))
-             for entry in recorded(sidecar) if is_variant_name(asset.path, entry["file"])]
+             for entry in sidecar.well_formed_variants()
+             if is_variant_name(asset.path, entry["file"])]
     return Published(asset, sidecar, main, files)
 
 

@@ -1,68 +1,262 @@
-"""The parts of a provenance record that describe the files written (not the request).
+"""The provenance record (SPEC 2.2): what assetgen knows about one image it wrote.
 
-`build` makes a record from a route's answer; a re-derivation keeps the previous record's
-lineage (route, model, prompt, request ids, usage, cost, inputs, master) and replaces only
-what derivation decides: the file's bytes, size and format, post-processing, variants,
-the embedded record, the spec hash and the derivation spec itself.
+`Record` is the one list of a record's fields; sidecars, pending sidecars, builds,
+re-derivations and `adopt` all go through it. `Record.parse` is the one parser (sidecars
+are committed files, hence hostile: size, depth, every typed field's type and the required
+fields are checked, and anything wrong is one `CorruptSidecar` line, never another
+exception); `Record.to_json` is the one renderer (sorted keys, 2-space indent, trailing
+newline, absent fields left out, secrets masked in free text).
+
+Fields a record carries that `Record` does not type are **preserved, not interpreted**:
+route-specific facts (codex's session file, a gateway's task id, …) and fields written by
+another version of assetgen stay in `details`, verbatim, and are written back when the
+record is rendered, so a re-derivation keeps an older or newer record's lineage whole.
+They pass the same size and depth caps, and are redacted as free text on render.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+import builtins
+import dataclasses
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 from assetgen import TOOL
-from assetgen.build.store import Derived
+from assetgen.core.canonical import readable_json
+from assetgen.core.secrets import redact_fields
 
-if TYPE_CHECKING:
-    from assetgen.build.credentials import Credentials
+SCHEMA = "assetgen.provenance/1"
+# A sidecar is a few KB; anything near this is not one of ours (and is never read whole).
+MAX_RECORD_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 32  # real records nest 4 deep; deeper input only feeds recursion elsewhere
+MAX_COST_USD = 1_000_000.0
+# Structured values other records and checks compare (the embedded record, the manifest,
+# the masters cache): redaction never rewrites them, at any depth. Everything else in a
+# record (prompt, revised_prompt, request ids, server text) is free text and is redacted.
+IDENTITY_FIELDS = frozenset({
+    "schema", "tool", "asset", "file", "path", "ref", "sha256", "spec_hash",
+    "generation_hash", "prompt_sha256", "format", "ext", "route", "model", "quality",
+    "size", "created_at", "billing",
+})
 
-# Fields a re-derivation recomputes; everything else in the old record is lineage, kept.
-DERIVED_FIELDS = ("sha256", "bytes", "width", "height", "format", "postprocess", "variants",
-                  "embedded", "spec_hash", "derivation", "c2pa", "c2pa_preserved", "tool",
-                  "rederived_at", "file", "asset")
-
-
-def file_fields(derived: Derived, *, spec_hash: str, derivation: dict[str, Any],
-                master: bytes | None, credentials: Credentials | None = None
-                ) -> dict[str, Any]:
-    """What the derived files are: bytes, size, post-processing, variants, embedded record."""
-    fields: dict[str, Any] = {
-        "sha256": derived.sha256, "bytes": len(derived.data),
-        "width": derived.width, "height": derived.height, "format": derived.format,
-        "postprocess": derived.postprocess or None, "spec_hash": spec_hash,
-        "derivation": derivation, "embedded": derived.embedded or None,
-        "variants": [v.entry() for v in derived.variants] or None,
-    }
-    if master is not None and credentials is not None:
-        # The route's image carried a C2PA manifest (``credentials``, read from the master).
-        # It survives only where the published file is the route's bytes unchanged; a
-        # re-encode (or an embedded record) breaks its hard binding. Never claim more.
-        fields["c2pa"] = credentials.as_sidecar()
-        fields["c2pa_preserved"] = derived.data == master
-    return fields
-
-
-def rederived(old: dict[str, Any], fields: dict[str, Any], *, asset_id: str, file: str,
-              now: str) -> dict[str, Any]:
-    """A new record for re-derived files: ``old``'s lineage plus the new file fields."""
-    record = {key: value for key, value in old.items() if key not in DERIVED_FIELDS}
-    record.update(fields)
-    record.update(asset=asset_id, file=file, tool=TOOL, rederived_at=now)
-    return record
+# What a field holds, checked by `Record.parse` (and so by every record built through it),
+# attached to each field's type.
+TEXT, COUNT, PRICE, SECONDS, FLAG, OBJECT, OBJECTS, LIST, OBJECT_OR_TEXT = (
+    "text", "count", "price", "seconds", "flag", "object", "objects", "list", "object-or-text")
+Text = Annotated[str, TEXT]
+Count = Annotated[int, COUNT]  # a whole number in [0, 2**53)
+Price = Annotated[float, PRICE]  # USD in [0, MAX_COST_USD]
+Seconds = Annotated[float, SECONDS]  # finite, not negative
+Flag = Annotated[bool, FLAG]
+JsonObject = Annotated[dict[str, Any], OBJECT]
+JsonObjects = Annotated[list[dict[str, Any]], OBJECTS]
+JsonList = Annotated[list[Any], LIST]
+JsonObjectOrText = Annotated[dict[str, Any] | str, OBJECT_OR_TEXT]
 
 
-def obsolete_variants(old: dict[str, Any] | None, derived: Derived, output_dir: Path,
-                      asset_path: str) -> list[tuple[Path, str]]:
-    """Variant files the previous sidecar listed that the new derivation does not write,
-    with their recorded sha256.
+class CorruptSidecar(Exception):
+    """The sidecar exists but is not a readable provenance record."""
 
-    The sidecar is untrusted, so only entries named the way this asset's variants are
-    (`img/hero-960w.webp` for `img/hero.webp`) qualify; `store.commit` deletes one only
-    when its bytes still match the recorded sha256.
-    """
-    from assetgen.images.variants import is_variant_name, recorded
 
-    keep = {v.rel for v in derived.variants}
-    return [(output_dir / entry["file"], entry["sha256"]) for entry in recorded(old)
-            if entry["file"] not in keep and is_variant_name(asset_path, entry["file"])]
+@dataclass(frozen=True, kw_only=True)
+class Record:
+    """One provenance record. None means "not recorded" (left out of the JSON)."""
+
+    # Required (SPEC 2.2).
+    schema: Text = SCHEMA
+    tool: Text = TOOL
+    asset: Text
+    file: Text  # relative to output_dir
+    sha256: Text
+    bytes: Count
+    width: Count
+    height: Count
+    format: Text
+    route: Text
+    model: Text
+    prompt: Text
+    quality: Text
+    size: Text
+    spec_hash: Text
+    created_at: Text
+    # Recorded where known (SPEC 2.2).
+    responses_model: Text | None = None
+    billing: Text | None = None
+    base_url: Text | None = None
+    provider: Text | None = None
+    request_id: Text | None = None
+    response_id: Text | None = None
+    revised_prompt: Text | None = None
+    usage: JsonObject | None = None
+    cost_usd: Price | None = None
+    cost_basis: Text | None = None
+    inputs: JsonObjects | None = None  # ref, asset, path, sha256
+    mask: JsonObject | None = None  # path, sha256
+    postprocess: JsonList | None = None
+    attempts: Count | None = None
+    retries: JsonList | None = None
+    duration_s: Seconds | None = None
+    session: Text | None = None
+    # What builds record besides.
+    generation_hash: Text | None = None
+    background: Text | None = None
+    transparent: Text | None = None
+    fidelity: Text | None = None
+    master: JsonObject | None = None  # sha256, format, width, height
+    derivation: JsonObject | None = None
+    embedded: JsonObject | None = None
+    variants: JsonObjects | None = None
+    # The C2PA manifest the route's image carried, as read (state, issuer, …); "present" in
+    # sidecars written before manifests were read.
+    c2pa: JsonObjectOrText | None = None
+    c2pa_preserved: Flag | None = None
+    rederived_at: Text | None = None
+    source: JsonObject | None = None  # `adopt`: the file adopted
+    # Everything else, kept verbatim (see the module docstring).
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        clash = _TYPED.intersection(self.details)
+        if clash:
+            raise ValueError(f"typed fields passed as details: {', '.join(sorted(clash))}")
+
+    @classmethod
+    def parse(cls, data: builtins.bytes, name: str) -> Record:
+        """The record in ``data`` (a sidecar's bytes), or CorruptSidecar saying what is
+        wrong, prefixed with ``name``."""
+        if len(data) > MAX_RECORD_BYTES:
+            raise CorruptSidecar(f"{name}: larger than {MAX_RECORD_BYTES:,} bytes")
+        try:
+            value = json.loads(data.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise CorruptSidecar(f"{name}: not UTF-8") from exc
+        except RecursionError as exc:
+            raise CorruptSidecar(f"{name}: nested too deeply") from exc
+        except ValueError as exc:  # bad JSON, or an integer past Python's digit limit
+            raise CorruptSidecar(f"{name}: not JSON ({str(exc)[:120]})") from exc
+        if not isinstance(value, dict):
+            raise CorruptSidecar(f"{name}: not an {SCHEMA} record")
+        try:
+            return cls.from_json(value)
+        except CorruptSidecar as exc:
+            raise CorruptSidecar(f"{name}: {exc}") from None
+
+    @classmethod
+    def from_json(cls, value: Mapping[str, Any]) -> Record:
+        """The record a decoded JSON object describes, checked as `parse` checks it."""
+        if value.get("schema") != SCHEMA:
+            raise CorruptSidecar(f"not an {SCHEMA} record")
+        if _depth(value) > MAX_DEPTH:
+            raise CorruptSidecar(f"nested more than {MAX_DEPTH} levels deep")
+        typed: dict[str, Any] = {}
+        for spec in _FIELDS:
+            found = value.get(spec.name)
+            if found is not None:
+                problem = _type_problem(FIELD_KINDS[spec.name], found)
+                if problem is not None:
+                    raise CorruptSidecar(f"`{spec.name}` {problem}")
+                typed[spec.name] = found
+        missing = [name for name in REQUIRED if name not in typed]
+        if missing:
+            raise CorruptSidecar(f"lacks {', '.join(f'`{name}`' for name in missing)}")
+        details = {k: v for k, v in value.items() if k not in _TYPED and v is not None}
+        return cls(**typed, details=details)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a JSON object: recorded fields only, details alongside."""
+        values = {k: v for k, v in self.details.items() if v is not None}
+        for spec in _FIELDS:
+            found = getattr(self, spec.name)
+            if found is not None:
+                values[spec.name] = found
+        return values
+
+    def to_json(self) -> builtins.bytes:
+        """Canonical sidecar bytes: sorted keys, 2-space indent, trailing newline.
+
+        Any secret that found its way into a free-text field is masked here, the last
+        gate before disk; identity fields are written as they are.
+        """
+        return readable_json(redact_fields(self.to_dict(), IDENTITY_FIELDS)).encode("utf-8")
+
+    def with_details(self, facts: Mapping[str, Any]) -> Record:
+        """This record plus a route's extra ``facts`` where it has no value yet: a fact
+        naming a typed field fills it (and is checked), the others go to `details`."""
+        merged = {**{k: v for k, v in facts.items() if v is not None}, **self.to_dict()}
+        return Record.from_json(merged)
+
+    def replace(self, **changes: Any) -> Record:
+        return dataclasses.replace(self, **changes)
+
+    def well_formed_variants(self) -> list[dict[str, Any]]:
+        """The `variants` entries naming a file and its sha256 (both strings)."""
+        return [entry for entry in self.variants or ()
+                if isinstance(entry.get("file"), str) and isinstance(entry.get("sha256"), str)]
+
+    def master_file(self) -> tuple[str, str] | None:
+        """The recorded master's sha256 and format, when both are strings."""
+        master = self.master or {}
+        sha256, fmt = master.get("sha256"), master.get("format")
+        return (sha256, fmt) if isinstance(sha256, str) and isinstance(fmt, str) else None
+
+
+def _kind(hint: Any) -> str:
+    """The kind an `Annotated` field type carries (`X | None` looked through)."""
+    if get_origin(hint) in (Union, UnionType):
+        (hint,) = (arg for arg in get_args(hint) if arg is not type(None))
+    return str(hint.__metadata__[0])
+
+
+_FIELDS = tuple(spec for spec in dataclasses.fields(Record) if spec.name != "details")
+# The kind of every typed field, read from its annotation: what `parse` checks.
+FIELD_KINDS = {name: _kind(hint) for name, hint
+               in get_type_hints(Record, include_extras=True).items() if name != "details"}
+_TYPED = frozenset(spec.name for spec in _FIELDS)
+_REQUIRED = frozenset(spec.name for spec in _FIELDS
+                      if spec.default is dataclasses.MISSING or spec.default is not None)
+REQUIRED = tuple(spec.name for spec in _FIELDS if spec.name in _REQUIRED)
+
+
+def _type_problem(kind: str, value: Any) -> str | None:
+    if kind == TEXT:
+        return None if isinstance(value, str) else "is not a string"
+    if kind == COUNT:
+        return None if _is_number(value) and isinstance(value, int) and 0 <= value < 2**53 \
+            else "is not a whole number"
+    if kind == PRICE:
+        return None if _is_number(value) and 0 <= value <= MAX_COST_USD \
+            else f"is not a price between 0 and {MAX_COST_USD:,.0f}"
+    if kind == SECONDS:
+        return None if _is_number(value) and math.isfinite(value) and value >= 0 \
+            else "is not a number of seconds"
+    if kind == FLAG:
+        return None if isinstance(value, bool) else "is not true or false"
+    if kind == OBJECT:
+        return None if isinstance(value, dict) else "is not an object"
+    if kind == OBJECT_OR_TEXT:
+        return None if isinstance(value, dict | str) else "is neither an object nor a string"
+    if kind == OBJECTS and isinstance(value, list):
+        return None if all(isinstance(entry, dict) for entry in value) \
+            else "holds something other than objects"
+    return None if isinstance(value, list) else "is not a list"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` nests lists and objects, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if level <= MAX_DEPTH:
+                stack.extend((child, level + 1)
+                             for child in (item.values() if isinstance(item, dict) else item))
+    return deepest

@@ -2,30 +2,27 @@
 
 A route turns an `ImageJob` into a `RouteResult` (image bytes plus what the
 surface said about it). It owns its request shape, billing and errors; the
-build engine owns scheduling, retries, budget, fitting and writing. Adding a
-route means adding a module here and a line to `ROUTE_MODULES`.
+build engine owns scheduling, retries, budget, fitting and writing; it takes
+its routes by injection (a `RouteFactory`), so tests drive it with fakes. What
+is known about a route without loading it (billing, key, exact size, spec
+extras, defaults) is in `routes/registry.py`; adding a route means adding a
+module here and one `RouteInfo` there.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from assetgen.routes.registry import ROUTES
+
 if TYPE_CHECKING:
     import httpx
 
-    from assetgen.manifest.load import Asset, Manifest
-
-ROUTE_MODULES = {
-    "images": "assetgen.routes.images",
-    "responses": "assetgen.routes.responses",
-    "gateway": "assetgen.routes.gateway",
-    "codex": "assetgen.routes.codex",
-    "draft": "assetgen.routes.draft",
-}
+    from assetgen.manifest import Asset, Manifest
 
 
 @dataclass(frozen=True)
@@ -104,7 +101,8 @@ class Route(Protocol):
     # False for surfaces that pick their own size (the engine then fits).
     exact_size: bool
     # Optional: a route may also set `max_concurrency: int` to cap its own jobs in
-    # flight below --concurrency (codex does: each job is an agent session).
+    # flight below --concurrency (codex does: each job is an agent session), and
+    # `max_pixels: int`, past which an answer is refused before it is decoded.
 
     def preflight(self, assets: list[Asset]) -> None:
         """Refuse before any work (missing key, impossible asset) with a ConfigError."""
@@ -113,7 +111,25 @@ class Route(Protocol):
         """Make the image; raise RouteError subclasses on failure."""
 
 
+RouteFactory = Callable[[str], Route]
+
+
 def load_route(name: str, context: RouteContext) -> Route:
-    module = importlib.import_module(ROUTE_MODULES[name])
+    """A new instance of a route, its module imported now (the only lazy import here)."""
+    module = importlib.import_module(ROUTES[name].module)
     route: Route = module.create(context)
     return route
+
+
+class RouteSet:
+    """The routes of one command: each loaded on first use, once, sharing one context
+    (whose HTTP client may be set after loading, before the first request)."""
+
+    def __init__(self, context: RouteContext) -> None:
+        self.context = context
+        self.loaded: dict[str, Route] = {}
+
+    def __call__(self, name: str) -> Route:
+        if name not in self.loaded:
+            self.loaded[name] = load_route(name, self.context)
+        return self.loaded[name]

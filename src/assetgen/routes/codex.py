@@ -53,9 +53,11 @@ from typing import Any
 
 from assetgen.core.secrets import redact, secret_values
 from assetgen.errors import ConfigError, ImageError, PermanentError
-from assetgen.manifest.load import Asset
+from assetgen.images.codec import probe
+from assetgen.manifest import Asset
 from assetgen.routes import ImageJob, RouteContext, RouteResult
 from assetgen.routes.codex_files import IMAGE_SUFFIXES, image_files, pick_image
+from assetgen.routes.registry import route_info
 
 DEFAULT_BINARY = "codex"
 DEFAULT_TIMEOUT_S = 600.0
@@ -76,8 +78,8 @@ _VERSION_CACHE: dict[tuple[str, float], str] = {}
 
 class CodexRoute:
     name = "codex"
-    billing = "codex-credits"
-    exact_size = False  # the tool picks its own size; the engine fits the master
+    billing = route_info(name).billing
+    exact_size = route_info(name).exact_size  # the tool picks its own size: the engine fits
     # Each job is a whole agent session: more than a few at once only queues at
     # the ChatGPT plan's limits (the engine's --concurrency still applies too).
     max_concurrency = 3
@@ -406,8 +408,6 @@ def parse_session(log: str) -> str | None:
 
 
 def _size_of(data: bytes) -> str:
-    from assetgen.images.codec import probe
-
     try:
         info = probe(data)
     except ImageError as exc:

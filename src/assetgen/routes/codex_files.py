@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assetgen.core.fsutil import read_within
 from assetgen.errors import PermanentError, UnsafePathError
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp"})
@@ -76,8 +77,6 @@ def pick_image(home: Path, session: str | None, *, exclude: set[Path],
 
 def _read_inside(path: Path, root: Path) -> bytes:
     """``path``'s bytes, refused if a symlink was swapped in on the way since it was listed."""
-    from assetgen.core.fsutil import read_within
-
     try:
         return read_within(path, root)
     except (OSError, UnsafePathError) as exc:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 
-from assetgen.manifest.load import Asset
+from assetgen.images.codec import encode, render_placeholder
+from assetgen.manifest import Asset
 from assetgen.routes import ImageJob, RouteContext, RouteResult
+from assetgen.routes.registry import route_info
 
 FALLBACK_SIZE = (1024, 1024)
 
 
 class DraftRoute:
     name = "draft"
-    billing = "none"
-    exact_size = False  # drawn at the final size directly
+    billing = route_info(name).billing
+    exact_size = route_info(name).exact_size  # drawn at the final size directly
 
     def __init__(self, context: RouteContext) -> None:
         self.context = context
@@ -38,8 +40,6 @@ def draft_size(job: ImageJob) -> tuple[int, int]:
 
 
 def render_draft(job: ImageJob) -> bytes:
-    from assetgen.images.codec import encode, render_placeholder
-
     width, height = draft_size(job)
     subtitle = f"{width}x{height} · {job.asset.format} · draft of {job.asset.route}/{job.model}"
     if job.inputs:

@@ -25,6 +25,7 @@ import hashlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -33,10 +34,12 @@ import httpx
 from assetgen.core.hosts import forbidden_host
 from assetgen.core.secrets import read_key, register_key_var
 from assetgen.errors import ConfigError, PermanentError, TransientError
-from assetgen.manifest.load import Asset, Manifest
+from assetgen.images.variants import final_size
+from assetgen.manifest import Asset, Manifest
 from assetgen.routes import ImageJob, InputImage, RouteContext, RouteResult
 from assetgen.routes.gateway_poll import Poller, UrlGone, download, parse_task
 from assetgen.routes.http import MAX_TASK_BODY_BYTES, clean_id, exchange
+from assetgen.routes.registry import route_info
 from assetgen.routes.url_policy import HostPolicy
 
 ROUTE = "gateway"
@@ -89,7 +92,7 @@ class GatewaySettings:
 
 class GatewayRoute:
     name = "gateway"
-    exact_size = False  # the provider picks pixels from ratio + resolution; the engine fits
+    exact_size = route_info(name).exact_size  # the provider picks pixels: the engine fits
     max_pixels = MAX_PIXELS
 
     def __init__(self, context: RouteContext) -> None:
@@ -251,12 +254,6 @@ def request_body(job: ImageJob, model: str, references: list[str]) -> dict[str, 
     return body
 
 
-def final_size(asset: Asset) -> tuple[int, int] | None:
-    from assetgen.build.store import final_size as store_final_size
-
-    return store_final_size(asset)
-
-
 def nearest_ratio(width: int, height: int) -> str:
     """The listed aspect ratio closest to width:height (by log ratio)."""
     target = math.log(width / height)
@@ -280,8 +277,6 @@ def resolution_for(size: tuple[int, int] | None, model: str) -> str:
 
 def public_path(manifest: Manifest, path: Any) -> str | None:
     """The site path (posix, relative to output_dir) of a local file, None if outside."""
-    from pathlib import Path
-
     try:
         return Path(path).resolve().relative_to(manifest.output_dir.resolve()).as_posix()
     except ValueError:

@@ -24,8 +24,8 @@ from urllib.parse import quote
 
 import httpx
 
-from assetgen.build.scheduler import MAX_WAIT_S
 from assetgen.core.secrets import redact
+from assetgen.core.waits import MAX_WAIT_S
 from assetgen.errors import PermanentError, RateLimited, RouteError, TransientError
 from assetgen.routes.http import (
     error_copy,

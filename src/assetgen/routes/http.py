@@ -24,8 +24,8 @@ from typing import Any
 
 import httpx
 
-from assetgen.build.scheduler import parse_retry_after
 from assetgen.core.secrets import redact, scrub_api_message
+from assetgen.core.waits import parse_retry_after
 from assetgen.errors import PermanentError, RateLimited, TransientError
 from assetgen.routes.url_policy import redirect_refusal
 

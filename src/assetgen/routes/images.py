@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from assetgen.build import cost
 from assetgen.errors import PermanentError
+from assetgen.images import cost
 from assetgen.images import models as image_models
 from assetgen.routes import ImageJob, RouteContext, RouteResult, uploads
 from assetgen.routes.http import clean_text, clean_usage, exchange
 from assetgen.routes.openai_config import OpenAIRoute, decode_b64_image_off_loop
+from assetgen.routes.registry import route_info
 
 
 class ImagesRoute(OpenAIRoute):
     name = "images"
+    billing = route_info(name).billing
+    exact_size = route_info(name).exact_size
 
     async def run(self, job: ImageJob) -> RouteResult:
         route = "images.edit" if job.is_edit else "images.generate"

@@ -12,14 +12,15 @@ from typing import TYPE_CHECKING
 from assetgen.core.secrets import read_key
 from assetgen.errors import ConfigError, PermanentError
 from assetgen.routes.http import OFF_LOOP_BYTES, OFFICIAL_BASE_URL, too_large
+from assetgen.routes.registry import OPENAI_KEY_VAR
 
 if TYPE_CHECKING:
     import httpx
 
-    from assetgen.manifest.load import Asset
+    from assetgen.manifest import Asset
     from assetgen.routes import RouteContext
 
-KEY_VAR = "OPENAI_API_KEY"
+KEY_VAR = OPENAI_KEY_VAR
 # Base64 of the largest image an OpenAI route returns (3840x2160; ~33 MB as a PNG at
 # worst) fits; more is refused before it is decoded.
 MAX_B64_CHARS = 48 * 1024 * 1024
@@ -94,8 +95,8 @@ class OpenAIRoute:
     """
 
     name: str
-    billing = "openai-api"
-    exact_size = True
+    billing: str  # subclasses take both from the registry
+    exact_size: bool
     max_pixels = MAX_PIXELS
     default_timeout_s = 300.0
 

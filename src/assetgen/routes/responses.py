@@ -25,13 +25,13 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from assetgen.build import cost
-from assetgen.build.planner import DEFAULT_RESPONSES_MODEL
 from assetgen.errors import PermanentError
+from assetgen.images import cost
 from assetgen.images import models as image_models
 from assetgen.routes import ImageJob, InputImage, RouteContext, RouteResult, uploads
 from assetgen.routes.http import clean_id, clean_text, clean_usage, exchange
 from assetgen.routes.openai_config import OpenAIRoute, decode_b64_image_off_loop
+from assetgen.routes.registry import responses_model, route_info
 
 ROUTE = "responses"
 QUOTE_CHARS = 300
@@ -44,10 +44,12 @@ INSTRUCTIONS = (
 
 class ResponsesRoute(OpenAIRoute):
     name = "responses"
+    billing = route_info(name).billing
+    exact_size = route_info(name).exact_size
 
     def __init__(self, context: RouteContext) -> None:
         super().__init__(context)
-        self.responses_model = str(self.settings.get("model") or DEFAULT_RESPONSES_MODEL)
+        self.responses_model = responses_model(self.settings)  # what the spec hash records
 
     async def run(self, job: ImageJob) -> RouteResult:
         body = request_body(job, self.responses_model)
@@ -124,7 +126,8 @@ def request_body(job: ImageJob, responses_model: str) -> dict[str, Any]:
 
 def image_call(payload: dict[str, Any], request_id: str | None) -> dict[str, Any]:
     """The completed `image_generation_call` item; a clear PermanentError without one."""
-    output = payload.get("output") if isinstance(payload.get("output"), list) else []
+    found = payload.get("output")
+    output: list[Any] = found if isinstance(found, list) else []
     calls = [item for item in output
              if isinstance(item, dict) and item.get("type") == "image_generation_call"]
     for call in calls:

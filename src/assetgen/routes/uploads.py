@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assetgen.errors import PermanentError
+from assetgen.errors import ImageError, PermanentError
+from assetgen.images import codec as imaging
 from assetgen.images import models as image_models
 from assetgen.routes import InputImage
 
@@ -55,9 +56,6 @@ def _check_size(size: int, limit: int, what: str, route: str, hint: str) -> None
 
 
 def _as_png(item: InputImage, route: str) -> bytes:
-    from assetgen.errors import ImageError
-    from assetgen.images import codec as imaging
-
     try:
         return imaging.encode(imaging.decode(item.data), "png")
     except ImageError as exc:

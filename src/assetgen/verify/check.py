@@ -18,27 +18,30 @@ import difflib
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from assetgen.build.planner import AssetStatus, Planner, State
-from assetgen.cli.console import shell_command
 from assetgen.core.canonical import tagged_hash
 from assetgen.core.hashcache import HashCache
+from assetgen.core.remedies import shell_command
 from assetgen.images import variants
-from assetgen.manifest.load import Asset, Manifest
-from assetgen.provenance.sidecar import SUFFIX, CorruptSidecar, image_path_for, read_sidecar
-from assetgen.verify.references import IMAGE_SUFFIXES, Reference, ScanResult, scan_sources
-from assetgen.verify.scope import Scope, file_key, scope_for, with_dependents
+from assetgen.manifest import Asset, Manifest
+from assetgen.provenance.sidecar import SUFFIX, claimed, image_path_for
+from assetgen.verify.imagefiles import pixels, read_dimensions, walk_images
+from assetgen.verify.page import UNRESOLVED
+from assetgen.verify.references import Reference, ScanResult, scan_sources
+from assetgen.verify.resolve import resolver_for
+from assetgen.verify.scope import Scope, concerned, file_key, scope_for, with_dependents
 
 ERROR_STATES = ("missing", "tampered", "unrecorded", "untracked", "orphan-sidecar", "unknown",
                 "broken-ref", "unmarked", "uncredentialed")
-WARNING_STATES = ("stale", "draft", "submitted", "unreferenced", "aspect-mismatch")
+WARNING_STATES = ("stale", "draft", "submitted", "unreferenced", "aspect-mismatch", "unresolved")
 STATES = ("fresh", *ERROR_STATES, *WARNING_STATES)
 # A sidecar's sha256 matched the file for these, so its recorded width/height are the file's.
 _SIDECAR_TRUSTED = (State.FRESH, State.STALE, State.DRAFT)
 _ASPECT_TOLERANCE = 0.01  # 1 %: attribute values are often rounded to whole pixels
-_TEMP_MARKERS = (".assetgen-tmp-", ".assetgen-pending")
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ class LineageReport:
     pages: int  # pages scanned
     skipped: dict[str, int]  # references skipped, by reason (external, data, template, ...)
     scoped: bool  # only what some files touch was checked
+    files: int = 0  # given files that are this site's pages or images under one of its roots
 
     @property
     def errors(self) -> int:
@@ -87,14 +91,6 @@ class LineageReport:
 
 def severity_of(state: str, strict: bool) -> str:
     return "error" if strict or state in ERROR_STATES else "warning"
-
-
-def display_path(path: Path | str, cwd: Path) -> str:
-    """``path`` as messages show it: relative to ``cwd`` (at most two `..`), else absolute."""
-    relative = os.path.relpath(path, cwd)
-    if relative.startswith(os.path.join(os.pardir, os.pardir, os.pardir)):
-        return Path(os.path.abspath(path)).as_posix()
-    return Path(relative).as_posix()
 
 
 class _Checker:
@@ -118,9 +114,10 @@ class _Checker:
                     self.variant_owner[file_key(output / name)] = asset
         self.static_by_file = {file_key(s.file): s for s in manifest.static}
         self.statuses: dict[str, AssetStatus] = {}
+        self.roots: tuple[str, ...] = ()  # the site's image folders (verify.resolve)
         self._exists: dict[str, bool] = {}
         self._dims: dict[str, tuple[int, int] | None] = {}
-        self._markers: dict[str, tuple[str, dict[str, Any]] | None] = {}
+        self._markers: dict[str, tuple[str, str | None] | None] = {}
 
     def add(self, path: Path | str, state: str, message: str, remedy: str, *,
             ref: Reference | None = None, asset_id: str | None = None) -> None:
@@ -145,25 +142,23 @@ class _Checker:
             found = self._exists[key] = os.path.isfile(key)
         return found
 
-    def marker(self, key: str) -> tuple[str, dict[str, Any]] | None:
+    def marker(self, key: str) -> tuple[str, str | None] | None:
         """How an undeclared image shows it was generated: its sidecar, or a provenance
-        record embedded in the file (read from the header only when there is no sidecar)."""
+        record embedded in the file (read from the header only when there is no sidecar);
+        with the asset id the marker names, if any (untrusted text)."""
         if key in self._markers:
             return self._markers[key]
         self._markers[key] = found = self._find_marker(key)
         return found
 
-    def _find_marker(self, key: str) -> tuple[str, dict[str, Any]] | None:
+    def _find_marker(self, key: str) -> tuple[str, str | None] | None:
         if self.exists(key + SUFFIX):
-            try:
-                return "has a provenance sidecar", read_sidecar(Path(key)) or {}
-            except CorruptSidecar:
-                return "has a provenance sidecar", {}
+            return "has a provenance sidecar", claimed(Path(key), "asset")
         from assetgen.provenance import embed  # only for undeclared images without a sidecar
 
         embedded = embed.read_record_file(key)
         if embedded is not None:
-            return "carries an embedded assetgen provenance record", dict(embedded)
+            return "carries an embedded assetgen provenance record", embedded.get("asset")
         return None
 
     def site_url(self, key: str) -> str:
@@ -184,7 +179,10 @@ class _Checker:
         statuses = planner.plan(selected)
         self.statuses = {s.asset.id: s for s in statuses}
         for status in statuses:
-            for file in variants.files_of(status.sidecar, self.manifest.output_dir):
+            if status.sidecar is None:
+                continue
+            for file in variants.files_of(status.sidecar.well_formed_variants(),
+                                          self.manifest.output_dir):
                 self.variant_owner.setdefault(file_key(file), status.asset)
         return statuses
 
@@ -234,16 +232,20 @@ class _Checker:
         """The record embedded in each published file must agree with the sidecar."""
         from assetgen.images import variants
         from assetgen.provenance import embed
-        sidecar = status.sidecar or {}
-        files = [status.asset.file, *variants.files_of(sidecar, self.manifest.output_dir)]
+        sidecar = status.sidecar
+        if sidecar is None:
+            return  # nothing says a record was embedded
+        files = [status.asset.file, *variants.files_of(sidecar.well_formed_variants(),
+                                                       self.manifest.output_dir)]
         # Memoised by file fingerprint: a warm verify reads no image headers.
-        compared = {k: sidecar.get(k) for k in ("embedded", "asset", "route", "model",
-                                                 "spec_hash", "prompt")}
+        compared = {"embedded": sidecar.embedded, "asset": sidecar.asset,
+                    "route": sidecar.route, "model": sidecar.model,
+                    "spec_hash": sidecar.spec_hash, "prompt": sidecar.prompt}
         tag = "embedded:" + tagged_hash(compared)
         for path in files:
             try:
                 problems = self.hashes.remember(path, tag,
-                                                lambda p=path: embed.check_file(p, sidecar))
+                                                partial(embed.check_file, path, sidecar))
             except OSError:
                 continue  # a missing variant is reported by its state already
             if problems:
@@ -258,10 +260,10 @@ class _Checker:
         """A published generated image must say it is AI-generated, and with signing on
         carry a manifest that validates (SPEC 8: `unmarked`, `uncredentialed`)."""
         from assetgen.build import credentials
-        sidecar, signing = status.sidecar or {}, self.manifest.signing
-        if "source" in sidecar:  # adopted: the user's own bytes, not a file assetgen made
-            return
-        route = sidecar.get("route")
+        sidecar, signing = status.sidecar, self.manifest.signing
+        if sidecar is not None and sidecar.source is not None:
+            return  # adopted: the user's own bytes, not a file assetgen made
+        route = sidecar.route if sidecar is not None else None
         tag = f"marking:{route}:" + credentials.signing_tag(signing)
         for state, problem, remedy in self.hashes.remember(
                 path, tag, lambda: credentials.file_findings(path, route, signing)):
@@ -294,7 +296,7 @@ class _Checker:
         sidecar that a page uses is `untracked` rather than `unknown`.
         """
         if self.scope.everything:
-            images, sidecars = _walk(self.manifest.output_dir)
+            images, sidecars = walk_images(self.manifest.output_dir)
         else:
             inside = file_key(self.manifest.output_dir) + os.sep
             candidates = self.scope.images | {t for t in targets if t.startswith(inside)}
@@ -306,8 +308,8 @@ class _Checker:
             marker = self.marker(key)
             if marker is None:
                 continue  # a plain file: `unknown` if a page references it
-            named = marker[1].get("asset")
-            what = f" (asset `{named}`)" if isinstance(named, str) else ""
+            named = marker[1]
+            what = f" (asset `{named}`)" if named is not None else ""
             self.add(key, "untracked", f"{marker[0]}{what} but no manifest entry declares it",
                      f"record it with `{self.adopt_command(key, named)}`, or delete "
                      "it" + (" and its sidecar" if self.exists(key + SUFFIX) else ""))
@@ -326,6 +328,12 @@ class _Checker:
         broken: list[tuple[str, Reference]] = []
         inside = file_key(self.manifest.output_dir) + os.sep
         for target, ref in refs:
+            if ref.kind == UNRESOLVED:
+                self.add(ref.page, UNRESOLVED, f"{self.show(ref.page)}:{ref.line} names "
+                         f"`{ref.raw}`, built when the site is generated: no path to check",
+                         "write the image paths out, or check the images it can name by hand",
+                         ref=ref)
+                continue
             if target in self.assets_by_file or target in self.static_by_file:
                 if ref.attrs and self.exists(target):
                     self.aspect(ref, target)
@@ -341,11 +349,10 @@ class _Checker:
             else:
                 broken.append((target, ref))
         for target, users in unknown.items():
-            out = self.show(self.manifest.output_dir)
             remedy = ("declare it under static: (hand-made) or record it with "
                       f"`{self.adopt_command(target, None)}` (generated)") \
                 if target.startswith(inside) \
-                else f"move it below {out}/ and declare it under static: or assets:"
+                else self.declare_in_place(target)
             self.add(target, "unknown", "referenced" + _used_by(users, self.show, lead=" by")
                      + ", but neither declared under assets: nor static:", remedy,
                      ref=users[0])
@@ -364,9 +371,18 @@ class _Checker:
                      f"{self.show(ref.page)}:{ref.line} references `{ref.raw}`, which does "
                      "not exist", remedy, ref=ref, asset_id=owner.id if owner else None)
 
+    def declare_in_place(self, target: str) -> str:
+        """The remedy for an image outside output_dir: declare it where it is (moving a
+        bundled image below output_dir would break the site's build)."""
+        root = next((r for r in sorted(self.roots, key=len, reverse=True)
+                     if target.startswith(r + os.sep)), os.path.dirname(target))
+        rel = Path(os.path.relpath(target, root)).as_posix()
+        folder = Path(os.path.relpath(root, self.manifest.root)).as_posix()
+        return f"declare it where it is: under static: as `path: {rel}` with `root: {folder}`"
+
     def aspect(self, ref: Reference, target: str) -> None:
         attrs = ref.attrs or {}
-        width, height = _pixels(attrs.get("width")), _pixels(attrs.get("height"))
+        width, height = pixels(attrs.get("width")), pixels(attrs.get("height"))
         if not width or not height:
             return
         dims = self.dimensions(target)
@@ -392,11 +408,11 @@ class _Checker:
         asset = self.assets_by_file.get(target)
         status = self.statuses.get(asset.id) if asset else None
         if status is not None and status.state in _SIDECAR_TRUSTED and status.sidecar:
-            w, h = status.sidecar.get("width"), status.sidecar.get("height")
-            if isinstance(w, int) and isinstance(h, int) and w > 0 and h > 0:
+            w, h = status.sidecar.width, status.sidecar.height
+            if w > 0 and h > 0:
                 dims = (w, h)
         if dims is None and not target.lower().endswith(".svg"):
-            dims = _read_dimensions(target)
+            dims = read_dimensions(target)
         self._dims[target] = dims
         return dims
 
@@ -428,8 +444,10 @@ def check(manifest: Manifest, *, hashes: HashCache | None = None,
     checker = _Checker(manifest, hashes or HashCache(None), strict, Scope(),
                        show or manifest.rel)
     scope = checker.scope = scope_for(manifest, files, checker.owner)
+    resolver = resolver_for(manifest)
+    checker.roots = resolver.roots
     if scan is None:
-        scan = scan_sources(manifest.root, manifest.sources, manifest.output_dir)
+        scan = scan_sources(manifest.root, manifest.sources, manifest.output_dir, resolver)
     referrers: dict[str, list[Reference]] = {}
     in_scope_refs: list[tuple[str, Reference]] = []
     for ref in scan.references:
@@ -455,7 +473,8 @@ def check(manifest: Manifest, *, hashes: HashCache | None = None,
     return LineageReport(findings=checker.findings, by_state=checker.by_state,
                          assets=len(statuses), static=static, references=len(in_scope_refs),
                          pages=scan.pages, skipped=dict(scan.skipped),
-                         scoped=not scope.everything)
+                         scoped=not scope.everything,
+                         files=concerned(scope, scan.page_files, resolver.roots))
 
 
 def _used_by(refs: list[Reference], show: Callable[[Path], str], lead: str = "; used by") -> str:
@@ -464,44 +483,3 @@ def _used_by(refs: list[Reference], show: Callable[[Path], str], lead: str = "; 
     first = f"{lead} {show(refs[0].page)}:{refs[0].line}"
     more = len(refs) - 1
     return first + (f" and {more} more reference{'s' if more > 1 else ''}" if more else "")
-
-
-def _pixels(value: str | None) -> float | None:
-    """An HTML width/height attribute as a number of pixels (`100%` and `auto` are not)."""
-    try:
-        number = float((value or "").strip().lower().removesuffix("px"))
-    except ValueError:
-        return None
-    return number if number > 0 else None
-
-
-def _read_dimensions(path: str) -> tuple[int, int] | None:
-    """Displayed size from the header only (EXIF rotation applied); None if unreadable."""
-    try:
-        from PIL import Image
-
-        with Image.open(path) as image:
-            width, height = image.size
-            if image.format in ("JPEG", "WEBP", "TIFF", "PNG"):
-                orientation = image.getexif().get(0x0112)
-                if orientation in (5, 6, 7, 8):
-                    width, height = height, width
-            return (width, height) if width > 0 and height > 0 else None
-    except Exception:  # not an image Pillow can read: no aspect check for it
-        return None
-
-
-def _walk(output_dir: Path) -> tuple[list[str], list[str]]:
-    """Image files and sidecars below ``output_dir`` (temp files of a live build skipped)."""
-    images: list[str] = []
-    sidecars: list[str] = []
-    for folder, dirs, names in os.walk(output_dir):
-        dirs[:] = [d for d in dirs if d not in (".git", "node_modules")]
-        for name in names:
-            if any(marker in name for marker in _TEMP_MARKERS):
-                continue
-            if name.endswith(SUFFIX):
-                sidecars.append(os.path.join(folder, name))
-            elif os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES:
-                images.append(os.path.join(folder, name))
-    return images, sidecars

@@ -33,6 +33,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from assetgen.verify.resolve import Resolver
+
 IMAGE_SUFFIXES = frozenset({
     ".png", ".jpg", ".jpeg", ".webp", ".avif", ".gif", ".svg", ".ico", ".bmp", ".tif", ".tiff",
     ".jxl", ".apng",
@@ -69,12 +71,14 @@ class ScanResult:
     references: list[Reference] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=no_skips)
     pages: int = 0
+    page_files: set[str] = field(default_factory=set)  # the pages read (absolute)
 
     def merge(self, other: ScanResult) -> None:
         self.references.extend(other.references)
         for reason, count in other.skipped.items():
             self.skipped[reason] = self.skipped.get(reason, 0) + count
         self.pages += other.pages
+        self.page_files |= other.page_files
 
 
 # --- regular expressions ---------------------------------------------------------------------
@@ -124,13 +128,15 @@ def find_pages(root: Path, patterns: Sequence[str]) -> list[Path]:
     return sorted(found)
 
 
-def scan_sources(root: Path, patterns: Sequence[str], output_dir: Path) -> ScanResult:
-    """Scan every page matched by ``patterns`` (relative to ``root``) for image references."""
+def scan_sources(root: Path, patterns: Sequence[str], output_dir: Path,
+                 resolver: Resolver | None = None) -> ScanResult:
+    """Scan every page matched by ``patterns`` (relative to ``root``) for image references;
+    without a ``resolver``, paths resolve as on a site without a generator."""
     from assetgen.verify.syntaxes import scan_text
 
     result = ScanResult()
     root_dir = os.path.abspath(root)
-    out = os.path.normpath(os.path.join(root_dir, output_dir))
+    out = resolver or Resolver(root_dir, os.path.normpath(os.path.join(root_dir, output_dir)))
     paths: dict[str, Path] = {}
     for page in find_pages(root, patterns):
         try:
@@ -139,4 +145,5 @@ def scan_sources(root: Path, patterns: Sequence[str], output_dir: Path) -> ScanR
             result.skipped["unreadable"] += 1
             continue
         result.merge(scan_text(str(page), text, out, paths))
+        result.page_files.add(str(page))
     return result

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assetgen.manifest.load import Asset, Manifest
+from assetgen.manifest import Asset, Manifest
 from assetgen.provenance.sidecar import SUFFIX, image_path_for
 from assetgen.verify.references import IMAGE_SUFFIXES, Reference
 
@@ -58,6 +58,16 @@ def scope_for(manifest: Manifest, files: Sequence[Path] | None,
         if touched or (asset.mask is not None and file_key(asset.mask) in keys):
             scope.assets.add(asset.id)
     return scope
+
+
+def concerned(scope: Scope, pages: set[str], roots: Sequence[str]) -> int:
+    """How many given files are the site's pages, or images below one of its roots (any
+    extension: `verify FILE...` checks a `docusaurus.config.ts` in sources like a page)."""
+    if scope.everything:
+        return 0
+    folders = tuple(os.path.join(r, "") for r in roots)
+    return sum(1 for key in scope.pages | scope.images
+               if key in pages or (key in scope.images and key.startswith(folders)))
 
 
 def with_dependents(manifest: Manifest, ids: set[str]) -> set[str]:

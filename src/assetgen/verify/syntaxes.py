@@ -6,34 +6,31 @@ the module docstring there lists what each scanner finds.
 
 from __future__ import annotations
 
-import html
 import os
-import posixpath
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import unquote
 
+from assetgen.verify.fields import CONFIG_SUFFIXES, scan_front_matter, scan_values
+from assetgen.verify.page import (
+    QUOTED_IMG,
+    SUFFIX_ALT,
+    TEMPLATE,
+    URL_FILTER,
+    PageScan,
+    Text,
+    unescape_html,
+    unescape_md,
+)
 from assetgen.verify.references import (
     CSS_SUFFIXES,
     HTML_SUFFIXES,
-    IMAGE_SUFFIXES,
     JSX_SUFFIXES,
     MARKDOWN_SUFFIXES,
     TEMPLATE_SUFFIXES,
-    Reference,
     ScanResult,
-    no_skips,
 )
-
-_SUFFIX_ALT = "|".join(sorted((s[1:] for s in IMAGE_SUFFIXES), key=len, reverse=True))
-_QUOTED_IMG = re.compile(
-    r"""(["'`])(?P<v>[^"'`\s<>{}()|]*?\.(?:""" + _SUFFIX_ALT + r""")(?:[?#][^"'`\s<>]*)?)\1"""
-)
-_TEMPLATE = re.compile(r"\{\{|\{%|\{#|\$\{|#\{|@\{|<%|<\?")
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
-_NOT_NEWLINE = re.compile(r"[^\n]+")
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+from assetgen.verify.resolve import Resolver
 
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 _SCRIPT_BODY = re.compile(r"<script\b[^>]*>(.*?)(?:</script\s*>|\Z)", re.S)
@@ -42,7 +39,9 @@ _TAG = re.compile(r"""<(img|source|meta|link)(?=[\s/>])((?:[^>"']++|"[^"]*+"|'[^
 _ATTR = re.compile(r"""([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
 _STYLE_ATTR = re.compile(r"""style\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
 _TEMPLATE_BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
-_TEMPLATE_COMMENT = re.compile(r"\{#.*?(?:#\}|\Z)", re.S)
+_TEMPLATE_COMMENT = re.compile(  # Jinja/Nunjucks {# #}, Go {{/* */}}, Liquid comment tags
+    r"\{#.*?(?:#\}|\Z)|\{\{-?\s*/\*.*?(?:\*/\s*-?\}\}|\Z)"
+    r"|\{%-?\s*comment\s*-?%\}.*?(?:\{%-?\s*endcomment\s*-?%\}|\Z)", re.S)
 
 _CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|\Z)", re.S)
 _LINE_COMMENT = re.compile(r"""(?<![:(/"'\\])//[^\n]*""")
@@ -50,7 +49,7 @@ _CSS_URL = re.compile(
     r"""url\(\s*(?:(?P<d>["']?data:)|(?:"(?P<q>[^"\n]*)"|'(?P<s>[^'\n]*)'|(?P<u>[^)"'\n]*?))\s*\))"""
 )
 
-_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_FENCE = re.compile(r"[ \t>]*(`{3,}|~{3,})")  # indented too: lists, admonitions
 _CODE_SPAN = re.compile(r"(`+)(?!`)((?:(?!\n[ \t]*\n)[^`]|`(?!\1))+?)(?<!`)\1(?!`)")
 _MD_IMG = re.compile(
     r"""!\[(?P<alt>(?:[^\[\]\\]|\\.|\[(?:[^\[\]\\]|\\.)*\])*)\]
@@ -65,7 +64,6 @@ _MD_DEF = re.compile(
     r"(?:<(?P<angle>[^<>\n]*)>|(?P<dest>\S+))",
     re.M,
 )
-_MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 _JS_LINE_COMMENT = re.compile(r"^[ \t]*//[^\n]*", re.M)
 _JS_BLOCK_COMMENT = re.compile(r"^[ \t]*/\*.*?(?:\*/|\Z)|\{/\*.*?\*/\}", re.M | re.S)
@@ -79,6 +77,10 @@ _JSX_TAG = re.compile(r"<([A-Za-z][\w.]*)")
 _JSX_SIZE = re.compile(
     r"""(?<=\s)(width|height)\s*=\s*(?:"([^"]*)"|'([^']*)'|\{\s*["']?([\w.%]+)["']?\s*\})"""
 )
+_JS_TEMPLATE_LITERAL = re.compile(
+    r"`(?P<v>[^`\s]*\$\{[^`\n]*\.(?:" + SUFFIX_ALT + r")(?:[?#][^`\s]*)?)`")
+_FONT_FACE = re.compile(r"@font-face\s*\{[^}]*\}")
+COMPONENT_SUFFIXES = frozenset({".astro", ".vue", ".svelte"})
 _IMPORTS = (
     re.compile(r"""^[ \t]*(?:import|export)\b[^;'"`]*?\bfrom\s*(["'])(?P<v>[^"'\n]+)\1""", re.M),
     re.compile(r"""^[ \t]*import\s*(["'])(?P<v>[^"'\n]+)\1""", re.M),
@@ -95,162 +97,16 @@ _IMG_TAGS = frozenset({"img", "image", "picture", "source"})
 _ATTR_GAP = frozenset(" \t\r\n\f\"'")
 
 
-def _spaces(text: str) -> str:
-    """``text`` as spaces, keeping its newlines, so offsets and line numbers stay valid."""
-    if "\n" not in text:
-        return " " * len(text)
-    return _NOT_NEWLINE.sub(lambda m: " " * len(m.group()), text)
-
-
-class _Text:
-    """A page's text and its lower-cased twin with the same offsets."""
-
-    __slots__ = ("low", "text")
-
-    def __init__(self, text: str) -> None:
-        low = text.lower()
-        if len(low) != len(text):  # "İ" is the one character that grows when lower-cased
-            low = text.replace("\u0130", "i").lower()
-            if len(low) != len(text):
-                low = text.translate(_ASCII_LOWER)
-        self.text, self.low = text, low
-
-    def masked(self, spans: Iterable[tuple[int, int]]) -> _Text:
-        """A copy with the (sorted, disjoint) spans blanked out."""
-        pieces: list[str] = []
-        last = 0
-        for start, end in spans:
-            pieces += (self.text[last:start], _spaces(self.text[start:end]))
-            last = end
-        if not pieces:
-            return self
-        pieces.append(self.text[last:])
-        return _Text("".join(pieces))
-
-    def masked_by(self, regex: re.Pattern[str]) -> _Text:
-        """A copy with the matches of a case-free ``regex`` blanked out."""
-        return self.masked([m.span() for m in regex.finditer(self.low)])
-
-    def slice(self, m: re.Match[str], group: int | str) -> str:
-        return self.text[m.start(group) : m.end(group)]
-
-
-def _has_image_suffix(path: str) -> bool:
-    return os.path.splitext(path)[1].lower() in IMAGE_SUFFIXES
-
-
-def _classify(
-    value: str, page_dir: str, output_dir: str, image: bool, bare_is_package: bool
-) -> tuple[str | None, str | None]:
-    """Return ``(skip reason, None)``, ``(None, target)`` or ``(None, None)`` for nothing."""
-    if _TEMPLATE.search(value) or value[0] in "{$":
-        return "template", None
-    if value[:5].lower() == "data:":
-        return "data", None
-    if value.startswith("//") or _SCHEME.match(value):
-        return "external", None
-    path = value.split("#", 1)[0].split("?", 1)[0]
-    if not path:
-        return None, None  # a fragment on the page itself
-    path = unquote(path)
-    if not image and not _has_image_suffix(path):
-        return "not-image", None
-    if path.startswith("/"):
-        site_path = posixpath.normpath(path).lstrip("/")
-        return None, os.path.normpath(os.path.join(output_dir, site_path))
-    if bare_is_package and not path.startswith(("./", "../")):
-        return "package", None
-    return None, os.path.normpath(os.path.join(page_dir, path))
-
-
-class _Page:
-    """Collects the references of one page; each source offset is reported at most once."""
-
-    def __init__(self, page: str, text: str, output_dir: str, paths: dict[str, Path]) -> None:
-        self.page = Path(page)
-        self.page_dir = os.path.dirname(page)
-        self.text = text
-        self.output_dir = output_dir
-        self.paths = paths  # target path objects, shared across pages
-        self.found: list[tuple[int, Reference]] = []
-        self.skipped = no_skips()
-        self.seen: set[int] = set()
-        self._cursor = (0, 1)  # (offset, its line): lines are counted from the last lookup
-
-    def line(self, offset: int) -> int:
-        last, line = self._cursor
-        if offset >= last:
-            line += self.text.count("\n", last, offset)
-        else:
-            line -= self.text.count("\n", offset, last)
-        self._cursor = (offset, line)
-        return line
-
-    def skip(self, offset: int, reason: str) -> None:
-        if offset not in self.seen:
-            self.seen.add(offset)
-            self.skipped[reason] += 1
-
-    def add(
-        self,
-        offset: int,
-        raw: str,
-        kind: str,
-        *,
-        image: bool = False,
-        attrs: Mapping[str, str] | None = None,
-        convert: Callable[[str], str] | None = None,
-        bare_is_package: bool = False,
-    ) -> None:
-        stripped = raw.strip()
-        if not stripped:
-            return
-        offset += len(raw) - len(raw.lstrip())
-        if offset in self.seen:
-            return
-        self.seen.add(offset)
-        value = convert(stripped).strip() if convert else stripped
-        if not value:
-            return
-        reason, target = _classify(value, self.page_dir, self.output_dir, image, bare_is_package)
-        if reason == "template":
-            inner = _Text(stripped)
-            literals = list(_QUOTED_IMG.finditer(inner.low))
-            for m in literals:  # {{ "/img/a.png" | url }}: the literal inside still counts
-                self.add(offset + m.start("v"), inner.slice(m, "v"), "template")
-            if literals:
-                return
-        if reason is not None:
-            self.skipped[reason] += 1
-        elif target is not None:
-            path = self.paths.get(target)
-            if path is None:
-                path = self.paths[target] = Path(target)
-            ref = Reference(self.page, self.line(offset), stripped, path, kind, attrs)
-            self.found.append((offset, ref))
-
-    def result(self) -> ScanResult:
-        self.found.sort(key=lambda item: item[0])
-        return ScanResult([ref for _, ref in self.found], self.skipped, 1)
-
-
-def _unescape_html(value: str) -> str:
-    return html.unescape(value) if "&" in value else value
-
-
-def _unescape_md(value: str) -> str:
-    return _MD_ESCAPE.sub(r"\1", value) if "\\" in value else value
-
-
 # --- syntaxes --------------------------------------------------------------------------------
 
 
-def _srcset(pg: _Page, value: str, offset: int, kind: str, attrs: Mapping[str, str] | None) -> None:
+def _srcset(pg: PageScan, value: str, offset: int, kind: str,
+            attrs: Mapping[str, str] | None) -> None:
     """Each candidate URL of a srcset (HTML's parsing rules; descriptors dropped)."""
-    if _TEMPLATE.search(value):
+    if TEMPLATE.search(value):
         pg.add(offset, value, kind, image=True, attrs=attrs)
         return
-    decoded = _unescape_html(value)
+    decoded = unescape_html(value)
     i, end = 0, len(decoded)
     while True:
         i = _SRCSET_GAP.match(decoded, i).end()  # type: ignore[union-attr]
@@ -267,11 +123,11 @@ def _srcset(pg: _Page, value: str, offset: int, kind: str, attrs: Mapping[str, s
 
 
 def _css_value(value: str) -> str:
-    value = _unescape_html(value)  # url(&quot;/img/a.png&quot;) in a style attribute
+    value = unescape_html(value)  # url(&quot;/img/a.png&quot;) in a style attribute
     return value[1:-1] if len(value) > 1 and value[0] == value[-1] and value[0] in "\"'" else value
 
 
-def _css_urls(pg: _Page, t: _Text, start: int, end: int, kind: str) -> None:
+def _css_urls(pg: PageScan, t: Text, start: int, end: int, kind: str) -> None:
     for m in _CSS_URL.finditer(t.low, start, end):
         before = t.low[m.start() - 1] if m.start() else " "
         if before.isalnum() or before in "-_":
@@ -283,8 +139,10 @@ def _css_urls(pg: _Page, t: _Text, start: int, end: int, kind: str) -> None:
         pg.add(m.start(group), t.slice(m, group), kind, convert=_css_value)
 
 
-def _mask_html(t: _Text) -> _Text:
-    """Blank comments, script bodies and CSS comments in style blocks."""
+def _mask_html(t: Text) -> Text:
+    """Blank comments (HTML and template), script bodies and CSS comments in style blocks."""
+    if "{#" in t.low or "/*" in t.low or "comment" in t.low:
+        t = t.masked_by(_TEMPLATE_COMMENT)
     if "<!--" in t.low:
         t = t.masked_by(_HTML_COMMENT)
     if "<script" in t.low:
@@ -295,7 +153,7 @@ def _mask_html(t: _Text) -> _Text:
     return t
 
 
-def _scan_html(pg: _Page, t: _Text) -> None:
+def _scan_html(pg: PageScan, t: Text) -> None:
     """HTML syntaxes; ``t`` has the page's offsets (it may already be partly masked)."""
     t = _mask_html(t)
     text, low = t.text, t.low
@@ -306,10 +164,11 @@ def _scan_html(pg: _Page, t: _Text) -> None:
             group = 2 if a.start(2) >= 0 else 3 if a.start(3) >= 0 else 4
             attrs.setdefault(a.group(1).lower(), (a.group(group) or "", a.start(group)))
         if name == "img":
-            size = {k: attrs[k][0] for k in ("width", "height") if k in attrs} or None
+            size: dict[str, str] | None = {
+                k: attrs[k][0] for k in ("width", "height") if k in attrs} or None
             if "src" in attrs:
                 value, offset = attrs["src"]
-                pg.add(offset, value, "img", image=True, attrs=size, convert=_unescape_html)
+                pg.add(offset, value, "img", image=True, attrs=size, convert=unescape_html)
             if "srcset" in attrs:
                 _srcset(pg, attrs["srcset"][0], attrs["srcset"][1], "srcset", size)
         elif name == "source":
@@ -319,13 +178,13 @@ def _scan_html(pg: _Page, t: _Text) -> None:
             key = (attrs.get("property") or attrs.get("name") or ("", 0))[0].strip().lower()
             if key in _META_KEYS and "content" in attrs:
                 value, offset = attrs["content"]
-                pg.add(offset, value, "meta", image=True, convert=_unescape_html)
+                pg.add(offset, value, "meta", image=True, convert=unescape_html)
         else:
             rel = set(attrs.get("rel", ("", 0))[0].lower().split())
             preload = "preload" in rel and attrs.get("as", ("", 0))[0].strip().lower() == "image"
             if "href" in attrs and (preload or rel & _ICON_RELS):
                 value, offset = attrs["href"]
-                pg.add(offset, value, "link", image=preload, convert=_unescape_html)
+                pg.add(offset, value, "link", image=preload, convert=unescape_html)
             if preload and "imagesrcset" in attrs:
                 _srcset(pg, attrs["imagesrcset"][0], attrs["imagesrcset"][1], "link", None)
     if "url(" in low:
@@ -345,21 +204,28 @@ def _scan_html(pg: _Page, t: _Text) -> None:
         _template_blocks(pg, t)
 
 
-def _literals(pg: _Page, t: _Text, kind: str, start: int = 0, end: int | None = None) -> None:
+def _literals(pg: PageScan, t: Text, kind: str, start: int = 0, end: int | None = None) -> None:
     """Quoted strings that end with an image suffix (whitespace-free)."""
-    for m in _QUOTED_IMG.finditer(t.low, start, len(t.low) if end is None else end):
-        pg.add(m.start("v"), t.slice(m, "v"), kind)
+    for m in QUOTED_IMG.finditer(t.low, start, len(t.low) if end is None else end):
+        line_end = t.low.find("\n", m.end())
+        site = "|" in t.low[m.end() : line_end] and bool(URL_FILTER.search(t.low, m.end(),
+                                                                          line_end))
+        pg.add(m.start("v"), t.slice(m, "v"), kind, site=site)
 
 
-def _template_blocks(pg: _Page, t: _Text) -> None:
+def _template_blocks(pg: PageScan, t: Text) -> None:
     """Quoted image literals inside ``{{ ... }}`` and ``{% ... %}`` blocks."""
-    if "{#" in t.text:
+    if "{#" in t.text or "/*" in t.text or "comment" in t.low:
         t = t.masked_by(_TEMPLATE_COMMENT)
     for block in _TEMPLATE_BLOCK.finditer(t.text):
-        _literals(pg, t, "template", block.start(), block.end())
+        for m in QUOTED_IMG.finditer(t.low, block.start(), block.end()):
+            before = t.low[block.start() : m.start()]
+            pg.add(m.start("v"), t.slice(m, "v"), "template",
+                   site=bool(URL_FILTER.search(t.low, m.end(), block.end())),
+                   resource="resources.get" in before and ".resources.get" not in before)
 
 
-def _mask_markdown(text: str) -> _Text:
+def _mask_markdown(text: str) -> Text:
     """Blank fenced code blocks, code spans and HTML comments (offsets kept)."""
     if "```" in text or "~~~" in text:
         lines = text.split("\n")
@@ -375,7 +241,7 @@ def _mask_markdown(text: str) -> _Text:
                 fence = marker
                 lines[i] = " " * len(line)
         text = "\n".join(lines)
-    t = _Text(text)
+    t = Text(text)
     if "`" in text:
         t = t.masked_by(_CODE_SPAN)
     return t.masked_by(_HTML_COMMENT) if "<!--" in text else t
@@ -385,9 +251,9 @@ def _md_label(label: str) -> str:
     return " ".join(label.split()).casefold()
 
 
-def _scan_markdown(pg: _Page, t: _Text, *, with_html: bool) -> _Text:
+def _scan_markdown(pg: PageScan, t: Text, *, with_html: bool) -> Text:
     """Markdown images (and raw HTML if ``with_html``); returns the masked text."""
-    t = _mask_markdown(t.text)
+    t = _mask_markdown(scan_front_matter(pg, t).text)
     text = t.text
     definitions: dict[str, str] = {}
     if "]:" in text:
@@ -398,11 +264,11 @@ def _scan_markdown(pg: _Page, t: _Text, *, with_html: bool) -> _Text:
         for m in _MD_IMG.finditer(text):
             group = "angle" if m.start("angle") >= 0 else "dest" if m.start("dest") >= 0 else ""
             if group:
-                pg.add(m.start(group), m.group(group), "md", image=True, convert=_unescape_md)
+                pg.add(m.start(group), m.group(group), "md", image=True, convert=unescape_md)
                 continue
             dest = definitions.get(_md_label(m.group("ref") or m.group("alt")))
             if dest is not None:
-                pg.add(m.start(), dest, "md-ref", image=True, convert=_unescape_md)
+                pg.add(m.start(), dest, "md-ref", image=True, convert=unescape_md)
     if with_html:
         _scan_html(pg, t)
     elif "{{" in text or "{%" in text:
@@ -424,7 +290,7 @@ def _jsx_tag(text: str, pos: int) -> tuple[str, dict[str, str] | None]:
     return m.group(1).rsplit(".", 1)[-1].lower(), size or None
 
 
-def _scan_jsx(pg: _Page, t: _Text) -> None:
+def _scan_jsx(pg: PageScan, t: Text) -> None:
     t = t.masked_by(_JS_LINE_COMMENT).masked_by(_JS_BLOCK_COMMENT)
     text, low = t.text, t.low
     for m in _JSX_SRC.finditer(low):
@@ -441,7 +307,7 @@ def _scan_jsx(pg: _Page, t: _Text) -> None:
         elif (
             "require(" not in low[m.start() : m.end()] and "import(" not in low[m.start() : m.end()]
         ):
-            literals = list(_QUOTED_IMG.finditer(low, m.start("expr"), m.end("expr")))
+            literals = list(QUOTED_IMG.finditer(low, m.start("expr"), m.end("expr")))
             for lit in literals:  # src={dark ? "/a.png" : "/b.png"}
                 pg.add(lit.start("v"), t.slice(lit, "v"), kind, image=True, attrs=size)
             if not literals:
@@ -449,26 +315,41 @@ def _scan_jsx(pg: _Page, t: _Text) -> None:
     for regex in _IMPORTS:
         for m in regex.finditer(text):
             pg.add(m.start("v"), m.group("v"), "import", bare_is_package=True)
+    _literals(pg, t, "js-literal")  # data objects, config fields: {imageUrl: 'img/a.svg'}
+    if "${" in text:
+        for m in _JS_TEMPLATE_LITERAL.finditer(text):
+            pg.add(m.start("v"), m.group("v"), "js-literal")
     if "url(" in low:
         _css_urls(pg, t, 0, len(low), "css-url")
 
 
-def _scan_css(pg: _Page, t: _Text, suffix: str) -> None:
+def _scan_css(pg: PageScan, t: Text, suffix: str) -> None:
     t = t.masked_by(_CSS_COMMENT)
+    if "@font-face" in t.low:  # an SVG web font is not an image
+        t = t.masked_by(_FONT_FACE)
     if suffix != ".css":
         t = t.masked_by(_LINE_COMMENT)
     _css_urls(pg, t, 0, len(t.low), "css-url")
 
 
-def scan_text(page: str, text: str, output_dir: str, paths: dict[str, Path]) -> ScanResult:
-    """Scan one page's text with the scanner its suffix picks (see references' docstring)."""
-    pg = _Page(page, text, output_dir, paths)
-    t = _Text(text)
+def scan_text(page: str, text: str, resolver: Resolver | str,
+              paths: dict[str, Path]) -> ScanResult:
+    """Scan one page's text with the scanner its suffix picks (see references' docstring);
+    a plain ``output_dir`` string stands for a site without a generator."""
+    if isinstance(resolver, str):
+        resolver = Resolver(os.path.dirname(resolver), resolver)
+    pg = PageScan(page, text, resolver, paths)
+    t = Text(text)
     suffix = os.path.splitext(page)[1].lower()
     if suffix in HTML_SUFFIXES:
-        _scan_html(pg, t)
+        _scan_html(pg, scan_front_matter(pg, t))
     elif suffix in MARKDOWN_SUFFIXES:
         _scan_markdown(pg, t, with_html=True)
+    elif suffix in COMPONENT_SUFFIXES:  # an .astro page's `---` block is code, not YAML
+        _scan_jsx(pg, t)
+        _scan_html(pg, t)
+    elif suffix in CONFIG_SUFFIXES:
+        scan_values(pg, t, 0, len(t.text), "config")
     elif suffix == ".mdx":
         _scan_jsx(pg, _scan_markdown(pg, t, with_html=False))
     elif suffix in JSX_SUFFIXES:
@@ -476,7 +357,7 @@ def scan_text(page: str, text: str, output_dir: str, paths: dict[str, Path]) -> 
     elif suffix in CSS_SUFFIXES:
         _scan_css(pg, t, suffix)
     elif suffix in TEMPLATE_SUFFIXES:
-        t = t.masked_by(_TEMPLATE_COMMENT)
+        t = scan_front_matter(pg, t.masked_by(_TEMPLATE_COMMENT))
         _scan_html(pg, t)
         _literals(pg, _mask_html(t), "template")
     else:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from assetgen.errors import ManifestError, UsageError
-from assetgen.manifest.load import find_manifest, load_manifest
+from assetgen.manifest import find_manifest, load_manifest
 from tests.fakes.sites import png_bytes, run_cli, write_site
 
 HEAD = """\

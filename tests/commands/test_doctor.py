@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from assetgen.cli.console import Console
+from assetgen.cli.render import doctor as render_doctor
 from assetgen.commands import doctor as doctor_command
 from tests.conftest import TEST_KEY
 from tests.fakes.emulator import Emulator
@@ -200,12 +201,13 @@ def test_model_not_found_from_openai_itself_is_access(tmp_path: Path) -> None:
                                               "code": "model_not_found"}})
 
     out, err = io.StringIO(), io.StringIO()
-    code = doctor_command.run(None, tmp_path, route="images", live=False, json_mode=True,
-                              console=Console(json_mode=True, out=out, err=err),
-                              environ={"OPENAI_API_KEY": TEST_KEY, "OPENAI_PROJECT_ID": "proj_1"},
-                              transport=httpx.MockTransport(handler))
+    result = doctor_command.run(None, tmp_path, route="images", live=False,
+                                environ={"OPENAI_API_KEY": TEST_KEY,
+                                         "OPENAI_PROJECT_ID": "proj_1"},
+                                transport=httpx.MockTransport(handler))
+    render_doctor.show(Console(json_mode=True, out=out, err=err), result)
     doc = json.loads(out.getvalue())
-    assert code == 1 and surface(doc) == "access"
+    assert result.exit_code == 1 and surface(doc) == "access"
     evidence = doc["evidence"]
     assert evidence["base_url"] == "https://api.openai.com/v1"
     assert (evidence["request_id"], evidence["organization"], evidence["project"]) == (
@@ -397,3 +399,13 @@ def test_an_unreadable_manifest_is_a_configuration_step_too(tmp_path: Path,
     assert doc["steps"][0]["name"] == "manifest"
     assert doc["evidence"]["error_code"] == "invalid_manifest"
     assert doc["evidence"]["endpoint"] == f"POST {openai_env.base_url}/images/generations"
+
+
+def test_an_unknown_default_route_in_a_broken_manifest_is_diagnosed_not_a_crash(
+        tmp_path: Path) -> None:
+    """The route named in a manifest that did not load is hostile text: doctor diagnoses
+    the default route instead of looking the unknown name up in the route registry."""
+    site = write_site(tmp_path, "version: 1\ndefaults:\n  route: imagez\nassets: []\n")
+    result, doc = doctor(site)
+    assert result.code == 1 and doc["route"] == "images"
+    assert doc["steps"][0]["name"] == "manifest" and surface(doc) == "configuration"

@@ -34,8 +34,6 @@ from assetgen.images.models import ImageModel
 
 # `auto` quality lets the model choose: budget for the dearest choice so --max-cost holds.
 _AUTO_QUALITY = "high"
-# Billing surfaces whose cost is not OpenAI's token prices.
-NON_OPENAI_BILLING = ("none", "codex-credits")
 DEFAULT_MODEL = "gpt-image-2"
 
 # The gpt-image-2 curve (see the module docstring).

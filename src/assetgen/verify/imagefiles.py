@@ -1,0 +1,55 @@
+"""Image files as verify sees them: HTML size attributes, header dimensions, and the images
+and sidecars below a folder (split from check.py)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from assetgen.build.store import PENDING_SUFFIX
+from assetgen.core.fsutil import TEMP_MARKER
+from assetgen.provenance.sidecar import SUFFIX
+from assetgen.verify.references import IMAGE_SUFFIXES
+
+_TEMP_MARKERS = (TEMP_MARKER, PENDING_SUFFIX)
+
+
+def pixels(value: str | None) -> float | None:
+    """An HTML width/height attribute as a number of pixels (`100%` and `auto` are not)."""
+    try:
+        number = float((value or "").strip().lower().removesuffix("px"))
+    except ValueError:
+        return None
+    return number if number > 0 else None
+
+
+def read_dimensions(path: str) -> tuple[int, int] | None:
+    """Displayed size from the header only (EXIF rotation applied); None if unreadable."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as image:
+            width, height = image.size
+            if image.format in ("JPEG", "WEBP", "TIFF", "PNG"):
+                orientation = image.getexif().get(0x0112)
+                if orientation in (5, 6, 7, 8):
+                    width, height = height, width
+            return (width, height) if width > 0 and height > 0 else None
+    except Exception:  # not an image Pillow can read: no aspect check for it
+        return None
+
+
+def walk_images(output_dir: Path) -> tuple[list[str], list[str]]:
+    """Image files and sidecars below ``output_dir`` (temp files of a live build skipped)."""
+    images: list[str] = []
+    sidecars: list[str] = []
+    for folder, dirs, names in os.walk(output_dir):
+        dirs[:] = [d for d in dirs if d not in (".git", "node_modules")]
+        for name in names:
+            if any(marker in name for marker in _TEMP_MARKERS):
+                continue
+            if name.endswith(SUFFIX):
+                sidecars.append(os.path.join(folder, name))
+            elif os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES:
+                images.append(os.path.join(folder, name))
+    return images, sidecars
