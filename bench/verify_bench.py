@@ -66,18 +66,23 @@ def build_site(root: Path, assets: int, pages: int, refs: int) -> None:
     (out / "img").mkdir(parents=True, exist_ok=True)
     (out / "img" / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>\n')
 
-    from assetgen.build import store
+    from assetgen.build import credentials, store
     from assetgen.build.planner import Planner
     from assetgen.core.canonical import sha256_bytes
+    from assetgen.images import codec
     from assetgen.manifest import load_manifest
-    from assetgen.provenance.sidecar import base_record
+    from assetgen.provenance import embed
+    from assetgen.provenance.record import Record
 
     manifest = load_manifest(root / "assetgen.yaml")
     planner = Planner(manifest)
     now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    source_type = credentials.source_type_for("images.generate", [])
     for index, asset in enumerate(manifest.assets):
-        data = _tiny_png(index)
-        record = base_record(
+        # Marked as a build marks it (SPEC 8), or verify would call every file `unmarked`.
+        data = codec.encode(codec.decode(_tiny_png(index)), "png",
+                            **embed.encode_options("png", None, source_type))
+        record = Record(
             asset=asset.id, file=asset.path, sha256=sha256_bytes(data), bytes=len(data),
             width=32, height=32, format="png", route="images.generate", model=asset.model,
             prompt=asset.prompt, quality=asset.quality, size=asset.size,

@@ -318,7 +318,8 @@ def metadata(data: bytes) -> dict[str, Any]:
     """The metadata Pillow reads from a file's headers (no pixel decoding)."""
     try:
         with Image.open(io.BytesIO(data)) as image:
-            return dict(image.info)
+            # Pillow types `info` with tuple keys too (e.g. EXIF offsets); callers look up names.
+            return {str(key): value for key, value in image.info.items()}
     except Exception:  # not an image Pillow can open: no metadata
         return {}
 
@@ -333,8 +334,8 @@ def image_has_alpha(image: Image.Image) -> bool:
     if not image.has_transparency_data:
         return False
     alpha = image.convert("RGBA").getchannel("A")
-    low, _high = alpha.getextrema()
-    return bool(low < 255)
+    low = alpha.getextrema()[0]  # a single band: (min, max) of numbers
+    return bool(isinstance(low, int | float) and low < 255)
 
 
 # The draft route's placeholder lives in its own module; re-exported for its callers.

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from urllib.parse import unquote
 
-from assetgen.verify.references import IMAGE_SUFFIXES, Reference, ScanResult, no_skips
+from assetgen.verify.model import IMAGE_SUFFIXES, Reference, ScanResult, no_skips
 from assetgen.verify.resolve import Resolver
 
 SUFFIX_ALT = "|".join(sorted((s[1:] for s in IMAGE_SUFFIXES), key=len, reverse=True))

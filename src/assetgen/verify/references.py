@@ -29,57 +29,27 @@ Markdown images count without an image suffix; url(), imports, icons and literal
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
+from assetgen.verify.model import (
+    CSS_SUFFIXES,
+    HTML_SUFFIXES,
+    IMAGE_SUFFIXES,
+    JSX_SUFFIXES,
+    MARKDOWN_SUFFIXES,
+    SKIP_REASONS,
+    TEMPLATE_SUFFIXES,
+    Reference,
+    ScanResult,
+    no_skips,
+)
 from assetgen.verify.resolve import Resolver
+from assetgen.verify.syntaxes import scan_text
 
-IMAGE_SUFFIXES = frozenset({
-    ".png", ".jpg", ".jpeg", ".webp", ".avif", ".gif", ".svg", ".ico", ".bmp", ".tif", ".tiff",
-    ".jxl", ".apng",
-})  # fmt: skip
-SKIP_REASONS = ("external", "data", "template", "not-image", "package", "unreadable")
-
-HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
-MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
-JSX_SUFFIXES = frozenset({".jsx", ".tsx", ".js", ".ts", ".mjs", ".cjs"})
-CSS_SUFFIXES = frozenset({".css", ".scss", ".sass", ".less"})
-TEMPLATE_SUFFIXES = frozenset({".j2", ".jinja", ".jinja2", ".njk", ".liquid"})
-
-
-@dataclass(frozen=True)
-class Reference:
-    """One image reference: where it is written and which file it names."""
-
-    page: Path  # absolute path of the referencing page
-    line: int  # 1-based line of the reference in the page
-    raw: str  # the reference as written (surrounding whitespace trimmed)
-    target: Path  # absolute, lexically normalised path of the referenced file
-    kind: str  # img srcset meta link style md md-ref jsx-src import css-url template literal
-    attrs: Mapping[str, str] | None = field(default=None, compare=False)  # width/height if given
-
-
-def no_skips() -> dict[str, int]:
-    return dict.fromkeys(SKIP_REASONS, 0)
-
-
-@dataclass
-class ScanResult:
-    """The references found, the values skipped (by reason) and the number of pages read."""
-
-    references: list[Reference] = field(default_factory=list)
-    skipped: dict[str, int] = field(default_factory=no_skips)
-    pages: int = 0
-    page_files: set[str] = field(default_factory=set)  # the pages read (absolute)
-
-    def merge(self, other: ScanResult) -> None:
-        self.references.extend(other.references)
-        for reason, count in other.skipped.items():
-            self.skipped[reason] = self.skipped.get(reason, 0) + count
-        self.pages += other.pages
-        self.page_files |= other.page_files
-
+__all__ = ["CSS_SUFFIXES", "HTML_SUFFIXES", "IMAGE_SUFFIXES", "JSX_SUFFIXES",
+           "MARKDOWN_SUFFIXES", "SKIP_REASONS", "TEMPLATE_SUFFIXES", "Reference", "ScanResult",
+           "find_pages", "no_skips", "scan_page", "scan_sources"]
 
 # --- regular expressions ---------------------------------------------------------------------
 # Hot patterns are lower-case and case-sensitive: they run on a lower-cased twin of the page
@@ -92,8 +62,6 @@ class ScanResult:
 
 def scan_page(path: Path, text: str, *, root: Path, output_dir: Path) -> ScanResult:
     """Scan one page's text; relative ``path``/``output_dir`` are taken below ``root``."""
-    from assetgen.verify.syntaxes import scan_text
-
     root_dir = os.path.abspath(root)
     page = os.path.normpath(os.path.join(root_dir, path))
     return scan_text(page, text, os.path.normpath(os.path.join(root_dir, output_dir)), {})
@@ -132,8 +100,6 @@ def scan_sources(root: Path, patterns: Sequence[str], output_dir: Path,
                  resolver: Resolver | None = None) -> ScanResult:
     """Scan every page matched by ``patterns`` (relative to ``root``) for image references;
     without a ``resolver``, paths resolve as on a site without a generator."""
-    from assetgen.verify.syntaxes import scan_text
-
     result = ScanResult()
     root_dir = os.path.abspath(root)
     out = resolver or Resolver(root_dir, os.path.normpath(os.path.join(root_dir, output_dir)))

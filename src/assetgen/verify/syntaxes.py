@@ -12,6 +12,14 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from assetgen.verify.fields import CONFIG_SUFFIXES, scan_front_matter, scan_values
+from assetgen.verify.model import (
+    CSS_SUFFIXES,
+    HTML_SUFFIXES,
+    JSX_SUFFIXES,
+    MARKDOWN_SUFFIXES,
+    TEMPLATE_SUFFIXES,
+    ScanResult,
+)
 from assetgen.verify.page import (
     QUOTED_IMG,
     SUFFIX_ALT,
@@ -21,14 +29,6 @@ from assetgen.verify.page import (
     Text,
     unescape_html,
     unescape_md,
-)
-from assetgen.verify.references import (
-    CSS_SUFFIXES,
-    HTML_SUFFIXES,
-    JSX_SUFFIXES,
-    MARKDOWN_SUFFIXES,
-    TEMPLATE_SUFFIXES,
-    ScanResult,
 )
 from assetgen.verify.resolve import Resolver
 
