@@ -24,7 +24,7 @@ from assetgen.build.submissions import (
 )
 from assetgen.routes import ImageJob
 from assetgen.routes import batch_lines as lines_of
-from assetgen.routes.batches import MAX_FILE_BYTES, MAX_LINES, BatchClient
+from assetgen.routes.batches import MAX_FILE_BYTES, MAX_LINES, BatchClient, checked_id
 
 # Edit inputs sent by `file_id` are uploaded with purpose `vision` ("Images used for vision
 # fine-tuning" in CreateFileRequest, and what the image-generation guide uploads inputs
@@ -82,8 +82,6 @@ async def _create(client: BatchClient, store: SubmissionStore, submission: Submi
 
 
 def adopt(submission: Submission, batch: dict[str, object]) -> None:
-    from assetgen.routes.batches import checked_id
-
     submission.batch_id = checked_id(batch.get("id"), "batch")
     status = batch.get("status")
     submission.batch_status = status if isinstance(status, str) else None

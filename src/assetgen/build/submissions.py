@@ -25,7 +25,7 @@ from typing import Any
 from assetgen.core.canonical import readable_json
 from assetgen.core.fsutil import SafeFolder, atomic_write, read_within
 from assetgen.errors import UnsafePathError
-from assetgen.routes.batches import is_api_id
+from assetgen.routes.batch_ids import is_api_id
 
 SCHEMA = "assetgen.batch/1"
 FOLDER = "batches"

@@ -9,7 +9,6 @@ Every id a server or a state file gives is checked before it goes into a URL pat
 
 from __future__ import annotations
 
-import re
 import tempfile
 from collections.abc import Iterator
 from typing import IO, Any
@@ -17,6 +16,7 @@ from typing import IO, Any
 import httpx
 
 from assetgen.errors import PermanentError
+from assetgen.routes.batch_ids import is_api_id
 from assetgen.routes.http import (
     json_body,
     raise_for_status,
@@ -35,12 +35,6 @@ MAX_OUTPUT_BYTES = 8 * 1024 * 1024 * 1024
 LIST_PAGE = 100
 LIST_MAX_PAGES = 20
 TIMEOUT_S = 300.0
-# What an OpenAI object id may look like before it goes into a URL path.
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
-
-
-def is_api_id(value: Any) -> bool:
-    return isinstance(value, str) and bool(_ID.match(value))
 
 
 class BatchClient:
