@@ -112,6 +112,26 @@ def test_failed_lines_fail_their_assets_only(tmp_path: Path, openai_env: Emulato
     assert not (site / "public/img/card.webp").exists()
 
 
+def test_malformed_usage_fails_its_asset_and_keeps_the_image(tmp_path: Path,
+                                                            openai_env: Emulator) -> None:
+    openai_env.batch_api.config.bad_usage_prompts = ("social card",)
+    site = write_site(tmp_path, MANIFEST, FILES)
+    result = run_cli("-C", site, "build", "--batch")
+    assert result.code == 1, result.output
+    assert "card: failed" in result.out and "usage dropped" in result.out
+    assert (site / "public/img/hero.png").exists()
+    assert not (site / "public/img/card.webp").exists()
+    # Its paid image waits in the masters cache: the next build publishes it, asking nothing.
+    made = len(batches(openai_env))
+    again = run_cli("-C", site, "build")
+    assert again.code == 0, again.output
+    assert "1 collected" in again.out
+    assert (site / "public/img/card.webp").exists()
+    assert len(batches(openai_env)) == made and openai_env.count(GENERATIONS) == 0
+    assert "usage" not in sidecar(site, "img/card.webp")  # dropped, never recorded
+    assert "usage" in sidecar(site, "img/hero.png")
+
+
 def test_expired_batch_keeps_done_lines(tmp_path: Path, openai_env: Emulator) -> None:
     openai_env.batch_api.config.expire_after = 1
     openai_env.batch_api.config.shuffle = False

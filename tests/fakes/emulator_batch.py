@@ -14,7 +14,9 @@ Shapes from the official OpenAPI (validated: `CreateBatchRequest` in, `Batch`,
 
 Configure through ``emu.batch`` (a :class:`BatchConfig`): ``delay_s`` until a batch
 finishes, ``shuffle``, ``fail_prompts`` (prompt substring → error code), ``expire_after``
-(finish as `expired` with only that many lines done), ``done_before_cancel``.
+(finish as `expired` with only that many lines done), ``done_before_cancel``,
+``bad_usage_prompts`` (prompt substrings whose answer carries a malformed `usage` block:
+a hostile-server knob for SPEC 10, not behaviour of the real API).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class BatchConfig:
     fail_prompts: dict[str, str] = field(default_factory=dict)
     expire_after: int | None = None
     done_before_cancel: int = 0
+    bad_usage_prompts: tuple[str, ...] = ()
     seed: int = 7
 
 
@@ -303,4 +306,6 @@ def _answer(emu: Emulator, state: BatchState, endpoint: str,
                                          body.get("input_fidelity"))}
     for err in openapi.validate("ImagesResponse", payload):
         emu.add_schema_error(f"emulator batch answer is invalid: {err}")
+    if any(needle in prompt for needle in state.config.bad_usage_prompts):
+        payload["usage"] = {"output_tokens": "plenty"}  # hostile: not a whole number
     return {"status_code": 200, "request_id": request_id, "body": payload}

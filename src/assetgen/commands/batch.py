@@ -181,7 +181,10 @@ class _BatchBuild:
                     asset.id, word, route=status.route, state_before=str(status.state),
                     error=f"input `{waits_on[0]}` is not made yet" if word == "blocked"
                     else None, reason=f"waits for `{waits_on[0]}` (in a batch)")
-            elif status.next == Next.BUILD and status.generation_hash in failed:
+            elif status.generation_hash in failed and (status.next == Next.BUILD
+                                                       or status.from_cache):
+                # A failed line; one whose master is cached had a malformed usage block:
+                # it fails here and a later build publishes it from the masters cache.
                 held[asset.id] = "failed"
                 self.outcomes[asset.id] = _failed_outcome(status, *failed[
                     status.generation_hash])
