@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 
 from assetgen.build import batch as batch_module
+from assetgen.build.engine import EventSink
 from assetgen.provenance.sidecar import sidecar_path
 from tests.fakes.emulator import Emulator
 from tests.fakes.sites import png_bytes, run_cli, write_site
@@ -249,3 +251,35 @@ def test_doctor_lists_open_batches(tmp_path: Path, openai_env: Emulator) -> None
     result = run_cli("-C", site, "doctor", "--route", "images", "--json")
     steps = {s["name"]: s for s in json.loads(result.out)["steps"]}
     assert "2 open" in steps["batches"]["detail"] and "in_progress" in steps["batches"]["detail"]
+
+
+def test_batch_commands_return_results_without_a_terminal(
+        tmp_path: Path, openai_env: Emulator, capsys: pytest.CaptureFixture[str]) -> None:
+    from assetgen.commands import batch as command
+    from assetgen.commands.reporting import SILENT
+
+    openai_env.batch_api.config.delay_s = 3600
+    site = write_site(tmp_path, MANIFEST, FILES)
+    notes: list[str] = []
+
+    class Notes:
+        def warning(self, text: str) -> None:
+            notes.append(text)
+
+        def note(self, text: str) -> None:
+            notes.append(text)
+
+        def progress(self, total: int) -> AbstractContextManager[EventSink]:
+            return SILENT.progress(total)
+
+    built = command.run_build(None, site, [], batch=True, no_wait=True, force=False,
+                              concurrency=4, max_cost=None, listener=Notes())
+    assert built.exit_code == 0 and built.summary.counts == {"submitted": 3}
+    assert any(n.startswith("submitted batch") for n in notes)
+    listed = command.run_list(None, site)
+    assert sorted(row.status for row in listed.batches) == ["in_progress", "in_progress"]
+    assert sum(row.total for row in listed.batches) == 3
+    cancelled = command.run_cancel(None, site, None)
+    assert {c.status for c in cancelled.cancelled} == {"cancelling"}
+    assert cancelled.exit_code == 0 and cancelled.remedy.endswith("build")
+    assert capsys.readouterr() == ("", "")  # commands print nothing
