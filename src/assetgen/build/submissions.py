@@ -22,10 +22,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from assetgen.core.api_ids import is_api_id
 from assetgen.core.canonical import readable_json
 from assetgen.core.fsutil import SafeFolder, atomic_write, read_within
 from assetgen.errors import UnsafePathError
-from assetgen.routes.batch_ids import is_api_id
 
 SCHEMA = "assetgen.batch/1"
 FOLDER = "batches"

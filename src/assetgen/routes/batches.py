@@ -15,8 +15,8 @@ from typing import IO, Any
 
 import httpx
 
+from assetgen.core.api_ids import is_api_id
 from assetgen.errors import PermanentError
-from assetgen.routes.batch_ids import is_api_id
 from assetgen.routes.http import (
     json_body,
     raise_for_status,

@@ -1,7 +1,7 @@
 """What an OpenAI object id (batch, file) may look like before it goes into a URL path.
 
-Apart from `routes.batches` so that reading batch records (the planner does, for every
-`plan` and `verify`) never loads httpx.
+In core, not in `routes.batches`, so that reading batch records (the planner does, for
+every `plan` and `verify`) loads neither httpx nor any route module.
 """
 
 from __future__ import annotations
