@@ -18,24 +18,13 @@ PACKAGE = "assetgen"
 
 # Modules that import assetgen modules inside functions, and why. Everything else imports
 # at the top. (cli/ may always: it keeps `assetgen --help` and `verify` start-up small.)
+# Slow third-party libraries are what is deferred instead: Pillow inside images/codec.py and
+# images/placeholder.py, c2pa inside build/credentials.py and build/signing.py, httpx in the
+# HTTP routes; import-linter keeps Pillow and httpx out of the manifest and the planner.
 DEFERRED_IMPORTS = {
     # The route loader imports one route's module when that route is used.
     "assetgen.routes",
     "assetgen.routes.registry",
-    # Pillow (~80 ms) and c2pa (~50 ms) load only when an image is really made or signed,
-    # so a no-op build and `verify` never pay for them.
-    "assetgen.build.engine",
-    "assetgen.build.answers",
-    "assetgen.build.credentials",
-    "assetgen.build.signing",
-    "assetgen.build.store",
-    "assetgen.provenance.embed",
-    # verify reads embedded records and Content Credentials only for the few files that
-    # need it (an undeclared image without a sidecar, a signed file): Pillow and c2pa stay
-    # out of a plain `verify`.
-    "assetgen.verify.check",
-    # The gateway route (and httpx) load only when a gateway is diagnosed.
-    "assetgen.doctor.checks",
 }
 
 

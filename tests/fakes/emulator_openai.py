@@ -408,7 +408,7 @@ def images_edits(emu: Emulator, ex: Exchange) -> None:
     finish(emu, ex, fault, payload)
 
 
-_edit_validation_view = edit_validation_view  # older name, used by tests/test_routes_images.py
+_edit_validation_view = edit_validation_view  # older name, used by tests/routes/test_images.py
 
 
 def mask_ok(ex: Exchange, data: bytes, first: tuple[int, int], param: str) -> bool:

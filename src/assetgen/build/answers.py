@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from assetgen.build.masters import CachedMaster
 from assetgen.core.canonical import sha256_bytes
 from assetgen.errors import ImageError, PermanentError
+from assetgen.images.codec import has_alpha, image_has_alpha, probe
 from assetgen.routes import InputImage, RouteResult
 
 if TYPE_CHECKING:
@@ -18,7 +19,6 @@ if TYPE_CHECKING:
 
 
 def read_input(ref: str, path: Path, asset_id: str | None) -> InputImage:
-    from assetgen.images.codec import probe
 
     try:
         data = path.read_bytes()
@@ -42,7 +42,6 @@ def does_not_decode(result: RouteResult, exc: ImageError) -> PermanentError:
 
 def require_alpha(result: RouteResult, checked: Decoded | None = None) -> None:
     """`transparent: true` asked for a transparent background: an opaque answer fails."""
-    from assetgen.images.codec import has_alpha, image_has_alpha
 
     opaque = (not image_has_alpha(checked.image) if checked is not None
               else not has_alpha(result.image))
@@ -65,7 +64,6 @@ def master_fields(data: bytes, looked: tuple[ImageInfo, str] | None,
             and isinstance(meta.get("format"), str):
         width, height, fmt = meta["width"], meta["height"], meta["format"]
     else:
-        from assetgen.images.codec import probe
 
         info = probe(data)
         width, height, fmt = info.width, info.height, info.format

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assetgen.build import signing, store
+from assetgen.images import codec as imaging
 from assetgen.provenance import embed
 from assetgen.provenance.record import Record
 from assetgen.provenance.sidecar import claimed
@@ -86,7 +88,6 @@ def derive_published(master: bytes, asset: Asset, stamp: dict[str, str], route: 
     """The published files of a master (`store.derive`): AI-marked, signed last when
     ``kit`` is set, or the master itself when its manifest is its marking (SPEC 8); and
     the master's own Content Credentials, for the sidecar."""
-    from assetgen.build import store
     found = read(master, trust_anchors=trust_anchors)
     source_type = source_type_for(route, [i.path for i in asset.inputs])
     kit = kit if source_type else None  # drafts and adopted files are not signed
@@ -94,8 +95,6 @@ def derive_published(master: bytes, asset: Asset, stamp: dict[str, str], route: 
                            source_type=source_type,
                            keep_master=kit is None and keeps_marking(found))
     if kit is not None:
-        from assetgen.build import signing
-        from assetgen.images import codec as imaging
         master_format = decoded.info.format if decoded else imaging.header(master).format
         derived = signing.sign_derived(derived, master, master_format, kit,
                                        source_type=source_type,

@@ -53,6 +53,8 @@ from assetgen.errors import (
     RouteError,
     describe_os_error,
 )
+from assetgen.images import codec as imaging
+from assetgen.images import sizes
 from assetgen.manifest import Asset, Manifest
 from assetgen.provenance import embed
 from assetgen.provenance.record import CorruptSidecar, Record
@@ -288,7 +290,6 @@ class Engine:
 
     def finish(self, made: _Made, old_sidecar: Record | None) -> None:
         """Decode, derive, record and commit an answer: one thread hop, one decode."""
-        from assetgen.images import codec as imaging
         asset, result = made.asset, made.result
         try:
             made.checked = imaging.decode_checked(result.image)
@@ -390,8 +391,6 @@ class Engine:
                         generation_hash: str) -> tuple[ImageInfo, str]:
         """Refuse an answer that is not an image or has the wrong size (by its header);
         keep the rest in the masters cache. Returns the header and the master's sha256."""
-        from assetgen.images import codec as imaging
-        from assetgen.images import sizes
         try:
             info = imaging.header(result.image)
         except ImageError as exc:

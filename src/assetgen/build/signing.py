@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assetgen import TOOL, __version__
-from assetgen.errors import ConfigError
+from assetgen.build.store import DerivedFile
+from assetgen.errors import ConfigError, ImageError
 from assetgen.manifest import SigningSettings as Settings
 from assetgen.manifest.c2pa_settings import ALGORITHMS, resolve
 
@@ -130,7 +131,6 @@ def _sign(kit: Kit, data: bytes, fmt: str, actions: list[dict[str, Any]],
         out = io.BytesIO()
         builder.sign(signer, _MIME[fmt], io.BytesIO(data), out)
     except Exception as exc:  # the library's failure (a time-stamp server down, ...)
-        from assetgen.errors import ImageError
 
         raise ImageError(f"C2PA signing of a {fmt} file failed: {_one_line(exc)}",
                          hint="run `assetgen doctor` to check the signing setup (and "
@@ -173,7 +173,6 @@ def sign_derived(derived: Derived, master: bytes, master_format: str, kit: Kit, 
     manifest, and the AI source type it declares, travel in the chain); otherwise each file
     declares `c2pa.created` with ``source_type`` itself.
     """
-    from assetgen.build.store import DerivedFile
 
     ingredient = (master, master_format) if parent else None
     if derived.format not in _MIME:  # gif, tiff, ...: assetgen signs what it marks

@@ -20,8 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from assetgen.core.canonical import sha256_bytes
 from assetgen.core.fsutil import SafeFolder, escapes, read_no_follow, remove_stale_temp_files
+from assetgen.errors import ImageError
+from assetgen.images import codec as imaging
 from assetgen.images import pngdata
 from assetgen.images import variants as variant_rules
+from assetgen.images.chroma import remove_key
+from assetgen.images.codec import metadata
 from assetgen.images.formats import DEFAULT_ENCODING
 from assetgen.manifest import Asset
 from assetgen.provenance import embed
@@ -86,7 +90,6 @@ def _encode_kwargs(asset: Asset, fmt: str) -> dict[str, Any]:
 def _encode(image: Any, asset: Asset, fmt: str, record: dict[str, str] | None,
             source_type: str | None) -> tuple[bytes, dict[str, Any]]:
     """Encoded bytes and the sidecar's description of what they embed (read back, not assumed)."""
-    from assetgen.images import codec as imaging
     data = imaging.encode(image, fmt, **_encode_kwargs(asset, fmt),
                           **embed.encode_options(fmt, record, source_type))
     return data, _read_back(data, fmt, record, source_type)
@@ -96,7 +99,6 @@ def _read_back(data: bytes, fmt: str, record: dict[str, str] | None,
                source_type: str | None) -> dict[str, Any]:
     if record is None and source_type is None:
         return embed.describe(fmt, None, None)
-    from assetgen.images.codec import metadata
 
     info = metadata(data)
     return embed.describe(fmt, record, embed.record_from_info(info),
@@ -117,7 +119,6 @@ def derive(master: bytes, asset: Asset, *, record: dict[str, str] | None = None,
     ``keep_master``: the master carries Content Credentials; when it already is the final
     file it is published byte for byte (SPEC 8), nothing embedded, so they stay valid.
     """
-    from assetgen.images import codec as imaging
     def pixels() -> imaging.Decoded:
         nonlocal decoded
         if decoded is None:
@@ -143,7 +144,6 @@ def derive(master: bytes, asset: Asset, *, record: dict[str, str] | None = None,
         image = pixels().image
         steps = []
         if asset.transparent == "chroma":
-            from assetgen.images.chroma import remove_key
 
             image, step = remove_key(image, asset.chroma_key or "#00ff00")
             steps.append(step)
@@ -173,8 +173,6 @@ def derive(master: bytes, asset: Asset, *, record: dict[str, str] | None = None,
 def _unchanged(master: bytes, asset: Asset) -> tuple[int, int] | None:
     """The master's size when it already is the final file: the format and size asked,
     no chroma key and no encoder settings of the manifest's own for that format."""
-    from assetgen.errors import ImageError
-    from assetgen.images import codec as imaging
 
     if asset.transparent == "chroma" or asset.encoding.get(asset.format):
         return None

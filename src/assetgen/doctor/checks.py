@@ -26,6 +26,7 @@ from assetgen.images.codec import probe
 from assetgen.manifest import Asset, Manifest
 from assetgen.routes import ImageJob, RouteContext, load_route
 from assetgen.routes import codex as codex_route
+from assetgen.routes.gateway import GatewaySettings
 from assetgen.routes.http import OFFICIAL_BASE_URL, is_official, json_body, request_id_of, send
 from assetgen.routes.registry import OPENAI_KEY_VAR, responses_model, route_info
 
@@ -312,7 +313,6 @@ class Doctor:
     # -- gateway ---------------------------------------------------------------------------------
 
     async def check_gateway(self) -> bool:
-        from assetgen.routes.gateway import GatewaySettings
 
         if self.manifest is None:
             why = ("the manifest did not load (see above)" if self.failed

@@ -13,9 +13,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PIL import Image, ImageOps, UnidentifiedImageError, features
+if TYPE_CHECKING:
+    from PIL import Image
+
 
 from assetgen.errors import ImageError
 from assetgen.images import formats
@@ -65,6 +67,7 @@ def _normalise_format(fmt: str) -> str:
 
 @cache
 def _writable() -> tuple[FormatInfo, ...]:
+    from PIL import Image, features  # Pillow loads on first use
     Image.init()
     return tuple(
         spec
@@ -86,6 +89,7 @@ def format_for_path(path: str | Path) -> str:
 
 
 def _check_pixel_count(image: Image.Image) -> None:
+    from PIL import Image  # Pillow loads on first use
     limit = Image.MAX_IMAGE_PIXELS
     if limit is not None and image.width * image.height > limit:
         raise ImageError(
@@ -97,6 +101,7 @@ def _check_pixel_count(image: Image.Image) -> None:
 @contextmanager
 def _decoding(data: bytes) -> Iterator[None]:
     """Pillow's failures on ``data`` as one ``ImageError`` each."""
+    from PIL import Image, UnidentifiedImageError  # Pillow loads on first use
     if not data:
         raise ImageError("image data does not decode: it is empty (0 bytes)")
     try:
@@ -115,6 +120,7 @@ def _decoding(data: bytes) -> Iterator[None]:
 
 def _load(data: bytes) -> Image.Image:
     """Open, verify and fully decode ``data``; ``ImageError`` for anything that fails."""
+    from PIL import Image  # Pillow loads on first use
     with _decoding(data):
         with Image.open(io.BytesIO(data)) as candidate:
             _check_pixel_count(candidate)
@@ -132,6 +138,7 @@ def probe(data: bytes) -> ImageInfo:
 def header(data: bytes) -> ImageInfo:
     """What the file's header says (format, size, mode), without decoding any pixels: a
     quick first look. Only `probe`/`decode_checked` prove that the image is whole."""
+    from PIL import Image  # Pillow loads on first use
     with _decoding(data), Image.open(io.BytesIO(data)) as image:
         _check_pixel_count(image)
         return _describe(image)
@@ -151,6 +158,7 @@ class Decoded:
 
 def decode_checked(data: bytes) -> Decoded:
     """`probe` and `decode` in one decode (a build checks each answer, then derives from it)."""
+    from PIL import ImageOps  # Pillow loads on first use
     image = _load(data)
     info = _describe(image)
     ImageOps.exif_transpose(image, in_place=True)
@@ -175,6 +183,7 @@ def decode(data: bytes) -> Image.Image:
 
 def fit(image: Image.Image, width: int, height: int) -> Image.Image:
     """Scale to cover ``width`` x ``height`` (Lanczos), then centre-crop to exactly that."""
+    from PIL import Image, ImageOps  # Pillow loads on first use
     if width <= 0 or height <= 0:
         raise ValueError(f"cannot fit an image to {width}x{height}")
     if image.size == (width, height):
@@ -186,6 +195,7 @@ def fit(image: Image.Image, width: int, height: int) -> Image.Image:
 
 
 def _flatten_on_white(image: Image.Image) -> Image.Image:
+    from PIL import Image  # Pillow loads on first use
     rgba = image.convert("RGBA")
     background = Image.new("RGBA", rgba.size, (*_WHITE, 255))
     return Image.alpha_composite(background, rgba).convert("RGB")
@@ -304,6 +314,7 @@ def encode(
 
 def resize_to_width(image: Image.Image, width: int) -> Image.Image:
     """``image`` scaled (Lanczos) to ``width``, keeping its aspect ratio; never enlarged."""
+    from PIL import Image  # Pillow loads on first use
     if width <= 0:
         raise ValueError(f"cannot resize an image to width {width}")
     if width >= image.width:
@@ -316,6 +327,7 @@ def resize_to_width(image: Image.Image, width: int) -> Image.Image:
 
 def metadata(data: bytes) -> dict[str, Any]:
     """The metadata Pillow reads from a file's headers (no pixel decoding)."""
+    from PIL import Image  # Pillow loads on first use
     try:
         with Image.open(io.BytesIO(data)) as image:
             # Pillow types `info` with tuple keys too (e.g. EXIF offsets); callers look up names.

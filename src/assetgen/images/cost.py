@@ -12,7 +12,7 @@ Prices per 1M tokens come from the model table (`image_models`). Output image to
       1792x1024  high 5,063;  3584x2048  high 12,329
   The curve is the closed form published in community.openai.com/t/1382699 (read from
   the calculator's script); it reproduces every anchor above exactly, so between anchors
-  it is the interpolation. `tests/test_cost.py` pins the anchors.
+  it is the interpolation. `tests/images/test_cost.py` pins the anchors.
 - The fixed-size models use their per-size tables (see `image_models`).
 
 Input images: GPT Image models read inputs at high fidelity (gpt-image-2 always; the

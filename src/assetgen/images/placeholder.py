@@ -7,12 +7,14 @@ import hashlib
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PIL import Image, ImageDraw, ImageFont
+if TYPE_CHECKING:
+    from PIL import Image, ImageDraw, ImageFont
+
+    _FontType = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 _WHITE = (255, 255, 255)
-_FontType = ImageFont.FreeTypeFont | ImageFont.ImageFont
 _MIN_FONT_SIZE = 8
 _ELLIPSIS = "…"
 # Punctuation the bundled font lacks, with the nearest character it has.
@@ -54,12 +56,14 @@ def _palette(seed: str) -> _Palette:
 
 @lru_cache(maxsize=128)
 def _font(size: int) -> _FontType:
+    from PIL import ImageFont  # Pillow loads on first use
     return ImageFont.load_default(size=size)
 
 
 @lru_cache(maxsize=1024)
 def _has_glyph(char: str) -> bool:
     """Whether the bundled font draws ``char`` rather than its missing-glyph box."""
+    from PIL import Image, ImageDraw  # Pillow loads on first use
     if char.isspace() or char.isascii():
         return True
     font = _font(24)
@@ -88,6 +92,7 @@ def _drawable(text: str) -> str:
 
 
 def _line_height(font: _FontType) -> int:
+    from PIL import ImageFont  # Pillow loads on first use
     if isinstance(font, ImageFont.FreeTypeFont):
         ascent, descent = font.getmetrics()
         return ascent + descent
@@ -172,6 +177,7 @@ def render_placeholder(
     stand-in; a card carries ``title`` (large), ``subtitle`` and ``body`` (wrapped, cut
     with an ellipsis when too long), all scaled with the image so they stay legible.
     """
+    from PIL import Image, ImageDraw  # Pillow loads on first use
     if width <= 0 or height <= 0:
         raise ValueError(f"cannot render a {width}x{height} placeholder")
     palette = _palette(seed)

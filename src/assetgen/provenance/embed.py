@@ -28,6 +28,7 @@ from xml.sax.saxutils import quoteattr
 
 from assetgen.core.canonical import canonical_json
 from assetgen.images import formats
+from assetgen.images.codec import metadata
 from assetgen.provenance.record import Record
 
 SCHEMA = "assetgen.embedded/1"
@@ -129,7 +130,6 @@ def source_type_from_info(info: Mapping[Any, Any]) -> str | None:
 
 def read_source_type(data: bytes) -> str | None:
     """The IPTC digital source type in an image's bytes, or None."""
-    from assetgen.images.codec import metadata
 
     return source_type_from_info(metadata(data))
 
@@ -147,7 +147,6 @@ def read_source_type_file(path: Any) -> str | None:
 
 def read_record(data: bytes) -> dict[str, str] | None:
     """The embedded record of an image's bytes, or None if it carries none."""
-    from assetgen.images.codec import metadata
 
     return record_from_info(metadata(data))
 

@@ -22,12 +22,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from assetgen.build import credentials
 from assetgen.build.planner import AssetStatus, Planner, State
 from assetgen.core.canonical import tagged_hash
 from assetgen.core.hashcache import HashCache
 from assetgen.core.remedies import shell_command
 from assetgen.images import variants
 from assetgen.manifest import Asset, Manifest
+from assetgen.provenance import embed
 from assetgen.provenance.sidecar import SUFFIX, claimed, image_path_for
 from assetgen.verify.imagefiles import pixels, read_dimensions, walk_images
 from assetgen.verify.page import UNRESOLVED
@@ -154,7 +156,6 @@ class _Checker:
     def _find_marker(self, key: str) -> tuple[str, str | None] | None:
         if self.exists(key + SUFFIX):
             return "has a provenance sidecar", claimed(Path(key), "asset")
-        from assetgen.provenance import embed  # only for undeclared images without a sidecar
 
         embedded = embed.read_record_file(key)
         if embedded is not None:
@@ -230,8 +231,6 @@ class _Checker:
 
     def embedded_findings(self, status: AssetStatus) -> None:
         """The record embedded in each published file must agree with the sidecar."""
-        from assetgen.images import variants
-        from assetgen.provenance import embed
         sidecar = status.sidecar
         if sidecar is None:
             return  # nothing says a record was embedded
@@ -259,7 +258,6 @@ class _Checker:
     def marking_findings(self, path: Path, status: AssetStatus) -> None:
         """A published generated image must say it is AI-generated, and with signing on
         carry a manifest that validates (SPEC 8: `unmarked`, `uncredentialed`)."""
-        from assetgen.build import credentials
         sidecar, signing = status.sidecar, self.manifest.signing
         if sidecar is not None and sidecar.source is not None:
             return  # adopted: the user's own bytes, not a file assetgen made

@@ -12,7 +12,7 @@ import pytest
 
 from assetgen.manifest import Manifest, load_manifest
 from tests.fakes.sites import png_bytes, run_cli, write_site
-from tests.test_lineage import make_site, record
+from tests.verify.test_check import make_site, record
 
 CLEAN = """\
 version: 1
