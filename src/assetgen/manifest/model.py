@@ -49,7 +49,7 @@ class Asset:
     """One image assetgen makes: its entry with defaults applied and the prompt rendered."""
 
     id: str
-    path: str  # posix, relative to output_dir
+    path: str  # posix, relative to output_dir (or to `root:`, see `base`)
     file: Path  # absolute
     prompt: str  # rendered
     route: str
@@ -73,6 +73,12 @@ class Asset:
     transparent: str | None = None  # "api" (background: transparent) | "chroma"
     chroma_key: str | None = None  # "#rrggbb", for transparent: chroma
     path_line: int = 0  # the `path:` line, for problems about the path (0: the entry's)
+
+    @property
+    def base(self) -> Path:
+        """The folder ``path`` (and the variants' names) is relative to: output_dir, or the
+        entry's ``root:`` (SPEC 7: Hugo assets/, Astro src/assets/, a page bundle)."""
+        return Path(*self.file.parts[:len(self.file.parts) - len(Path(self.path).parts)])
 
     @property
     def has_variants(self) -> bool:

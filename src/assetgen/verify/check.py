@@ -109,11 +109,10 @@ class _Checker:
         # Variant files (`img/hero-480w.avif`) belong to their asset: the manifest's
         # possible names, plus what sidecars record once plan has read them.
         self.variant_owner: dict[str, Asset] = {}
-        output = manifest.output_dir
         for asset in manifest.assets:
             if asset.variant_widths:
                 for name in variants.candidate_names(asset):
-                    self.variant_owner[file_key(output / name)] = asset
+                    self.variant_owner[file_key(asset.base / name)] = asset
         self.static_by_file = {file_key(s.file): s for s in manifest.static}
         self.statuses: dict[str, AssetStatus] = {}
         self.roots: tuple[str, ...] = ()  # the site's image folders (verify.resolve)
@@ -183,7 +182,7 @@ class _Checker:
             if status.sidecar is None:
                 continue
             for file in variants.files_of(status.sidecar.well_formed_variants(),
-                                          self.manifest.output_dir):
+                                          status.asset.base):
                 self.variant_owner.setdefault(file_key(file), status.asset)
         return statuses
 
@@ -231,7 +230,7 @@ class _Checker:
         if sidecar is None:
             return  # nothing says a record was embedded
         files = [status.asset.file, *variants.files_of(sidecar.well_formed_variants(),
-                                                       self.manifest.output_dir)]
+                                                       status.asset.base)]
         # Memoised by file fingerprint: a warm verify reads no image headers.
         compared = {"embedded": sidecar.embedded, "asset": sidecar.asset,
                     "route": sidecar.route, "model": sidecar.model,
@@ -372,7 +371,8 @@ class _Checker:
                      if target.startswith(r + os.sep)), os.path.dirname(target))
         rel = Path(os.path.relpath(target, root)).as_posix()
         folder = Path(os.path.relpath(root, self.manifest.root)).as_posix()
-        return f"declare it where it is: under static: as `path: {rel}` with `root: {folder}`"
+        return (f"declare it where it is, with `path: {rel}` and `root: {folder}`: under "
+                "static: (hand-made) or assets: (generated)")
 
     def aspect(self, ref: Reference, target: str) -> None:
         attrs = ref.attrs or {}
