@@ -192,7 +192,8 @@ def test_states_agree_with_plan(site: Manifest) -> None:
 def test_strict_makes_every_finding_an_error(site: Manifest) -> None:
     report = check(site, strict=True)
     assert report.warnings == 0
-    assert {f.state for f in report.findings} >= set(WARNING_STATES) - {"unresolved"}
+    assert {f.state for f in report.findings} >= set(WARNING_STATES) - {"unresolved",
+                                                                        "no-folder"}
     assert all(f.severity == "error" for f in report.findings)
 
 

@@ -44,7 +44,7 @@ def cache_file_for(manifest_path: Path) -> Path:
 # need re-running). Anything unusual falls back to the normal load.
 
 _CACHE_FORMAT = 5  # 2: no `vars` in the cached manifest; 3: Asset.path_line; 4: generator, roots
-# 5: an asset's `root:` (Asset.file outside output_dir)
+# 5: an asset's `root:` (Asset.file outside output_dir), Manifest.site_folders
 _MAX_CACHE_BYTES = 256 * 1024 * 1024
 
 

@@ -35,7 +35,7 @@ from assetgen.manifest.nodes import (
     type_ok,
 )
 from assetgen.manifest.outputs import OutputsResolver, check_collisions, resolve_top_paths
-from assetgen.manifest.site import resolve_site
+from assetgen.manifest.site import folder_lines, resolve_site
 
 
 def find_manifest(start: Path) -> Path:
@@ -189,7 +189,8 @@ class ManifestLoader(LoadContext):
                         sources=tuple(sources), routes=routes,
                         static=tuple(static), assets=tuple(assets), masters_dir=masters_dir,
                         assets_json=assets_json, snippet_template=snippet_template,
-                        signing=signing, generator=generator, roots=tuple(roots))
+                        signing=signing, generator=generator, roots=tuple(roots),
+                        site_folders=folder_lines(data))
 
     def resolve_output_dir(self, data: Mapping[str, Any]) -> Path:
         raw = data.get("output_dir", "public")

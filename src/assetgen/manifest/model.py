@@ -13,6 +13,8 @@ from typing import Any
 from assetgen.core.fsutil import STATE_DIR_NAME
 
 MAX_ANCHORS_BYTES = 4 * 1024 * 1024  # a trust list of a few thousand roots
+# (key, folder as written, manifest line): the folders a manifest names for its images.
+FolderLines = tuple[tuple[str, str, int], ...]
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,7 @@ class Manifest:
     signing: SigningSettings | None = None  # `provenance.c2pa` (SPEC 8)
     generator: str = "plain"  # a name in manifest.generators (SPEC 7)
     roots: tuple[Path, ...] = ()  # declared image folders besides output_dir (absolute)
+    site_folders: FolderLines = ()  # where output_dir and the roots are named (site.py)
 
     def __post_init__(self) -> None:
         self.by_id = {a.id: a for a in self.assets}

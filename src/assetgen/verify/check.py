@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from assetgen.core.canonical import tagged_hash
 from assetgen.core.hashcache import HashCache
 from assetgen.core.remedies import shell_command
 from assetgen.images import variants
-from assetgen.manifest import Asset, Manifest
+from assetgen.manifest import Asset, Manifest, missing_folders
 from assetgen.provenance import embed
 from assetgen.provenance.sidecar import SUFFIX, claimed, image_path_for
 from assetgen.verify.imagefiles import pixels, read_dimensions, walk_images
@@ -39,7 +39,8 @@ from assetgen.verify.scope import Scope, concerned, file_key, scope_for, with_de
 
 ERROR_STATES = ("missing", "tampered", "unrecorded", "untracked", "orphan-sidecar", "unknown",
                 "broken-ref", "unmarked", "uncredentialed")
-WARNING_STATES = ("stale", "draft", "unreferenced", "aspect-mismatch", "unresolved")
+WARNING_STATES = ("stale", "draft", "unreferenced", "aspect-mismatch", "unresolved",
+                  "no-folder")
 STATES = ("fresh", *ERROR_STATES, *WARNING_STATES)
 # A sidecar's sha256 matched the file for these, so its recorded width/height are the file's.
 _SIDECAR_TRUSTED = (State.FRESH, State.STALE, State.DRAFT)
@@ -440,6 +441,12 @@ def check(manifest: Manifest, *, hashes: HashCache | None = None,
     scope = checker.scope = scope_for(manifest, files, checker.owner)
     resolver = resolver_for(manifest)
     checker.roots = resolver.roots
+    if scope.everything:
+        for folder in missing_folders(manifest):
+            checker.add(folder.folder, "no-folder", f"{checker.show(manifest.file)}:"
+                        f"{folder.line}: {folder.message}", folder.remedy)
+            checker.findings[-1] = replace(checker.findings[-1], page=manifest.file,
+                                           line=folder.line)
     if scan is None:
         scan = scan_sources(manifest.root, manifest.sources, manifest.output_dir, resolver)
     referrers: dict[str, list[Reference]] = {}
