@@ -223,3 +223,28 @@ def test_derive_decodes_at_most_once_and_not_at_all_when_given_the_pixels(
 
 def _no_decode(data: bytes):
     raise AssertionError("decoded again")
+
+
+@pytest.mark.parametrize("output_dir", ["public", "."])
+def test_recover_finishes_a_commit_in_an_asset_root(tmp_path: Path, output_dir: str) -> None:
+    # An asset with `root: assets` (SPEC 7): its record's names are relative to assets/,
+    # also when output_dir is the site folder itself (Jekyll) and the walk finds it there.
+    image = tmp_path / "assets" / "img" / "a.webp"
+    variant = image.with_name("a-256w.webp")
+    image.parent.mkdir(parents=True)
+    image.write_bytes(b"NEW")
+    variant.write_bytes(b"VAR")
+    entry = {"file": "img/a-256w.webp", "sha256": sha256_bytes(b"VAR"), "width": 1,
+             "height": 1, "format": "webp", "bytes": 3}
+    pending_path(image).write_bytes(_record(b"NEW", variants=[entry]).to_json())
+    notes = recover(tmp_path / output_dir, tmp_path / "assets")
+    assert notes == ["completed the interrupted write of a.webp"]
+    assert sidecar_path(image).is_file()
+
+
+def test_recover_discards_a_record_whose_file_is_not_the_image(tmp_path: Path) -> None:
+    image = tmp_path / "img" / "b.webp"  # the record says img/a.webp
+    image.parent.mkdir()
+    image.write_bytes(b"NEW")
+    pending_path(image).write_bytes(_record(b"NEW").to_json())
+    assert "discarded" in recover(tmp_path)[0]

@@ -50,7 +50,7 @@ def test_a_recorder_is_a_listener() -> None:
 
 def test_plan_returns_statuses_and_warnings_and_prints_nothing(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    site = write_site(tmp_path, BIG_SIZE_MANIFEST)
+    site = write_site(tmp_path, BIG_SIZE_MANIFEST, {"public/.keep": ""})
     result = plan.run(None, site, [], draft=False)
     assert [s.asset.id for s in result.statuses] == ["big"]
     assert result.summary.total == 1 and result.summary.to_build == 1

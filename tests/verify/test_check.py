@@ -193,7 +193,8 @@ def test_strict_makes_every_finding_an_error(site: Manifest) -> None:
     report = check(site, strict=True)
     assert report.warnings == 0
     # `submitted` needs a batch record: tests/build/test_batch.py covers it under --strict.
-    assert {f.state for f in report.findings} >= set(WARNING_STATES) - {"submitted", "unresolved"}
+    assert {f.state for f in report.findings} >= set(WARNING_STATES) - {"submitted", "unresolved",
+                                                                        "no-folder"}
     assert all(f.severity == "error" for f in report.findings)
 
 

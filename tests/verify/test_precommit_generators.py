@@ -21,6 +21,15 @@ SITES = {
     "jekyll": (".", {"_config.yml": "title: x\nexclude: [assetgen.yaml]\n",
                      "_posts/2020-01-01-a.md": "![a]({{ site.baseurl }}/img/a.png)\n"},
                "img/a.png"),
+    "mkdocs": ("docs", {"mkdocs.yml": "site_name: x\ntheme:\n  favicon: img/favicon.png\n",
+                        "docs/index.md": "# Home\n"}, "img/favicon.png"),
+    "nextjs": ("public", {"next.config.js": "module.exports = {};\n",
+                          "app/page.tsx": "const banner = `${process.env.BASE}/banner.png`;\n"
+                                          "export default () => <p>{banner}</p>;\n"},
+               "banner.png"),
+    "eleventy": (".", {".eleventy.js": "module.exports = () => ({});\n",
+                       "_includes/base.njk": "<img src=\"{{ '/img/logo.png' | url }}\">\n"},
+                 "img/logo.png"),
 }
 
 

@@ -364,14 +364,14 @@ class Engine:
 
     def commit(self, asset: Asset, derived: store.Derived, record: Record,
                old: Record | None) -> None:
-        output_dir = self.manifest.output_dir
+        base = asset.base  # output_dir, or the asset's own root (SPEC 7)
         declared = {a.file for a in self.manifest.assets} | {s.file for s in
                                                               self.manifest.static}
         obsolete = [(path, sha) for path, sha in recording.obsolete_variants(
-            old, derived, output_dir, asset.path) if path not in declared]
-        extra = [(output_dir / v.rel, v.data) for v in derived.variants]
+            old, derived, base, asset.path) if path not in declared]
+        extra = [(base / v.rel, v.data) for v in derived.variants]
         store.commit(asset.file, derived.data, record, extra=extra, obsolete=obsolete,
-                     root=self.manifest.root, inside=output_dir)
+                     root=self.manifest.root, inside=base)
 
     def job_for(self, asset: Asset, route: str) -> ImageJob:
         inputs = tuple(read_input(i.ref, i.path, i.asset_id) for i in asset.inputs)

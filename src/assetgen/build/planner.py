@@ -286,7 +286,7 @@ class Planner:
         if sidecar.sha256 != status.sha256:
             status.state, status.reason = State.TAMPERED, "file bytes differ from the sidecar"
             return
-        issue = self._variant_issue(sidecar)
+        issue = self._variant_issue(sidecar, status.asset.base)
         if issue is not None:  # like the main file's bytes: before staleness or drafts
             status.state, status.reason, status.problem_file = issue
         elif sidecar.route == "draft":
@@ -304,9 +304,10 @@ class Planner:
         else:
             status.state, status.reason = State.FRESH, "up to date"
 
-    def _variant_issue(self, sidecar: Record) -> tuple[State, str, Path] | None:
-        """The first recorded variant that is gone or changed, if any."""
-        output_dir = self.manifest.output_dir
+    def _variant_issue(self, sidecar: Record, base: Path) -> tuple[State, str, Path] | None:
+        """The first recorded variant that is gone or changed, if any (names are relative
+        to ``base``, the asset's folder: output_dir or its own root)."""
+        output_dir = base
         for entry in sidecar.well_formed_variants():
             rel = entry["file"]
             if escapes(rel, output_dir, self.resolved_paths):

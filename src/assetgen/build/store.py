@@ -15,7 +15,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from assetgen.core.canonical import sha256_bytes
@@ -215,8 +215,9 @@ def commit(image_path: Path, data: bytes, record: Record, *,
     Variants and image first, sidecar last; then remove ``obsolete`` files (variants the
     previous sidecar listed that this one does not), each only while its bytes still match
     the sha256 given with it. Everything happens in the image's folder, opened once
-    symlink-safely from ``root`` and checked to be inside ``inside`` (output_dir) at write
-    time (see `fsutil.SafeFolder`): a folder swapped for a symlink meanwhile is refused.
+    symlink-safely from ``root`` and checked to be inside ``inside`` (output_dir, or the
+    asset's own root) at write time (see `fsutil.SafeFolder`): a folder swapped for a
+    symlink meanwhile is refused.
     """
     sidecar_bytes = record.to_json()
     folder_path = image_path.parent
@@ -255,35 +256,53 @@ def _matches_in(folder: SafeFolder, name: str, sha256: str) -> bool:
         return False
 
 
-def recover(output_dir: Path) -> list[str]:
+def recover(output_dir: Path, *roots: Path) -> list[str]:
     """Finish or discard commits an interrupted build left; remove its temp files.
 
-    Call only while holding the build lock. Returns what was done, for the log.
+    ``roots`` are the other folders assets are written to (their `root:`). Call only while
+    holding the build lock. Returns what was done, for the log.
     """
     notes: list[str] = []
-    if not output_dir.is_dir():
-        return notes
-    for pending in sorted(output_dir.rglob(f"*{PENDING_SUFFIX}")):
-        if pending.is_symlink():
-            continue  # never ours: assetgen writes pending sidecars as files
-        image = pending.with_name(pending.name[1: -len(SUFFIX + PENDING_SUFFIX)])
-        try:
-            record = Record.parse(read_no_follow(pending, MAX_RECORD_BYTES), pending.name)
-            matches = _matches(image, record.sha256) and all(
-                escapes(entry["file"], output_dir) is None
-                and _matches(output_dir / entry["file"], entry["sha256"])
-                for entry in record.well_formed_variants())
-        except (OSError, CorruptSidecar):
-            matches = False
-        if matches:
-            os.replace(pending, sidecar_path(image))
-            notes.append(f"completed the interrupted write of {image.name}")
-        else:
-            pending.unlink(missing_ok=True)
-            notes.append(f"discarded an unfinished write of {image.name}")
-    for temp in remove_stale_temp_files(output_dir):
-        notes.append(f"removed temp file {temp.name}")
+    seen: set[Path] = set()
+    for folder in dict.fromkeys((output_dir, *roots)):
+        if not folder.is_dir():
+            continue
+        for pending in sorted(folder.rglob(f"*{PENDING_SUFFIX}")):
+            if pending in seen or pending.is_symlink():
+                continue  # never ours: assetgen writes pending sidecars as files
+            seen.add(pending)
+            notes.append(_recover_one(pending))
+        for temp in remove_stale_temp_files(folder):
+            notes.append(f"removed temp file {temp.name}")
     return notes
+
+
+def _recover_one(pending: Path) -> str:
+    image = pending.with_name(pending.name[1: -len(SUFFIX + PENDING_SUFFIX)])
+    try:
+        record = Record.parse(read_no_follow(pending, MAX_RECORD_BYTES), pending.name)
+        base = _base_of(image, record.file)
+        matches = base is not None and _matches(image, record.sha256) and all(
+            escapes(entry["file"], base) is None
+            and _matches(base / entry["file"], entry["sha256"])
+            for entry in record.well_formed_variants())
+    except (OSError, CorruptSidecar):
+        matches = False
+    if matches:
+        os.replace(pending, sidecar_path(image))
+        return f"completed the interrupted write of {image.name}"
+    pending.unlink(missing_ok=True)
+    return f"discarded an unfinished write of {image.name}"
+
+
+def _base_of(image: Path, recorded: str) -> Path | None:
+    """The folder the record's `file` (and its variants' names) is relative to: the image's
+    path minus ``recorded``; None when they do not match (an untrusted record)."""
+    parts = PurePosixPath(recorded).parts
+    if not parts or ".." in parts or PurePosixPath(recorded).is_absolute() \
+            or image.parts[-len(parts):] != parts:
+        return None
+    return Path(*image.parts[:-len(parts)])
 
 
 def _matches(path: Path, sha256: str) -> bool:

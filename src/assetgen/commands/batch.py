@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from assetgen.build import signing
 from assetgen.build import store as output_store
 from assetgen.build.batch import Pending, reconcile, submit
 from assetgen.build.batch_collect import collect
@@ -50,7 +51,7 @@ from assetgen.core.remedies import shell_command
 from assetgen.core.waits import MAX_WAIT_S
 from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
 from assetgen.images.models import BATCH_TIER, STANDARD_TIER
-from assetgen.manifest import Manifest
+from assetgen.manifest import Manifest, size_warnings
 from assetgen.provenance.published import write_assets_json
 from assetgen.routes import RouteContext, RouteSet
 from assetgen.routes.batches import BatchClient
@@ -84,18 +85,25 @@ def run_build(manifest_path: Path | None, cwd: Path, selected_ids: list[str], *,
     planned = plan_statuses(manifest_path, cwd, selected_ids, draft=False, force=force,
                             tier=tier)
     manifest, statuses, hashes = planned.manifest, planned.statuses, planned.hashes
+    for line in size_warnings(manifest):
+        listener.warning(line)
     config = OpenAIConfig.from_env(env, "images")  # collection and submission need a key
     routes = RouteSet(RouteContext(manifest=manifest, client=None, environ=env))
     requests = [s for s in statuses if s.needs_build and s.next == Next.BUILD]
     for name in sorted({s.route for s in requests}):
         routes(name).preflight([s.asset for s in requests if s.route == name])
+    settings = BuildSettings(force=force, concurrency=concurrency, max_cost=max_cost)
+    if manifest.signing is not None and manifest.signing.sign:
+        # Collected answers are published (and so signed) as a synchronous build's are; a
+        # certificate it cannot use fails before any request.
+        settings.signing = signing.load_kit(manifest.signing, env)
     job = _BatchBuild(manifest, [s.asset.id for s in statuses], batch=batch, no_wait=no_wait,
                       force=force, tier=tier, hashes=hashes, routes=routes, config=config,
-                      settings=BuildSettings(force=force, concurrency=concurrency,
-                                             max_cost=max_cost), listener=listener)
+                      settings=settings, listener=listener)
     with build_lock(ensure_state_dir(manifest.state_dir, root=manifest.root) / "build.lock",
                     root=manifest.root):
-        for note in output_store.recover(manifest.output_dir):
+        other_roots = sorted({a.base for a in manifest.assets} - {manifest.output_dir})
+        for note in output_store.recover(manifest.output_dir, *other_roots):
             listener.note(f"recovered: {note}")
         remove_stale_temp_files(manifest.state_dir)
         if not manifest.masters_folder.is_relative_to(manifest.state_dir):

@@ -143,7 +143,8 @@ def run(manifest_path: Path | None, cwd: Path, ids: list[str], *, force: bool = 
         settings.signing = signing.load_kit(manifest.signing, context.environ)
     with build_lock(ensure_state_dir(manifest.state_dir, root=manifest.root) / "build.lock",
                     root=manifest.root):
-        for note in store.recover(manifest.output_dir):
+        other_roots = sorted({a.base for a in manifest.assets} - {manifest.output_dir})
+        for note in store.recover(manifest.output_dir, *other_roots):
             listener.note(f"recovered: {note}")
         # A killed command can also leave half-written local state: masters, the hash
         # and manifest caches (written by every command, outside the lock). Writers of

@@ -9,9 +9,10 @@ from pathlib import Path
 from assetgen.build.planner import AssetStatus, Next, Planner
 from assetgen.commands.common import open_manifest, select_assets
 from assetgen.core.hashcache import HashCache
+from assetgen.core.paths import display_inside_cwd
 from assetgen.errors import EXIT_OK
 from assetgen.images.models import STANDARD_TIER
-from assetgen.manifest import Manifest, size_warnings
+from assetgen.manifest import Manifest, missing_folders, size_warnings
 
 
 @dataclass(frozen=True)
@@ -66,4 +67,7 @@ def plan_statuses(manifest_path: Path | None, cwd: Path, ids: list[str], *, draf
 def run(manifest_path: Path | None, cwd: Path, ids: list[str], *, draft: bool) -> PlanResult:
     planned = plan_statuses(manifest_path, cwd, ids, draft=draft, force=False)
     planned.hashes.save()
-    return PlanResult(planned.statuses, warnings=size_warnings(planned.manifest))
+    manifest = planned.manifest
+    folders = [f"{display_inside_cwd(manifest.file)}:{m.line}: {m.message}; {m.remedy}"
+               for m in missing_folders(manifest)]
+    return PlanResult(planned.statuses, warnings=folders + size_warnings(manifest))

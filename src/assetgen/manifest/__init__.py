@@ -10,6 +10,7 @@ importing only those below it:
 - `checks`: `LoadContext`, the problem collector and the checks every resolver shares;
   `model_rules`: what each image model takes;
 - `outputs`, `assets`: resolve an asset entry (published files; prompt, size, edits);
+- `site`: `generator:`, `roots:` and the folders a manifest names that are missing;
 - `load`: find, parse and resolve a manifest; `cache`: the same, answered from
   `.assetgen/manifest.json` while nothing it depends on changed.
 """
@@ -21,11 +22,13 @@ from assetgen.manifest.load import find_manifest, load_manifest, load_yaml
 from assetgen.manifest.model import Asset, EditInput, Manifest, SigningSettings, StaticImage
 from assetgen.manifest.model_rules import size_warnings
 from assetgen.manifest.nodes import line_of
+from assetgen.manifest.site import MissingFolder, missing_folders
 
 __all__ = [
     "Asset",
     "EditInput",
     "Manifest",
+    "MissingFolder",
     "SigningSettings",
     "StaticImage",
     "cache_file_for",
@@ -34,5 +37,6 @@ __all__ = [
     "load_manifest",
     "load_manifest_cached",
     "load_yaml",
+    "missing_folders",
     "size_warnings",
 ]

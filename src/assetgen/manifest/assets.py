@@ -47,7 +47,9 @@ class AssetResolver:
                 else:
                     ids[asset_id] = line_of(entry, "id")
         id_files = {
-            entry["id"]: self.output_dir / entry["path"]
+            entry["id"]: ((self.context.root / entry["root"]).resolve()
+                          if isinstance(entry.get("root"), str) else self.output_dir)
+            / entry["path"]
             for entry in entries
             if isinstance(entry, dict) and isinstance(entry.get("id"), str)
             and isinstance(entry.get("path"), str)
@@ -87,9 +89,9 @@ class AssetResolver:
         rel = None
         fmt = "png"
         raw_path = entry.get("path")
-        if isinstance(raw_path, str):
-            rel = self.context.check_output_path(raw_path, self.output_dir,
-                                                line_of(entry, "path"))
+        base = self.context.entry_root(entry, self.output_dir)  # `root:`, else output_dir
+        if isinstance(raw_path, str) and base is not None:
+            rel = self.context.check_output_path(raw_path, base, line_of(entry, "path"))
             if rel is not None:
                 try:
                     fmt = format_for_path(rel)
@@ -115,13 +117,13 @@ class AssetResolver:
                                     background=background, report=self.problem)
 
         if len(self.context.problems) > before or rel is None or prompt is None \
-                or not isinstance(asset_id, str):
+                or base is None or not isinstance(asset_id, str):
             return None
         if not isinstance(route, str) or not isinstance(model, str) \
                 or not isinstance(quality, str) or size is None:
             return None
         return Asset(
-            id=asset_id, path=rel, file=self.output_dir / rel, prompt=prompt, route=route,
+            id=asset_id, path=rel, file=base / rel, prompt=prompt, route=route,
             model=model, quality=quality, size=size, format=fmt, line=line,
             path_line=line_of(entry, "path"),
             width=width if isinstance(width, int) else None,

@@ -43,7 +43,8 @@ def cache_file_for(manifest_path: Path) -> Path:
 # they did, and nothing below output_dir may be a symlink (the loader's escape checks would
 # need re-running). Anything unusual falls back to the normal load.
 
-_CACHE_FORMAT = 4  # 2: no `vars` in the cached manifest; 3: Asset.path_line; 4: generator, roots
+_CACHE_FORMAT = 5  # 2: no `vars` in the cached manifest; 3: Asset.path_line; 4: generator, roots
+# 5: an asset's `root:` (Asset.file outside output_dir), Manifest.site_folders
 _MAX_CACHE_BYTES = 256 * 1024 * 1024
 
 
@@ -107,8 +108,8 @@ def _package_stamp(name: str) -> list[int] | None:
 def _checks(manifest: Manifest) -> dict[str, Any]:
     files = sorted({str(i.path) for a in manifest.assets for i in a.inputs if not i.asset_id}
                    | {str(a.mask) for a in manifest.assets if a.mask is not None})
-    if _has_symlink(manifest.output_dir):
-        raise _Uncacheable("symlinks below output_dir")
+    if not _roots_plain(manifest):
+        raise _Uncacheable("symlinks below output_dir or an asset's root")
     return {"output_dir": os.path.relpath(manifest.output_dir, manifest.root), "files": files}
 
 
@@ -120,7 +121,15 @@ def _still_valid(manifest: Manifest, checks: dict[str, Any]) -> bool:
         file = Path(name)
         if not file.is_file() or file.resolve() != file:
             return False
-    return not _has_symlink(manifest.output_dir)
+    return _roots_plain(manifest)
+
+
+def _roots_plain(manifest: Manifest) -> bool:
+    """No symlink at or below output_dir and the assets' own roots (`root:`): the loader's
+    escape checks on those paths hold as long as this does."""
+    others = {a.base for a in manifest.assets} - {manifest.output_dir}
+    return not _has_symlink(manifest.output_dir) and all(
+        base.resolve() == base and not _has_symlink(base) for base in others)
 
 
 def _has_symlink(folder: Path) -> bool:

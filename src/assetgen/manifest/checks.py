@@ -95,6 +95,21 @@ class LoadContext:
             return None
         return Path(raw).as_posix()
 
+    def entry_root(self, entry: Mapping[str, Any], output_dir: Path) -> Path | None:
+        """The folder an asset's or static entry's `path` is in: `root:` (inside the
+        manifest's folder: SPEC 7's other roots, e.g. Hugo assets/ or a page bundle), else
+        output_dir. None (reported) when the root is refused."""
+        raw = entry.get("root")
+        if raw is None:
+            return output_dir
+        why = escapes(raw, self.root, self.resolved_paths) if isinstance(raw, str) \
+            else "it is not a folder path"
+        if why:
+            self.problem(line_of(entry, "root"), f"root `{raw}` is refused: {why}",
+                         "use a folder inside the manifest's folder, e.g. assets")
+            return None
+        return (self.root / raw).resolve()
+
     def check_size_field(self, node: Mapping[str, Any], where: str, model: Any = None) -> None:
         """A `size:` the model makes: one of its sizes, or a valid flexible WxH."""
         raw = node.get("size")

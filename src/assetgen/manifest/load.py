@@ -35,7 +35,7 @@ from assetgen.manifest.nodes import (
     type_ok,
 )
 from assetgen.manifest.outputs import OutputsResolver, check_collisions, resolve_top_paths
-from assetgen.manifest.site import resolve_site
+from assetgen.manifest.site import folder_lines, resolve_site
 
 
 def find_manifest(start: Path) -> Path:
@@ -168,16 +168,17 @@ class ManifestLoader(LoadContext):
         masters_dir, assets_json, snippet_template = resolve_top_paths(self, data, output_dir)
         signing = resolve_signing(self, data)
 
-        seen_paths: dict[str, int] = {}
+        seen_paths: dict[str, int] = {}  # by file: `path` is relative to each entry's root
         entries: list[StaticImage | Asset] = [*static, *assets]
         for item in entries:
             path_line = item.path_line or item.line
-            if item.path in seen_paths:
+            key = os.path.normpath(item.file)
+            if key in seen_paths:
                 self.problem(path_line, f"path `{item.path}` is declared twice "
-                             f"(first on line {seen_paths[item.path]})",
+                             f"(first on line {seen_paths[key]})",
                              "each image file belongs to one entry")
             else:
-                seen_paths[item.path] = path_line
+                seen_paths[key] = path_line
         self.check_cycles(assets, data)
         check_collisions(self, assets, static)
 
@@ -188,7 +189,8 @@ class ManifestLoader(LoadContext):
                         sources=tuple(sources), routes=routes,
                         static=tuple(static), assets=tuple(assets), masters_dir=masters_dir,
                         assets_json=assets_json, snippet_template=snippet_template,
-                        signing=signing, generator=generator, roots=tuple(roots))
+                        signing=signing, generator=generator, roots=tuple(roots),
+                        site_folders=folder_lines(data))
 
     def resolve_output_dir(self, data: Mapping[str, Any]) -> Path:
         raw = data.get("output_dir", "public")
@@ -265,7 +267,7 @@ class ManifestLoader(LoadContext):
             raw = entry.get("path")
             if not isinstance(raw, str):
                 continue
-            base = self.static_root(entry, output_dir)
+            base = self.entry_root(entry, output_dir)
             rel = None if base is None else self.check_output_path(raw, base,
                                                                    line_of(entry, "path"))
             if rel is None or base is None:
@@ -278,20 +280,6 @@ class ManifestLoader(LoadContext):
                                       license=optional_str(entry.get("license")),
                                       path_line=line_of(entry, "path")))
         return result
-
-    def static_root(self, entry: Mapping[str, Any], output_dir: Path) -> Path | None:
-        """The folder a static entry's `path` is in: `root:` (inside the manifest's folder:
-        SPEC 7's other roots, e.g. Hugo assets/ or a page bundle), else output_dir."""
-        raw = entry.get("root")
-        if raw is None:
-            return output_dir
-        why = escapes(raw, self.root, self.resolved_paths) if isinstance(raw, str) \
-            else "it is not a folder path"
-        if why:
-            self.problem(line_of(entry, "root"), f"static root `{raw}` is refused: {why}",
-                         "use a folder inside the manifest's folder, e.g. assets")
-            return None
-        return (self.root / raw).resolve()
 
     def resolve_assets(self, data: Mapping[str, Any], output_dir: Path,
                        defaults: Mapping[str, Any], variables: dict[str, Any],

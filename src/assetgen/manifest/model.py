@@ -13,6 +13,8 @@ from typing import Any
 from assetgen.core.fsutil import STATE_DIR_NAME
 
 MAX_ANCHORS_BYTES = 4 * 1024 * 1024  # a trust list of a few thousand roots
+# (key, folder as written, manifest line): the folders a manifest names for its images.
+FolderLines = tuple[tuple[str, str, int], ...]
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ class Asset:
     """One image assetgen makes: its entry with defaults applied and the prompt rendered."""
 
     id: str
-    path: str  # posix, relative to output_dir
+    path: str  # posix, relative to output_dir (or to `root:`, see `base`)
     file: Path  # absolute
     prompt: str  # rendered
     route: str
@@ -73,6 +75,12 @@ class Asset:
     transparent: str | None = None  # "api" (background: transparent) | "chroma"
     chroma_key: str | None = None  # "#rrggbb", for transparent: chroma
     path_line: int = 0  # the `path:` line, for problems about the path (0: the entry's)
+
+    @property
+    def base(self) -> Path:
+        """The folder ``path`` (and the variants' names) is relative to: output_dir, or the
+        entry's ``root:`` (SPEC 7: Hugo assets/, Astro src/assets/, a page bundle)."""
+        return Path(*self.file.parts[:len(self.file.parts) - len(Path(self.path).parts)])
 
     @property
     def has_variants(self) -> bool:
@@ -119,6 +127,7 @@ class Manifest:
     signing: SigningSettings | None = None  # `provenance.c2pa` (SPEC 8)
     generator: str = "plain"  # a name in manifest.generators (SPEC 7)
     roots: tuple[Path, ...] = ()  # declared image folders besides output_dir (absolute)
+    site_folders: FolderLines = ()  # where output_dir and the roots are named (site.py)
 
     def __post_init__(self) -> None:
         self.by_id = {a.id: a for a in self.assets}

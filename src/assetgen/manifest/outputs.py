@@ -9,6 +9,7 @@ another file the manifest declares.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -281,16 +282,19 @@ def _manifest_path(context: LoadContext, data: Mapping[str, Any], key: str,
 def check_collisions(context: LoadContext, assets: list[Asset],
                      static: list[StaticImage]) -> None:
     """No variant may be named like another asset, a static file or another variant."""
-    owners: dict[str, str] = {item.path: f"asset `{item.id}`" for item in assets}
-    owners.update({item.path: "a static entry" for item in static})
+    # Keyed by file: an entry's `path` is relative to its own root (`root:` or output_dir).
+    owners: dict[str, str] = {os.path.normpath(item.file): f"asset `{item.id}`"
+                              for item in assets}
+    owners.update({os.path.normpath(item.file): "a static entry" for item in static})
     for asset in assets:
         for rel in candidate_names(asset):
-            other = owners.get(rel)
+            key = os.path.normpath(asset.base / rel)
+            other = owners.get(key)
             if other is not None and other != f"variant of `{asset.id}`":
                 context.problem(asset.line, f"variant `{rel}` of asset `{asset.id}` would "
                                f"overwrite {other}'s file",
                                "rename one of the files, or change the variant widths")
-            owners[rel] = f"variant of `{asset.id}`"
+            owners[key] = f"variant of `{asset.id}`"
 
 
 def _int(value: Any) -> bool:

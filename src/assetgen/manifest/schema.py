@@ -100,8 +100,10 @@ DEFAULTS: dict[str, Field] = {
 
 ASSET: dict[str, Field] = {
     "id": Field("string", f"unique id matching {ASSET_ID_PATTERN[1:-1]}", required=True),
-    "path": Field("string", "file below output_dir; its suffix picks the format",
-                  required=True),
+    "path": Field("string", "file below output_dir (or below `root`); its suffix picks the "
+                  "format", required=True),
+    "root": Field("string", "the folder `path` is in when it is not output_dir: another of "
+                  "the site's roots, e.g. assets (Hugo), src/assets (Astro), a page bundle"),
     "prompt": Field("string", "Jinja2 template rendered with vars", required=True),
     "route": DEFAULTS["route"],
     "model": DEFAULTS["model"],

@@ -70,7 +70,7 @@ class Record:
     schema: Text = SCHEMA
     tool: Text = TOOL
     asset: Text
-    file: Text  # relative to output_dir
+    file: Text  # relative to output_dir (or the asset's `root:`)
     sha256: Text
     bytes: Count
     width: Count

@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from assetgen.core.canonical import tagged_hash
 from assetgen.core.hashcache import HashCache
 from assetgen.core.remedies import shell_command
 from assetgen.images import variants
-from assetgen.manifest import Asset, Manifest
+from assetgen.manifest import Asset, Manifest, missing_folders
 from assetgen.provenance import embed
 from assetgen.provenance.sidecar import SUFFIX, claimed, image_path_for
 from assetgen.verify.imagefiles import pixels, read_dimensions, walk_images
@@ -39,7 +39,8 @@ from assetgen.verify.scope import Scope, concerned, file_key, scope_for, with_de
 
 ERROR_STATES = ("missing", "tampered", "unrecorded", "untracked", "orphan-sidecar", "unknown",
                 "broken-ref", "unmarked", "uncredentialed")
-WARNING_STATES = ("stale", "draft", "submitted", "unreferenced", "aspect-mismatch", "unresolved")
+WARNING_STATES = ("stale", "draft", "submitted", "unreferenced", "aspect-mismatch",
+                  "unresolved", "no-folder")
 STATES = ("fresh", *ERROR_STATES, *WARNING_STATES)
 # A sidecar's sha256 matched the file for these, so its recorded width/height are the file's.
 _SIDECAR_TRUSTED = (State.FRESH, State.STALE, State.DRAFT)
@@ -109,11 +110,10 @@ class _Checker:
         # Variant files (`img/hero-480w.avif`) belong to their asset: the manifest's
         # possible names, plus what sidecars record once plan has read them.
         self.variant_owner: dict[str, Asset] = {}
-        output = manifest.output_dir
         for asset in manifest.assets:
             if asset.variant_widths:
                 for name in variants.candidate_names(asset):
-                    self.variant_owner[file_key(output / name)] = asset
+                    self.variant_owner[file_key(asset.base / name)] = asset
         self.static_by_file = {file_key(s.file): s for s in manifest.static}
         self.statuses: dict[str, AssetStatus] = {}
         self.roots: tuple[str, ...] = ()  # the site's image folders (verify.resolve)
@@ -183,7 +183,7 @@ class _Checker:
             if status.sidecar is None:
                 continue
             for file in variants.files_of(status.sidecar.well_formed_variants(),
-                                          self.manifest.output_dir):
+                                          status.asset.base):
                 self.variant_owner.setdefault(file_key(file), status.asset)
         return statuses
 
@@ -235,7 +235,7 @@ class _Checker:
         if sidecar is None:
             return  # nothing says a record was embedded
         files = [status.asset.file, *variants.files_of(sidecar.well_formed_variants(),
-                                                       self.manifest.output_dir)]
+                                                       status.asset.base)]
         # Memoised by file fingerprint: a warm verify reads no image headers.
         compared = {"embedded": sidecar.embedded, "asset": sidecar.asset,
                     "route": sidecar.route, "model": sidecar.model,
@@ -376,7 +376,8 @@ class _Checker:
                      if target.startswith(r + os.sep)), os.path.dirname(target))
         rel = Path(os.path.relpath(target, root)).as_posix()
         folder = Path(os.path.relpath(root, self.manifest.root)).as_posix()
-        return f"declare it where it is: under static: as `path: {rel}` with `root: {folder}`"
+        return (f"declare it where it is, with `path: {rel}` and `root: {folder}`: under "
+                "static: (hand-made) or assets: (generated)")
 
     def aspect(self, ref: Reference, target: str) -> None:
         attrs = ref.attrs or {}
@@ -444,6 +445,12 @@ def check(manifest: Manifest, *, hashes: HashCache | None = None,
     scope = checker.scope = scope_for(manifest, files, checker.owner)
     resolver = resolver_for(manifest)
     checker.roots = resolver.roots
+    if scope.everything:
+        for folder in missing_folders(manifest):
+            checker.add(folder.folder, "no-folder", f"{checker.show(manifest.file)}:"
+                        f"{folder.line}: {folder.message}", folder.remedy)
+            checker.findings[-1] = replace(checker.findings[-1], page=manifest.file,
+                                           line=folder.line)
     if scan is None:
         scan = scan_sources(manifest.root, manifest.sources, manifest.output_dir, resolver)
     referrers: dict[str, list[Reference]] = {}

@@ -21,6 +21,9 @@ _VALUE = re.compile(
     re.M,
 )
 _OUTPUT_URL = re.compile(r"^[ \t]*\"?permalink\"?[ \t]*[:=][^\n]*", re.M)  # where the page goes
+# A permalink that is a plain URL (not `/:categories/:title/` or a template): top level only.
+_PERMALINK = re.compile(r"""^"?permalink"?[ \t]*[:=][ \t]*["']?(/[^\s"':{}%#]*)["']?[ \t]*,?$""",
+                        re.M)
 _COMMENT_LINE = re.compile(r"^[ \t]*(?:#|//)[^\n]*", re.M)
 _TRAILING_COMMENT = re.compile(r"[ \t]#[^\n]*")
 _FRONT = re.compile(r"\A(?:\ufeff)?(---|\+\+\+)[ \t]*\n(.*?)^\1[ \t]*$", re.S | re.M)
@@ -53,5 +56,8 @@ def scan_front_matter(pg: PageScan, t: Text) -> Text:
     span = front_matter_span(t.text)
     if span is None:
         return t
+    permalink = _PERMALINK.search(t.text, span[0], span[1])
+    if permalink is not None:
+        pg.page_url = permalink.group(1)
     scan_values(pg, t, span[0], span[1], "front-matter")
     return t.masked([span])

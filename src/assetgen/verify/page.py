@@ -108,6 +108,7 @@ class PageScan:
         self.skipped = no_skips()
         self.seen: set[int] = set()
         self._cursor = (0, 1)  # (offset, its line): lines are counted from the last lookup
+        self.page_url: str | None = None  # its front matter's `permalink:`, if a plain URL
 
     def line(self, offset: int) -> int:
         last, line = self._cursor
@@ -200,7 +201,8 @@ class PageScan:
                     self.skipped["package"] += 1
                     return
             else:
-                target = resolver.relative(path, self.page_path, resource=resource)
+                target = resolver.relative(path, self.page_path, resource=resource,
+                                           page_url=self.page_url)
         self._reference(offset, stripped, target, kind, attrs)
 
     def _reference(self, offset: int, raw: str, target: str, kind: str,

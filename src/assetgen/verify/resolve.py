@@ -6,8 +6,9 @@ order, and the first that exists wins (none: the first is reported as broken):
 
 - `/x`: each served root (output_dir, the profile's `static/`, `public/`, ... in every site
   folder, the manifest's `roots:`), then each bundled root;
-- relative: the page's folder, the folder of the page's rendered URL (`foo.md` served at
-  `foo/` under directory URLs), then the served and the bundled roots (config fields, front
+- relative: the page's `permalink:` URL (Jekyll, Eleventy) in each served root, the page's
+  folder, the folder of the page's rendered URL (`foo.md` served at `foo/` under directory
+  URLs), then the served and the bundled roots (config fields, front
   matter and data objects name paths from the site root);
 - a resource lookup (Hugo `resources.Get`): the bundled roots first;
 - an alias (tsconfig/jsconfig `paths`, `@site/`): the folder it names; a bare import
@@ -72,11 +73,19 @@ class Resolver:
             self._site_paths[path] = found
         return found
 
-    def relative(self, path: str, page: str, *, resource: bool = False) -> str:
+    def relative(self, path: str, page: str, *, resource: bool = False,
+                 page_url: str | None = None) -> str:
+        """``page_url``: the page's `permalink:` (when the generator honours it), the URL
+        the browser resolves ``path`` against, so its candidates come first."""
         page_dir = os.path.dirname(page)
         if self.plain:
             return os.path.normpath(os.path.join(page_dir, path))
         candidates = [os.path.join(page_dir, path)]
+        if page_url is not None and self.generator.permalinks:
+            base = page_url if page_url.endswith("/") else posixpath.dirname(page_url) + "/"
+            url = posixpath.normpath(posixpath.join(base, path))
+            if url.startswith("/") and not url.startswith("//"):
+                candidates[:0] = [os.path.join(r, url.lstrip("/")) for r in self.served]
         if self.generator.directory_urls:
             stem, suffix = os.path.splitext(os.path.basename(page))
             if suffix.lower() in _PAGE_SUFFIXES and stem.lower() not in _INDEX_NAMES:

@@ -15,5 +15,6 @@ PROFILE = Generator(
     default_sources=("**/*.njk", "**/*.md", "**/*.html", "**/*.liquid", "_data/**/*.json",
                      "_data/**/*.js", "**/*.css"),
     directory_urls=True,
+    permalinks=True,
     url_filters=("url",),
 )

@@ -14,5 +14,6 @@ PROFILE = Generator(
     default_sources=("**/*.md", "**/*.html", "_config.yml", "_data/**/*.yml",
                      "_sass/**/*.scss", "assets/**/*.css", "assets/**/*.scss"),
     directory_urls=True,
+    permalinks=True,
     url_filters=("relative_url", "absolute_url", "asset_url", "img_url"),
 )

@@ -22,6 +22,8 @@ class Generator:
     default_sources: tuple[str, ...] = ()
     # `foo.md` is served at `foo/`: a relative path in it resolves against that URL.
     directory_urls: bool = False
+    # A page's `permalink:` front matter is its URL: relative paths resolve against it.
+    permalinks: bool = False
     # Import prefixes resolved to a folder (beside tsconfig/jsconfig `paths`).
     aliases: tuple[tuple[str, str], ...] = ()
     # Template filters whose argument is a site-relative URL.
