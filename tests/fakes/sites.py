@@ -33,6 +33,22 @@ assets:
     height: 630
 """
 
+# Two draft-route assets: builds offline; the security tests attack its files and sidecars.
+TWO_DRAFT_ASSETS = """\
+version: 1
+output_dir: public
+defaults:
+  route: draft
+  size: 1024x1024
+assets:
+  - id: hero
+    path: img/hero.png
+    prompt: "A rocket"
+  - id: card
+    path: img/card.png
+    prompt: "A card"
+"""
+
 
 def write_site(root: Path, manifest: str, files: dict[str, bytes | str] | None = None) -> Path:
     root.mkdir(parents=True, exist_ok=True)

@@ -14,22 +14,9 @@ from assetgen.build import store
 from assetgen.core.canonical import sha256_bytes
 from assetgen.errors import EXIT_INTERNAL, PermanentError
 from assetgen.routes.codex import pick_image
-from tests.fakes.sites import png_bytes, run_cli, write_site
+from tests.fakes.sites import TWO_DRAFT_ASSETS, png_bytes, run_cli, write_site
 
-MANIFEST = """\
-version: 1
-output_dir: public
-defaults:
-  route: draft
-  size: 1024x1024
-assets:
-  - id: hero
-    path: img/hero.png
-    prompt: "A rocket"
-  - id: card
-    path: img/card.png
-    prompt: "A card"
-"""
+MANIFEST = TWO_DRAFT_ASSETS
 
 VARIANTS_MANIFEST = """\
 version: 1

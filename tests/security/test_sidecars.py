@@ -14,22 +14,9 @@ import pytest
 
 from assetgen.errors import EXIT_INTERNAL
 from assetgen.provenance.record import MAX_RECORD_BYTES, CorruptSidecar, Record
-from tests.fakes.sites import run_cli, write_site
+from tests.fakes.sites import TWO_DRAFT_ASSETS, run_cli, write_site
 
-MANIFEST = """\
-version: 1
-output_dir: public
-defaults:
-  route: draft
-  size: 1024x1024
-assets:
-  - id: hero
-    path: img/hero.png
-    prompt: "A rocket"
-  - id: card
-    path: img/card.png
-    prompt: "A card"
-"""
+MANIFEST = TWO_DRAFT_ASSETS
 
 
 def _with(field: str, raw: str) -> Callable[[bytes], bytes]:

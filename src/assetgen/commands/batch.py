@@ -20,7 +20,6 @@ from typing import Any
 import httpx
 
 from assetgen.build import signing
-from assetgen.build import store as output_store
 from assetgen.build.batch import Pending, reconcile, submit
 from assetgen.build.batch_collect import collect
 from assetgen.build.engine import BuildSettings, Engine, Outcome
@@ -42,10 +41,9 @@ from assetgen.build.submissions import (
     SubmissionStore,
 )
 from assetgen.commands.build import BuildResult, run_interruptibly, summarise
-from assetgen.commands.common import open_manifest
+from assetgen.commands.common import build_session, open_manifest
 from assetgen.commands.plan import plan_statuses
 from assetgen.commands.reporting import SILENT, Listener
-from assetgen.core.fsutil import build_lock, ensure_state_dir, remove_stale_temp_files
 from assetgen.core.hashcache import HashCache
 from assetgen.core.remedies import shell_command
 from assetgen.core.waits import MAX_WAIT_S
@@ -100,14 +98,7 @@ def run_build(manifest_path: Path | None, cwd: Path, selected_ids: list[str], *,
     job = _BatchBuild(manifest, [s.asset.id for s in statuses], batch=batch, no_wait=no_wait,
                       force=force, tier=tier, hashes=hashes, routes=routes, config=config,
                       settings=settings, listener=listener)
-    with build_lock(ensure_state_dir(manifest.state_dir, root=manifest.root) / "build.lock",
-                    root=manifest.root):
-        other_roots = sorted({a.base for a in manifest.assets} - {manifest.output_dir})
-        for note in output_store.recover(manifest.output_dir, *other_roots):
-            listener.note(f"recovered: {note}")
-        remove_stale_temp_files(manifest.state_dir)
-        if not manifest.masters_folder.is_relative_to(manifest.state_dir):
-            remove_stale_temp_files(manifest.masters_folder)
+    with build_session(manifest, listener):
         outcomes = run_interruptibly(job.main(transport))
         hashes.save()
         written = write_assets_json(manifest)

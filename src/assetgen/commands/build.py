@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from assetgen.build import signing, store
+from assetgen.build import signing
 from assetgen.build.engine import BuildSettings, Engine, EventSink, Outcome
 from assetgen.build.planner import AssetStatus, Next, Planner
 from assetgen.build.scheduler import Clock
+from assetgen.commands.common import build_session
 from assetgen.commands.plan import plan_statuses
 from assetgen.commands.reporting import SILENT, Listener
-from assetgen.core.fsutil import build_lock, ensure_state_dir, remove_stale_temp_files
 from assetgen.errors import EXIT_BUDGET, EXIT_OK, EXIT_PROBLEMS
 from assetgen.images.models import BATCH_TIER, STANDARD_TIER
 from assetgen.manifest import Manifest, size_warnings
@@ -141,17 +141,7 @@ def run(manifest_path: Path | None, cwd: Path, ids: list[str], *, force: bool = 
             route_info(s.route).generates for s in work):
         # A certificate it cannot use fails before any request.
         settings.signing = signing.load_kit(manifest.signing, context.environ)
-    with build_lock(ensure_state_dir(manifest.state_dir, root=manifest.root) / "build.lock",
-                    root=manifest.root):
-        other_roots = sorted({a.base for a in manifest.assets} - {manifest.output_dir})
-        for note in store.recover(manifest.output_dir, *other_roots):
-            listener.note(f"recovered: {note}")
-        # A killed command can also leave half-written local state: masters, the hash
-        # and manifest caches (written by every command, outside the lock). Writers of
-        # those caches ignore a vanished temp file, so removing them here is safe.
-        remove_stale_temp_files(manifest.state_dir)
-        if not manifest.masters_folder.is_relative_to(manifest.state_dir):
-            remove_stale_temp_files(manifest.masters_folder)
+    with build_session(manifest, listener):
         planner = Planner(manifest, draft_mode=draft, force=force, hashes=hashes)
         statuses = planner.plan([s.asset for s in statuses])
         http = any(route_info(s.route).http for s in statuses

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+from collections.abc import Iterator
 from pathlib import Path
 
+from assetgen.build import store
+from assetgen.commands.reporting import Listener
+from assetgen.core.fsutil import build_lock, ensure_state_dir, remove_stale_temp_files
 from assetgen.errors import UsageError
 from assetgen.manifest import Asset, Manifest, cache_file_for, find_manifest, load_manifest_cached
 
@@ -47,3 +52,23 @@ def select_assets(manifest: Manifest, ids: list[str], *, with_inputs: bool) -> l
     for name in ids:
         add(manifest.by_id[name])
     return list(chosen.values())
+
+
+@contextlib.contextmanager
+def build_session(manifest: Manifest, listener: Listener) -> Iterator[None]:
+    """Hold the build lock, then finish or discard what a killed build left half-written.
+
+    Every command that writes images (build, batch collection) runs inside one.
+    """
+    with build_lock(ensure_state_dir(manifest.state_dir, root=manifest.root) / "build.lock",
+                    root=manifest.root):
+        other_roots = sorted({a.base for a in manifest.assets} - {manifest.output_dir})
+        for note in store.recover(manifest.output_dir, *other_roots):
+            listener.note(f"recovered: {note}")
+        # A killed command can also leave half-written local state: masters, the hash
+        # and manifest caches (written by every command, outside the lock). Writers of
+        # those caches ignore a vanished temp file, so removing them here is safe.
+        remove_stale_temp_files(manifest.state_dir)
+        if not manifest.masters_folder.is_relative_to(manifest.state_dir):
+            remove_stale_temp_files(manifest.masters_folder)
+        yield
