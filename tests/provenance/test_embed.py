@@ -9,6 +9,8 @@ import zlib
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
 from assetgen.build import credentials, recording
@@ -188,3 +190,12 @@ def test_sidecar_says_c2pa_present_but_not_preserved_after_re_encoding() -> None
                                  master=plain_master,
                                  credentials=credentials.read(plain_master))
     assert plain.c2pa is None and "c2pa" not in json.loads(plain.to_json())
+
+
+@given(st.text())
+def test_embedded_attributes_are_quoted_exactly_as_xml_sax_would(value: str) -> None:
+    # Published files hold XMP written by xml.sax.saxutils.quoteattr; its replacement (which
+    # keeps urllib off verify's start-up) must write the same bytes.
+    from xml.sax.saxutils import quoteattr as reference
+
+    assert embed.quoteattr(value) == reference(value)
