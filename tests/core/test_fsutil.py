@@ -13,6 +13,7 @@ from assetgen.core.fsutil import (
     build_lock,
     ensure_state_dir,
     escapes,
+    read_no_follow,
     real_path,
     remove_stale_temp_files,
 )
@@ -135,3 +136,42 @@ def test_a_name_longer_than_the_file_system_allows_is_refused(tmp_path: Path) ->
     assert why is not None and "256 bytes" in why
     # bytes, not characters: 128 two-byte characters are 256 bytes
     assert escapes("é" * 128, tmp_path) is not None
+
+
+@pytest.mark.parametrize("size", [0, 1, 4095, 4096, 4097, 3 * 1024 * 1024 + 5])
+def test_read_no_follow_reads_whole_files_up_to_the_limit(tmp_path: Path, size: int) -> None:
+    path = tmp_path / "f.bin"
+    data = os.urandom(size)
+    path.write_bytes(data)
+    assert read_no_follow(path) == data
+    assert read_no_follow(path, size) == data
+    if size:
+        with pytest.raises(OSError, match="larger than"):
+            read_no_follow(path, size - 1)
+
+
+def test_read_no_follow_refuses_links_and_folders(tmp_path: Path) -> None:
+    (tmp_path / "real").write_bytes(b"x")
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    with pytest.raises(OSError):
+        read_no_follow(tmp_path / "link")
+    with pytest.raises(OSError, match="not a regular file"):
+        read_no_follow(tmp_path)  # O_NOFOLLOW opens a folder; it is not read
+
+
+def test_read_fd_reads_on_when_the_file_grew_after_fstat(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "growing"
+    path.write_bytes(b"a" * 10)
+    real_fstat = os.fstat
+
+    def fstat_then_grow(fd: int) -> os.stat_result:
+        info = real_fstat(fd)
+        with path.open("ab") as handle:  # the writer appends between fstat and read
+            handle.write(b"b" * 5000)
+        return info
+
+    monkeypatch.setattr(os, "fstat", fstat_then_grow)
+    assert read_no_follow(path, 6000) == b"a" * 10 + b"b" * 5000
+    with pytest.raises(OSError, match="larger than 100"):
+        read_no_follow(path, 100)

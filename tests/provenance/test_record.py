@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 
 from assetgen.build import recording
 from assetgen.build.store import Derived
-from assetgen.provenance.record import FIELD_KINDS, REQUIRED, SCHEMA, CorruptSidecar, Record
+from assetgen.provenance.record import (
+    FIELD_KINDS,
+    MAX_DEPTH,
+    REQUIRED,
+    SCHEMA,
+    CorruptSidecar,
+    Record,
+)
 from assetgen.provenance.sidecar import claimed, read_sidecar, sidecar_path
 
 GOOD: dict[str, Any] = {
@@ -83,6 +90,30 @@ def test_a_re_derivation_keeps_lineage_and_details_and_replaces_the_file_fields(
 def test_the_parser_names_the_field_at_fault(change: dict[str, Any], message: str) -> None:
     with pytest.raises(CorruptSidecar, match=f"^x.json: .*{message}"):
         Record.parse(_bytes_of({**GOOD, **change}), "x.json")
+
+
+def _nested(levels: int, *, brackets: str = "[]") -> Any:
+    """A value `levels` deep counting itself (a list holding a list holding ... [])."""
+    value: Any = [] if brackets == "[]" else {}
+    for _ in range(levels - 1):
+        value = [value] if brackets == "[]" else {"k": value}
+    return value
+
+
+@pytest.mark.parametrize("brackets", ["[]", "{}"])
+def test_nesting_is_capped_at_max_depth_by_parse_and_by_from_json(brackets: str) -> None:
+    # The record itself is level 1, so a detail may nest MAX_DEPTH - 1 levels.
+    fits = {**GOOD, "later": _nested(MAX_DEPTH - 1, brackets=brackets)}
+    deep = {**GOOD, "later": [1, "x", _nested(MAX_DEPTH, brackets=brackets)]}
+    assert Record.parse(_bytes_of(fits), "x.json").details["later"] == fits["later"]
+    assert Record.from_json(fits).details["later"] == fits["later"]
+    with pytest.raises(CorruptSidecar, match=f"^x.json: nested more than {MAX_DEPTH} levels"):
+        Record.parse(_bytes_of(deep), "x.json")
+    with pytest.raises(CorruptSidecar, match="nested more than"):
+        Record.from_json(deep)
+    # Brackets inside strings only make parse walk the value; they never refuse it.
+    texty = {**GOOD, "prompt": "[{" * (MAX_DEPTH + 5)}
+    assert Record.parse(_bytes_of(texty), "x.json").prompt == texty["prompt"]
 
 
 def test_every_required_field_is_required() -> None:

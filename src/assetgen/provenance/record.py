@@ -20,7 +20,7 @@ import builtins
 import dataclasses
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
@@ -140,31 +140,51 @@ class Record:
             raise CorruptSidecar(f"{name}: not JSON ({str(exc)[:120]})") from exc
         if not isinstance(value, dict):
             raise CorruptSidecar(f"{name}: not an {SCHEMA} record")
+        # Each level of nesting opens a bracket: with no more brackets than MAX_DEPTH (every
+        # real sidecar) the walk that measures the depth can be skipped.
+        shallow = data.count(b"{") + data.count(b"[") <= MAX_DEPTH
         try:
-            return cls.from_json(value)
+            return cls._checked(value, depth_known=shallow)
         except CorruptSidecar as exc:
             raise CorruptSidecar(f"{name}: {exc}") from None
 
     @classmethod
     def from_json(cls, value: Mapping[str, Any]) -> Record:
-        """The record a decoded JSON object describes, checked as `parse` checks it."""
+        """The record a decoded JSON object describes, checked as `parse` checks it.
+
+        One pass over the object's own keys (a sidecar holds far fewer than `Record` has
+        fields): every build, plan and verify parses each sidecar here.
+        """
+        return cls._checked(value, depth_known=False)
+
+    @classmethod
+    def _checked(cls, value: Mapping[str, Any], *, depth_known: bool) -> Record:
         if value.get("schema") != SCHEMA:
             raise CorruptSidecar(f"not an {SCHEMA} record")
-        if _depth(value) > MAX_DEPTH:
+        if not depth_known and _nested_deeper(value.values(), 2):
             raise CorruptSidecar(f"nested more than {MAX_DEPTH} levels deep")
         typed: dict[str, Any] = {}
-        for spec in _FIELDS:
-            found = value.get(spec.name)
-            if found is not None:
-                problem = _type_problem(FIELD_KINDS[spec.name], found)
-                if problem is not None:
-                    raise CorruptSidecar(f"`{spec.name}` {problem}")
-                typed[spec.name] = found
-        missing = [name for name in REQUIRED if name not in typed]
-        if missing:
+        details: dict[str, Any] = {}
+        for name, found in value.items():
+            if found is None:
+                continue
+            check = _CHECKS.get(name)
+            if check is None:
+                details[name] = found
+                continue
+            problem = check(found)
+            if problem is not None:
+                raise CorruptSidecar(f"`{name}` {problem}")
+            typed[name] = found
+        if not _REQUIRED <= typed.keys():
+            missing = [name for name in REQUIRED if name not in typed]
             raise CorruptSidecar(f"lacks {', '.join(f'`{name}`' for name in missing)}")
-        details = {k: v for k, v in value.items() if k not in _TYPED and v is not None}
-        return cls(**typed, details=details)
+        # What `cls(**typed, details=details)` builds, without its 50 frozen-field
+        # assignments (a third of the parse): every field is checked above, and `details`
+        # holds no typed name by construction.
+        record = object.__new__(cls)
+        record.__dict__.update(_DEFAULTS, **typed, details=details)
+        return record
 
     def to_dict(self) -> dict[str, Any]:
         """The record as a JSON object: recorded fields only, details alongside."""
@@ -216,47 +236,78 @@ _FIELDS = tuple(spec for spec in dataclasses.fields(Record) if spec.name != "det
 FIELD_KINDS = {name: _kind(hint) for name, hint
                in get_type_hints(Record, include_extras=True).items() if name != "details"}
 _TYPED = frozenset(spec.name for spec in _FIELDS)
+_DEFAULTS = {spec.name: spec.default for spec in _FIELDS
+             if spec.default is not dataclasses.MISSING}
 _REQUIRED = frozenset(spec.name for spec in _FIELDS
                       if spec.default is dataclasses.MISSING or spec.default is not None)
 REQUIRED = tuple(spec.name for spec in _FIELDS if spec.name in _REQUIRED)
 
 
-def _type_problem(kind: str, value: Any) -> str | None:
-    if kind == TEXT:
-        return None if isinstance(value, str) else "is not a string"
-    if kind == COUNT:
-        return None if _is_number(value) and isinstance(value, int) and 0 <= value < 2**53 \
-            else "is not a whole number"
-    if kind == PRICE:
-        return None if _is_number(value) and 0 <= value <= MAX_COST_USD \
-            else f"is not a price between 0 and {MAX_COST_USD:,.0f}"
-    if kind == SECONDS:
-        return None if _is_number(value) and math.isfinite(value) and value >= 0 \
-            else "is not a number of seconds"
-    if kind == FLAG:
-        return None if isinstance(value, bool) else "is not true or false"
-    if kind == OBJECT:
-        return None if isinstance(value, dict) else "is not an object"
-    if kind == OBJECT_OR_TEXT:
-        return None if isinstance(value, dict | str) else "is neither an object nor a string"
-    if kind == OBJECTS and isinstance(value, list):
-        return None if all(isinstance(entry, dict) for entry in value) \
-            else "holds something other than objects"
+def _text(value: Any) -> str | None:
+    return None if isinstance(value, str) else "is not a string"
+
+
+def _count(value: Any) -> str | None:
+    return None if _is_number(value) and isinstance(value, int) and 0 <= value < 2**53 \
+        else "is not a whole number"
+
+
+def _price(value: Any) -> str | None:
+    return None if _is_number(value) and 0 <= value <= MAX_COST_USD \
+        else f"is not a price between 0 and {MAX_COST_USD:,.0f}"
+
+
+def _seconds(value: Any) -> str | None:
+    return None if _is_number(value) and math.isfinite(value) and value >= 0 \
+        else "is not a number of seconds"
+
+
+def _flag(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "is not true or false"
+
+
+def _object(value: Any) -> str | None:
+    return None if isinstance(value, dict) else "is not an object"
+
+
+def _object_or_text(value: Any) -> str | None:
+    return None if isinstance(value, dict | str) else "is neither an object nor a string"
+
+
+def _objects(value: Any) -> str | None:
+    if not isinstance(value, list):
+        return "is not a list"
+    return None if all(isinstance(entry, dict) for entry in value) \
+        else "holds something other than objects"
+
+
+def _list(value: Any) -> str | None:
     return None if isinstance(value, list) else "is not a list"
+
+
+_KIND_CHECKS: dict[str, Callable[[Any], str | None]] = {
+    TEXT: _text, COUNT: _count, PRICE: _price, SECONDS: _seconds, FLAG: _flag,
+    OBJECT: _object, OBJECTS: _objects, LIST: _list, OBJECT_OR_TEXT: _object_or_text,
+}
+# Each typed field's check (None: the value is acceptable), from its kind.
+_CHECKS = {name: _KIND_CHECKS[kind] for name, kind in FIELD_KINDS.items()}
+
+
+def _type_problem(kind: str, value: Any) -> str | None:
+    """What is wrong with ``value`` as a field of ``kind``, if anything."""
+    return _KIND_CHECKS[kind](value)
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _depth(value: Any) -> int:
-    """How deeply ``value`` nests lists and objects, without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, level)
-            if level <= MAX_DEPTH:
-                stack.extend((child, level + 1)
-                             for child in (item.values() if isinstance(item, dict) else item))
-    return deepest
+def _nested_deeper(children: Iterable[Any], level: int) -> bool:
+    """Whether any list or object among ``children`` (found at ``level``) nests past
+    MAX_DEPTH. Recurses at most MAX_DEPTH deep, and only into lists and objects."""
+    for child in children:
+        if isinstance(child, dict | list):
+            if level > MAX_DEPTH or _nested_deeper(
+                    child.values() if isinstance(child, dict) else child, level + 1):
+                return True
+    return False
