@@ -47,7 +47,6 @@ def build(ctx: click.Context, ids: tuple[str, ...], force: bool, dry_run: bool, 
     """
     from assetgen.cli.progress import ConsoleListener
     from assetgen.cli.render import build as render
-    from assetgen.commands import batch as batch_command
     from assetgen.commands import build as command
 
     g = globals_of(ctx)
@@ -55,16 +54,20 @@ def build(ctx: click.Context, ids: tuple[str, ...], force: bool, dry_run: bool, 
         raise UsageError("--no-wait goes with --batch")
     console = Console(json_mode=json_mode)
     listener = ConsoleListener(console)
-    if batch_command.takes_over(g.manifest, g.cwd, batch=batch, draft=draft,
-                                plan_only=dry_run or check):
+    choice = command.choose(g.manifest, g.cwd, batch=batch, draft=draft,
+                            plan_only=dry_run or check)
+    if choice.through_batch:  # imported only then: it brings httpx (~60 ms)
+        from assetgen.commands import batch as batch_command
+
         result = batch_command.run_build(g.manifest, g.cwd, list(ids), batch=batch,
                                          no_wait=no_wait, force=force,
                                          concurrency=concurrency, max_cost=max_cost,
-                                         listener=listener)
+                                         listener=listener, manifest=choice.manifest)
     else:
         result = command.run(g.manifest, g.cwd, list(ids), force=force, dry_run=dry_run,
                              check=check, draft=draft, concurrency=concurrency,
-                             max_cost=max_cost, listener=listener, batch=batch)
+                             max_cost=max_cost, listener=listener, batch=batch,
+                             manifest=choice.manifest)
     render.show(console, result)
     return result.exit_code
 

@@ -58,30 +58,17 @@ from assetgen.routes.openai_config import OpenAIConfig
 POLL_START_S = 10.0
 
 
-def takes_over(manifest_path: Path | None, cwd: Path, *, batch: bool, draft: bool,
-               plan_only: bool) -> bool:
-    """Whether `build` runs through this module: asked for `--batch`, or batch records
-    wait in the state folder (any later build collects them). Plans (`--dry-run`,
-    `--check`) never call the API."""
-    if batch and draft:
-        raise UsageError("--batch and --draft do not go together: drafts are drawn locally")
-    if plan_only or draft:
-        return False
-    if batch:
-        return True
-    manifest = open_manifest(manifest_path, cwd)
-    return bool(SubmissionStore(manifest.state_dir, manifest.root).load_all())
-
-
 def run_build(manifest_path: Path | None, cwd: Path, selected_ids: list[str], *,
               batch: bool, no_wait: bool, force: bool, concurrency: int,
               max_cost: float | None, listener: Listener = SILENT,
               environ: Mapping[str, str] | None = None,
-              transport: httpx.AsyncBaseTransport | None = None) -> BuildResult:
+              transport: httpx.AsyncBaseTransport | None = None,
+              manifest: Manifest | None = None) -> BuildResult:
+    """``manifest``: already loaded (`commands.build.choose`)."""
     env = os.environ if environ is None else environ
     tier = BATCH_TIER if batch else STANDARD_TIER
     planned = plan_statuses(manifest_path, cwd, selected_ids, draft=False, force=force,
-                            tier=tier)
+                            tier=tier, manifest=manifest)
     manifest, statuses, hashes = planned.manifest, planned.statuses, planned.hashes
     for line in size_warnings(manifest):
         listener.warning(line)

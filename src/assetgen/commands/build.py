@@ -15,10 +15,11 @@ from assetgen.build import signing
 from assetgen.build.engine import BuildSettings, Engine, EventSink, Outcome
 from assetgen.build.planner import AssetStatus, Next, Planner
 from assetgen.build.scheduler import Clock
-from assetgen.commands.common import build_session
+from assetgen.build.submissions import SubmissionStore
+from assetgen.commands.common import build_session, open_manifest
 from assetgen.commands.plan import plan_statuses
 from assetgen.commands.reporting import SILENT, Listener
-from assetgen.errors import EXIT_BUDGET, EXIT_OK, EXIT_PROBLEMS
+from assetgen.errors import EXIT_BUDGET, EXIT_OK, EXIT_PROBLEMS, UsageError
 from assetgen.images.models import BATCH_TIER, STANDARD_TIER
 from assetgen.manifest import Manifest, size_warnings
 from assetgen.provenance.published import write_assets_json
@@ -102,16 +103,40 @@ class BuildResult:
         return summarise(self.outcomes or [])
 
 
+@dataclass(frozen=True)
+class BuildChoice:
+    """Which build runs (`commands.batch` or this module's), with the manifest it loaded:
+    handed on, so that a build loads and checks it once."""
+
+    manifest: Manifest
+    through_batch: bool
+
+
+def choose(manifest_path: Path | None, cwd: Path, *, batch: bool, draft: bool,
+           plan_only: bool) -> BuildChoice:
+    """A build goes through `commands.batch` when asked for `--batch`, or when batch
+    records wait in the state folder (any later build collects them). Plans (`--dry-run`,
+    `--check`) and drafts never call the API."""
+    if batch and draft:
+        raise UsageError("--batch and --draft do not go together: drafts are drawn locally")
+    manifest = open_manifest(manifest_path, cwd)
+    if plan_only or draft:
+        return BuildChoice(manifest, through_batch=False)
+    waiting = batch or bool(SubmissionStore(manifest.state_dir, manifest.root).load_all())
+    return BuildChoice(manifest, through_batch=waiting)
+
+
 def run(manifest_path: Path | None, cwd: Path, ids: list[str], *, force: bool = False,
         dry_run: bool = False, check: bool = False, draft: bool = False,
         concurrency: int = 8, max_cost: float | None = None, listener: Listener = SILENT,
         environ: Mapping[str, str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        clock: Clock | None = None, batch: bool = False) -> BuildResult:
+        clock: Clock | None = None, batch: bool = False,
+        manifest: Manifest | None = None) -> BuildResult:
     """``batch``: estimate at the Batch API's prices (the plan of `build --batch`; the
-    batch build itself runs in `commands.batch`)."""
+    batch build itself runs in `commands.batch`). ``manifest``: already loaded (`choose`)."""
     planned = plan_statuses(manifest_path, cwd, ids, draft=draft, force=force,
-                            tier=BATCH_TIER if batch else STANDARD_TIER)
+                            tier=BATCH_TIER if batch else STANDARD_TIER, manifest=manifest)
     manifest, statuses, hashes = planned.manifest, planned.statuses, planned.hashes
     if not draft:
         for line in size_warnings(manifest):

@@ -54,10 +54,12 @@ class Planned:
 
 
 def plan_statuses(manifest_path: Path | None, cwd: Path, ids: list[str], *, draft: bool,
-                  force: bool, tier: str = STANDARD_TIER) -> Planned:
+                  force: bool, tier: str = STANDARD_TIER,
+                  manifest: Manifest | None = None) -> Planned:
     """``tier``: the prices images-route requests are estimated at (`batch` for
-    `build --batch`)."""
-    manifest = open_manifest(manifest_path, cwd)
+    `build --batch`); ``manifest``: the manifest, when the caller has loaded it already."""
+    if manifest is None:
+        manifest = open_manifest(manifest_path, cwd)
     selected = select_assets(manifest, ids, with_inputs=True)
     hashes = HashCache(manifest.state_dir / "hashes.json", root=manifest.root)
     planner = Planner(manifest, draft_mode=draft, force=force, hashes=hashes, tier=tier)

@@ -176,7 +176,7 @@ class Record:
             if problem is not None:
                 raise CorruptSidecar(f"`{name}` {problem}")
             typed[name] = found
-        if not _REQUIRED <= typed.keys():
+        if not typed.keys() >= _REQUIRED:
             missing = [name for name in REQUIRED if name not in typed]
             raise CorruptSidecar(f"lacks {', '.join(f'`{name}`' for name in missing)}")
         # What `cls(**typed, details=details)` builds, without its 50 frozen-field
@@ -306,8 +306,7 @@ def _nested_deeper(children: Iterable[Any], level: int) -> bool:
     """Whether any list or object among ``children`` (found at ``level``) nests past
     MAX_DEPTH. Recurses at most MAX_DEPTH deep, and only into lists and objects."""
     for child in children:
-        if isinstance(child, dict | list):
-            if level > MAX_DEPTH or _nested_deeper(
-                    child.values() if isinstance(child, dict) else child, level + 1):
-                return True
+        if isinstance(child, dict | list) and (level > MAX_DEPTH or _nested_deeper(
+                child.values() if isinstance(child, dict) else child, level + 1)):
+            return True
     return False
