@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from assetgen.build.store import PENDING_SUFFIX
-from assetgen.core.fsutil import TEMP_MARKER, build_lock
+from assetgen.core.fsutil import PENDING_SUFFIX, TEMP_MARKER, build_lock
 from assetgen.provenance.sidecar import sidecar_path
 from tests.conftest import TEST_KEY
 from tests.fakes.emulator import Emulator

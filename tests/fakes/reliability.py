@@ -14,9 +14,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from assetgen.build.store import PENDING_SUFFIX
 from assetgen.core.canonical import sha256_bytes
-from assetgen.core.fsutil import TEMP_MARKER
+from assetgen.core.fsutil import PENDING_SUFFIX, TEMP_MARKER
 from assetgen.provenance.sidecar import sidecar_path
 from tests.conftest import TEST_KEY
 from tests.fakes.emulator import Emulator

@@ -19,9 +19,9 @@ from assetgen.images.codec import (
     format_for_path,
     probe,
     probe_file,
-    render_placeholder,
     writable_formats,
 )
+from assetgen.images.placeholder import render_placeholder
 
 RED = (255, 0, 0)
 GREEN = (0, 255, 0)

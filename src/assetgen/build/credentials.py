@@ -8,6 +8,9 @@ or signed (`import c2pa` costs ~50 ms; `verify --help` must start in under 0.3 s
 Every image a route returns, and every file in a repository, is hostile input: whatever
 the library raises on a corrupt manifest is caught and becomes `state: "unreadable"`, and
 sizes are capped before anything reaches it.
+
+Only reading and checking live here (verify imports this module on every commit); making
+the published files from a master is `build/publishing.py`.
 """
 
 from __future__ import annotations
@@ -19,19 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assetgen.build import signing, store
-from assetgen.images import codec as imaging
 from assetgen.provenance import embed
 from assetgen.provenance.record import Record
 from assetgen.provenance.sidecar import claimed
 from assetgen.routes.registry import generating_record_values
 
 if TYPE_CHECKING:
-    from assetgen.build.signing import Kit
     from assetgen.build.signing import Settings as SigningSettings
-    from assetgen.build.store import Derived
-    from assetgen.images.codec import Decoded
-    from assetgen.manifest import Asset
 
 MAX_IMAGE_BYTES = 64 * 1024 * 1024  # larger than any image a route returns
 MAX_STORE_JSON = 4 * 1024 * 1024  # a manifest store's JSON report; real ones are a few KB
@@ -80,26 +77,6 @@ def source_type_for(route: str, input_paths: Iterable[Path]) -> str | None:
         if _recorded_route(path) not in GENERATING_ROUTES:
             return embed.COMPOSITE
     return embed.TRAINED
-
-
-def derive_published(master: bytes, asset: Asset, stamp: dict[str, str], route: str,
-                     decoded: Decoded | None, kit: Kit | None, trust_anchors: str | None
-                     ) -> tuple[Derived, Credentials | None]:
-    """The published files of a master (`store.derive`): AI-marked, signed last when
-    ``kit`` is set, or the master itself when its manifest is its marking (SPEC 8); and
-    the master's own Content Credentials, for the sidecar."""
-    found = read(master, trust_anchors=trust_anchors)
-    source_type = source_type_for(route, [i.path for i in asset.inputs])
-    kit = kit if source_type else None  # drafts and adopted files are not signed
-    derived = store.derive(master, asset, record=stamp, decoded=decoded,
-                           source_type=source_type,
-                           keep_master=kit is None and keeps_marking(found))
-    if kit is not None:
-        master_format = decoded.info.format if decoded else imaging.header(master).format
-        derived = signing.sign_derived(derived, master, master_format, kit,
-                                       source_type=source_type,
-                                       parent=found is not None and found.state != "unreadable")
-    return derived, found
 
 
 def keeps_marking(found: Credentials | None) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from assetgen.build import credentials, recording, store
+from assetgen.build import publishing, recording, store
 from assetgen.build.answers import (
     does_not_decode,
     malformed_usage,
@@ -301,7 +301,7 @@ class Engine:
             require_alpha(result, made.checked)
         stamp = embed.make_record(asset=asset.id, route=result.route, model=result.model,
                                   prompt=made.job.prompt, spec_hash=made.spec_hash)
-        derived, found = credentials.derive_published(
+        derived, found = publishing.derive_published(
             result.image, asset, stamp, result.route, made.checked, self.settings.signing,
             self.trust_anchors)
         made.checked = None  # the pixels are not needed any more: let them go
@@ -328,7 +328,7 @@ class Engine:
                                   prompt=old.prompt, spec_hash=spec_hash)
 
         def derive_and_commit() -> None:
-            derived, found = credentials.derive_published(
+            derived, found = publishing.derive_published(
                 cached.data, asset, stamp, old.route, None,
                 self.settings.signing, self.trust_anchors)
             record = recording.rederived(old, derived, spec_hash=spec_hash,

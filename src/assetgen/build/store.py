@@ -19,7 +19,13 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from assetgen.core.canonical import sha256_bytes
-from assetgen.core.fsutil import SafeFolder, escapes, read_no_follow, remove_stale_temp_files
+from assetgen.core.fsutil import (
+    PENDING_SUFFIX,
+    SafeFolder,
+    escapes,
+    read_no_follow,
+    remove_stale_temp_files,
+)
 from assetgen.errors import ImageError
 from assetgen.images import codec as imaging
 from assetgen.images import pngdata
@@ -35,7 +41,6 @@ from assetgen.provenance.sidecar import SUFFIX, sidecar_path
 if TYPE_CHECKING:
     from assetgen.images.codec import Decoded  # imaging imports Pillow: only when deriving
 
-PENDING_SUFFIX = ".assetgen-pending"
 
 
 @dataclass(frozen=True)

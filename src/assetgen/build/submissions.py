@@ -14,8 +14,8 @@ capped, every field type-checked, ids limited to the characters a URL path takes
 from __future__ import annotations
 
 import json
+import os
 import re
-import secrets
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -85,7 +85,7 @@ class Submission:
 
 
 def new_submission(endpoint: str, model: str, lines: list[Line]) -> Submission:
-    return Submission(submission_id="sub_" + secrets.token_hex(12), endpoint=endpoint,
+    return Submission(submission_id="sub_" + os.urandom(12).hex(), endpoint=endpoint,
                       model=model, created_at=now_iso(), lines=lines)
 
 

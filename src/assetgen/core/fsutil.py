@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,8 @@ from typing import IO
 from assetgen.errors import LockError, UnsafePathError
 
 TEMP_MARKER = ".assetgen-tmp-"
+# A sidecar written before its image is committed (build/store.py): half of a commit.
+PENDING_SUFFIX = ".assetgen-pending"
 NAME_MAX = 255  # bytes in one file or folder name on ext4, xfs, btrfs, apfs and ntfs
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | _CLOEXEC
@@ -121,7 +122,7 @@ class SafeFolder:
     def _write_temp(self, name: str, data: bytes, durable: bool) -> str:
         # The target's name is cut short so that a long (but legal) file name still
         # leaves room for the temp suffix.
-        temp = f".{name[:64]}{TEMP_MARKER}{secrets.token_hex(4)}"
+        temp = f".{name[:64]}{TEMP_MARKER}{os.urandom(4).hex()}"
         fd = os.open(temp, _NEW_FILE_FLAGS, _FILE_MODE, dir_fd=self.fd)
         try:
             try:

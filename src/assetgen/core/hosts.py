@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import socket
 
 # Cloud instance-metadata endpoints: AWS/GCP/Azure/OpenStack (IPv4 and AWS's IPv6),
 # GCP's name, Alibaba's address. Their answers can hold credentials.
@@ -61,6 +60,8 @@ def _as_ip(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         pass
     if _LEGACY_IPV4.match(name) and any(c.isdigit() for c in name):
         # The system resolver reads these legacy spellings as IPv4 addresses too.
+        import socket  # only for these spellings: socket costs ~2 ms to import
+
         try:
             return ipaddress.IPv4Address(socket.inet_aton(name))
         except OSError:

@@ -16,7 +16,6 @@ Everything is deterministic: the same pixels and key give the same output.
 
 from __future__ import annotations
 
-import statistics
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # Pillow is imported where pixels are touched: the planner imports this
@@ -73,6 +72,8 @@ def measure_key(image: Image.Image, asked: tuple[int, int, int]) -> tuple[int, i
             near.append(pixel)
     if len(near) < max(8, len(points) // 10):
         return asked  # the model did not paint much of a key: trust the asked colour
+    import statistics  # loads decimal and fractions: only when a key colour is measured
+
     return (round(statistics.median(p[0] for p in near)),
             round(statistics.median(p[1] for p in near)),
             round(statistics.median(p[2] for p in near)))

@@ -1,4 +1,5 @@
-"""Pillow work: decode and check images, fit them to a final size, encode, draw placeholders.
+"""Pillow work: decode and check images, fit them to a final size, encode (placeholders:
+`images/placeholder.py`).
 
 Encoding is deterministic (the same pixels and settings always give the same bytes) and
 writes no metadata but what the caller passes (assetgen's embedded provenance record), so a
@@ -349,6 +350,3 @@ def image_has_alpha(image: Image.Image) -> bool:
     low = alpha.getextrema()[0]  # a single band: (min, max) of numbers
     return bool(isinstance(low, int | float) and low < 255)
 
-
-# The draft route's placeholder lives in its own module; re-exported for its callers.
-from assetgen.images.placeholder import render_placeholder  # noqa: E402, F401

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from assetgen.images.codec import encode, render_placeholder
+from assetgen.images.codec import encode
+from assetgen.images.placeholder import render_placeholder
 from assetgen.manifest import Asset
 from assetgen.routes import ImageJob, RouteContext, RouteResult
 from assetgen.routes.registry import route_info

@@ -6,8 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from assetgen.build.store import PENDING_SUFFIX
-from assetgen.core.fsutil import TEMP_MARKER
+from assetgen.core.fsutil import PENDING_SUFFIX, TEMP_MARKER
 from assetgen.provenance.sidecar import SUFFIX
 from assetgen.verify.references import IMAGE_SUFFIXES
 
