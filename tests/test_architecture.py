@@ -23,7 +23,7 @@ PACKAGE = "assetgen"
 # HTTP routes; import-linter keeps Pillow and httpx out of the manifest and the planner.
 DEFERRED_IMPORTS = {
     # The route loader imports one route's module when that route is used.
-    "assetgen.routes",
+    "assetgen.routes.base",
     "assetgen.routes.registry",
 }
 

@@ -65,3 +65,48 @@ def test_prefetch_leaves_small_batches_to_on_demand_hashing(tmp_path: Path,
     cache = hashcache.HashCache(None)
     cache.prefetch([file, file])  # far below PARALLEL_MIN_BYTES
     assert calls == []
+
+
+def _count_stats(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    seen: list[str] = []
+    real_stat = Path.stat
+
+    def counting_stat(self: Path, **kwargs: bool) -> os.stat_result:
+        seen.append(self.name)
+        return real_stat(self, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", counting_stat)
+    return seen
+
+
+def test_a_prefetched_fingerprint_spares_one_stat_then_files_are_stated_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    image = tmp_path / "a.png"
+    image.write_bytes(b"one")
+    warm = HashCache(None)
+    warm.sha256(image)  # cached: the prefetch finds it fresh
+    stats = _count_stats(monkeypatch)
+    warm.prefetch([image])
+    assert warm.sha256(image) == sha256_bytes(b"one")
+    assert stats == ["a.png"]  # the prefetch's stat only
+    image.write_bytes(b"two!")
+    assert warm.sha256(image) == sha256_bytes(b"two!")  # the fingerprint was used once
+
+
+def test_remember_asks_no_stat_after_the_file_was_hashed_and_recomputes_in_a_new_cache(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    image = tmp_path / "a.png"
+    image.write_bytes(b"one")
+    cache = HashCache(tmp_path / "hashes.json")
+    cache.sha256(image)
+    stats = _count_stats(monkeypatch)
+    assert cache.remember(image, "t", lambda: 1) == 1
+    assert cache.remember(image, "u", lambda: 2) == 2
+    assert cache.remember(image, "t", lambda: 99) == 1  # memoised
+    assert stats == []
+    cache.save()
+    stat = image.stat()
+    image.write_bytes(b"two")
+    os.utime(image, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    fresh = HashCache(tmp_path / "hashes.json")
+    assert fresh.remember(image, "t", lambda: 3) == 3  # a changed file: computed again

@@ -1,6 +1,6 @@
 """A route that needs no network: the build engine's seam, tested directly.
 
-`FakeRoute` implements `assetgen.routes.Route` (like llm's `MockModel` or httpx's
+`FakeRoute` implements `assetgen.routes.base.Route` (like llm's `MockModel` or httpx's
 `MockTransport`): for each asset id it plays a script of answers, each either an
 exception to raise or `None` for a PNG of the asked size; it records every job and
 how many jobs were in flight at once. Inject it with `routes=FakeRoute(...).factory`.
@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from assetgen.manifest import Asset
-from assetgen.routes import ImageJob, Route, RouteFactory, RouteResult
+from assetgen.routes.base import ImageJob, Route, RouteFactory, RouteResult
 from tests.fakes.sites import png_bytes
 
 Answer = BaseException | None  # None: a PNG of the asked size

@@ -17,7 +17,7 @@ from assetgen.images import chroma
 from assetgen.images import codec as imaging
 from assetgen.manifest import load_manifest
 from assetgen.provenance.sidecar import sidecar_path
-from assetgen.routes import RouteResult
+from assetgen.routes.base import RouteResult
 from tests.fakes.emulator import Emulator
 from tests.fakes.sites import run_cli, write_site
 

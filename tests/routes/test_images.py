@@ -13,7 +13,7 @@ import pytest
 
 from assetgen.errors import ConfigError, PermanentError, RateLimited, TransientError
 from assetgen.manifest import load_manifest
-from assetgen.routes import ImageJob, InputImage, RouteContext
+from assetgen.routes.base import ImageJob, InputImage, RouteContext
 from assetgen.routes.images import ImagesRoute, generation_body
 from tests.fakes import openapi
 from tests.fakes.emulator_images import coerce_form, parse_multipart

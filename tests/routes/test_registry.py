@@ -12,7 +12,7 @@ import pytest
 
 from assetgen.build.planner import Planner
 from assetgen.manifest import load_manifest, model_rules, schema
-from assetgen.routes import ImageJob, RouteContext, RouteSet
+from assetgen.routes.base import ImageJob, RouteContext, RouteSet
 from assetgen.routes.registry import (
     DEFAULT_RESPONSES_MODEL,
     ROUTE_NAMES,

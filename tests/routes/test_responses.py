@@ -17,7 +17,7 @@ from assetgen.cli.progress import ConsoleListener
 from assetgen.cli.render import build as render_build
 from assetgen.commands import build as build_command
 from assetgen.provenance.sidecar import sidecar_path
-from assetgen.routes import ImageJob, InputImage
+from assetgen.routes.base import ImageJob, InputImage
 from assetgen.routes.responses import request_body
 from tests.conftest import TEST_KEY
 from tests.fakes import openapi

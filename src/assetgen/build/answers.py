@@ -12,7 +12,7 @@ from assetgen.build.masters import CachedMaster
 from assetgen.core.canonical import sha256_bytes
 from assetgen.errors import ImageError, PermanentError
 from assetgen.images.codec import has_alpha, image_has_alpha, probe
-from assetgen.routes import InputImage, RouteResult
+from assetgen.routes.base import InputImage, RouteResult
 
 if TYPE_CHECKING:
     from assetgen.images.codec import Decoded, ImageInfo  # imaging imports Pillow: when building

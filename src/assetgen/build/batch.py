@@ -22,8 +22,8 @@ from assetgen.build.submissions import (
     custom_id_for,
     new_submission,
 )
-from assetgen.routes import ImageJob
 from assetgen.routes import batch_lines as lines_of
+from assetgen.routes.base import ImageJob
 from assetgen.routes.batches import MAX_FILE_BYTES, MAX_LINES, BatchClient, checked_id
 
 # Edit inputs sent by `file_id` are uploaded with purpose `vision` ("Images used for vision

@@ -58,7 +58,7 @@ from assetgen.images import sizes
 from assetgen.manifest import Asset, Manifest
 from assetgen.provenance import embed
 from assetgen.provenance.record import CorruptSidecar, Record
-from assetgen.routes import ImageJob, Route, RouteFactory, RouteResult
+from assetgen.routes.base import ImageJob, Route, RouteFactory, RouteResult
 from assetgen.routes.registry import route_info
 
 T = TypeVar("T")

@@ -270,7 +270,8 @@ class Planner:
 
     def _classify(self, status: AssetStatus) -> None:
         asset = status.asset
-        if not asset.file.exists():
+        digest = self.file_hash(asset.file)  # one stat (the hash cache's) for most files
+        if digest is None and not asset.file.exists():
             status.state, status.reason = State.MISSING, "no image file yet"
             return
         try:
@@ -278,7 +279,7 @@ class Planner:
         except CorruptSidecar as exc:
             status.state, status.reason = State.UNRECORDED, f"unreadable sidecar ({exc})"
             return
-        status.sha256 = self.file_hash(asset.file)
+        status.sha256 = digest
         status.sidecar = sidecar
         if sidecar is None:
             status.state, status.reason = State.UNRECORDED, "image has no provenance sidecar"

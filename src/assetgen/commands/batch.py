@@ -51,7 +51,7 @@ from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
 from assetgen.images.models import BATCH_TIER, STANDARD_TIER
 from assetgen.manifest import Manifest, size_warnings
 from assetgen.provenance.published import write_assets_json
-from assetgen.routes import RouteContext, RouteSet
+from assetgen.routes.base import RouteContext, RouteSet
 from assetgen.routes.batches import BatchClient
 from assetgen.routes.openai_config import OpenAIConfig
 

@@ -23,7 +23,7 @@ from assetgen.errors import EXIT_BUDGET, EXIT_OK, EXIT_PROBLEMS, UsageError
 from assetgen.images.models import BATCH_TIER, STANDARD_TIER
 from assetgen.manifest import Manifest, size_warnings
 from assetgen.provenance.published import write_assets_json
-from assetgen.routes import RouteContext, RouteSet
+from assetgen.routes.base import RouteContext, RouteSet
 from assetgen.routes.registry import route_info
 
 if TYPE_CHECKING:

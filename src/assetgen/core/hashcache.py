@@ -40,6 +40,12 @@ class HashCache:
         self.root = root
         self._entries: dict[str, list[Any]] = {}
         self._dirty = False
+        # Fingerprints taken by `prefetch`, each used once by the `sha256` that follows it
+        # (a plan stats each image once, not twice); a later call stats again.
+        self._prefetched: dict[str, list[Any]] = {}
+        # Keys whose entry `sha256` has checked against the file in this instance: what
+        # `remember` memoises by (a verify asks two memos of every file).
+        self._checked: set[str] = set()
         if path is not None:
             with contextlib.suppress(OSError, ValueError, RecursionError, UnsafePathError):
                 data = (read_within(path, root, MAX_CACHE_BYTES) if root is not None
@@ -66,10 +72,17 @@ class HashCache:
 
     def sha256(self, file: Path) -> str:
         """Hex SHA-256 of ``file``; raises OSError if it cannot be read."""
-        key, fingerprint, digest = self._lookup(file)
+        key = os.fspath(file)
+        fingerprint = self._prefetched.pop(key, None)
+        cached = self._entries.get(key) if fingerprint is not None else None
+        if cached is not None and cached[:3] == fingerprint and isinstance(cached[3], str):
+            digest: str | None = cached[3]
+        else:
+            key, fingerprint, digest = self._lookup(file)
         if digest is None:
             digest = sha256_file(file)
             self._store(key, fingerprint, digest)
+        self._checked.add(key)
         return digest
 
     def prefetch(self, files: Iterable[Path]) -> None:
@@ -91,6 +104,8 @@ class HashCache:
             if digest is None:
                 stale.append((key, fingerprint, file))
                 stale_bytes += fingerprint[0]
+            else:
+                self._prefetched[key] = fingerprint
         if workers < 2 or len(stale) < 2 or stale_bytes < PARALLEL_MIN_BYTES:
             return
         from concurrent.futures import ThreadPoolExecutor
@@ -105,9 +120,14 @@ class HashCache:
         """A value derived from ``file`` (e.g. a header check), reused while the file's
         size, mtime and inode are unchanged and ``tag`` (what it was checked against) is
         the same. Values must be JSON-serialisable.
+
+        A file this cache has already hashed is taken to be unchanged since: memos are for
+        read-only passes (verify), which ask several of one file.
         """
-        self.sha256(file)  # makes sure the entry is current for this fingerprint
-        entry = self._entries[os.fspath(file)]
+        key = os.fspath(file)
+        if key not in self._checked:
+            self.sha256(file)  # makes sure the entry is current for this fingerprint
+        entry = self._entries[key]
         memo = entry[4] if len(entry) > 4 and isinstance(entry[4], dict) else {}
         if tag in memo:
             return memo[tag]  # type: ignore[no-any-return]

@@ -24,8 +24,8 @@ from assetgen.errors import AssetgenError, ConfigError, ManifestError, RouteErro
 from assetgen.images import models as image_models
 from assetgen.images.codec import probe
 from assetgen.manifest import Asset, Manifest
-from assetgen.routes import ImageJob, RouteContext, load_route
 from assetgen.routes import codex as codex_route
+from assetgen.routes.base import ImageJob, RouteContext, load_route
 from assetgen.routes.gateway import GatewaySettings
 from assetgen.routes.http import OFFICIAL_BASE_URL, is_official, json_body, request_id_of, send
 from assetgen.routes.registry import OPENAI_KEY_VAR, responses_model, route_info

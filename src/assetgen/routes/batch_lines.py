@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from assetgen.images import models as image_models
-from assetgen.routes import ImageJob, InputImage, uploads
+from assetgen.routes import uploads
+from assetgen.routes.base import ImageJob, InputImage
 from assetgen.routes.images import generation_body
 
 GENERATIONS = "/v1/images/generations"

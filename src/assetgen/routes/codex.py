@@ -55,7 +55,7 @@ from assetgen.core.secrets import redact, secret_values
 from assetgen.errors import ConfigError, ImageError, PermanentError
 from assetgen.images.codec import probe
 from assetgen.manifest import Asset
-from assetgen.routes import ImageJob, RouteContext, RouteResult
+from assetgen.routes.base import ImageJob, RouteContext, RouteResult
 from assetgen.routes.codex_files import IMAGE_SUFFIXES, image_files, pick_image
 from assetgen.routes.registry import route_info
 

@@ -7,7 +7,7 @@ import asyncio
 from assetgen.images.codec import encode
 from assetgen.images.placeholder import render_placeholder
 from assetgen.manifest import Asset
-from assetgen.routes import ImageJob, RouteContext, RouteResult
+from assetgen.routes.base import ImageJob, RouteContext, RouteResult
 from assetgen.routes.registry import route_info
 
 FALLBACK_SIZE = (1024, 1024)

@@ -36,7 +36,7 @@ from assetgen.core.secrets import read_key, register_key_var
 from assetgen.errors import ConfigError, PermanentError, TransientError
 from assetgen.images.variants import final_size
 from assetgen.manifest import Asset, Manifest
-from assetgen.routes import ImageJob, InputImage, RouteContext, RouteResult
+from assetgen.routes.base import ImageJob, InputImage, RouteContext, RouteResult
 from assetgen.routes.gateway_poll import Poller, UrlGone, download, parse_task
 from assetgen.routes.http import MAX_TASK_BODY_BYTES, clean_id, exchange
 from assetgen.routes.registry import route_info

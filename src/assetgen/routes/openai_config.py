@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import httpx
 
     from assetgen.manifest import Asset
-    from assetgen.routes import RouteContext
+    from assetgen.routes.base import RouteContext
 
 KEY_VAR = OPENAI_KEY_VAR
 # Base64 of the largest image an OpenAI route returns (3840x2160; ~33 MB as a PNG at

@@ -28,7 +28,8 @@ from typing import Any
 from assetgen.errors import PermanentError
 from assetgen.images import cost
 from assetgen.images import models as image_models
-from assetgen.routes import ImageJob, InputImage, RouteContext, RouteResult, uploads
+from assetgen.routes import uploads
+from assetgen.routes.base import ImageJob, InputImage, RouteContext, RouteResult
 from assetgen.routes.http import clean_id, clean_text, clean_usage, exchange
 from assetgen.routes.openai_config import OpenAIRoute, decode_b64_image_off_loop
 from assetgen.routes.registry import responses_model, route_info

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from assetgen.errors import ImageError, PermanentError
 from assetgen.images import codec as imaging
 from assetgen.images import models as image_models
-from assetgen.routes import InputImage
+from assetgen.routes.base import InputImage
 
 _MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
