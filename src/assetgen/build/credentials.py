@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assetgen.images.headers import read_header
 from assetgen.provenance import embed
 from assetgen.provenance.record import Record
 from assetgen.provenance.sidecar import claimed
@@ -97,14 +98,10 @@ def marking_problem(path: Path, route: Any) -> str | None:
     """
     if route not in GENERATING_ROUTES:
         return None
-    try:
-        from PIL import Image
-
-        with Image.open(path) as image:
-            fmt = (image.format or "").lower()
-            declared = embed.source_type_from_info({str(k): v for k, v in image.info.items()})
-    except Exception:  # unreadable: its lineage state says so already
+    header = read_header(path)
+    if header is None:  # unreadable: its lineage state says so already
         return None
+    fmt, declared = header.format, embed.source_type_from_info(header.info)
     if fmt not in MARKED_FORMATS or declared in embed.AI_SOURCE_TYPES:
         return None
     found = read_file(path)

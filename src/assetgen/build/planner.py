@@ -32,6 +32,7 @@ from assetgen.images import cost
 from assetgen.images import variants as variant_rules
 from assetgen.images.chroma import prompt_suffix
 from assetgen.images.formats import API_FORMATS, api_format_for
+from assetgen.images.headers import read_header
 from assetgen.images.models import STANDARD_TIER
 from assetgen.manifest import Asset, Manifest
 from assetgen.provenance.record import CorruptSidecar, Record
@@ -433,13 +434,10 @@ class Planner:
 
 def _size_hint(path: Any, fallback: str) -> tuple[int, int]:
     """An input's pixel size for estimates: read the header if it exists."""
-    try:
-        from PIL import Image
-
-        with Image.open(path) as image:
-            return image.size
-    except Exception:
-        width, _, height = fallback.partition("x")
-        if width.isdigit() and height.isdigit():
-            return int(width), int(height)
-        return 1024, 1024
+    header = read_header(path)
+    if header is not None:
+        return header.width, header.height
+    width, _, height = fallback.partition("x")
+    if width.isdigit() and height.isdigit():
+        return int(width), int(height)
+    return 1024, 1024

@@ -11,7 +11,6 @@ rendered with autoescaping on.
 from __future__ import annotations
 
 import base64
-import io
 import os
 import urllib.parse
 from collections import Counter
@@ -28,8 +27,9 @@ from assetgen.build.planner import AssetStatus, Planner
 from assetgen.commands.common import open_manifest
 from assetgen.core.fsutil import atomic_write, ensure_state_dir
 from assetgen.core.hashcache import HashCache
-from assetgen.errors import EXIT_OK, AssetgenError
+from assetgen.errors import EXIT_OK, AssetgenError, ImageError
 from assetgen.images.cost import format_usd
+from assetgen.images.thumbnails import webp_thumbnail
 from assetgen.manifest import Manifest, StaticImage
 from assetgen.provenance.record import Record
 
@@ -106,34 +106,13 @@ def make_thumb(path: Path) -> Thumb:
     if path.suffix.lower() == ".svg":
         return _svg_thumb(path, size)
     try:
-        from PIL import Image, ImageOps
-
-        with Image.open(path) as image:
-            width, height, fmt = image.width, image.height, (image.format or "").lower()
-            image.draft("RGB", THUMB_BOX)  # JPEG: decode at a reduced scale
-            small = ImageOps.exif_transpose(image)
-            small.thumbnail(THUMB_BOX, Image.Resampling.LANCZOS)
-            has_alpha = small.mode in ("RGBA", "LA", "PA") or "transparency" in small.info
-            small = small.convert("RGBA" if has_alpha else "RGB")
-            buffer = io.BytesIO()
-            small.save(buffer, "WEBP", quality=THUMB_QUALITY, method=4)
-    except Exception as exc:  # any decoder failure: a tile, never a crash
-        return Thumb("unreadable", note=_decode_failure(exc), info=_human_bytes(size))
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return Thumb("image", src=f"data:image/webp;base64,{data}", width=small.width,
-                 height=small.height, info=f"{width}×{height} · {fmt} · {_human_bytes(size)}")
-
-
-def _decode_failure(exc: Exception) -> str:
-    from PIL import Image, UnidentifiedImageError
-
-    if isinstance(exc, UnidentifiedImageError):
-        return "not an image format Pillow can read"
-    if isinstance(exc, Image.DecompressionBombError):
-        return "too many pixels to preview"
-    if isinstance(exc, OSError) and "truncated" in str(exc):
-        return "the file is truncated"
-    return f"cannot be decoded ({type(exc).__name__})"
+        thumb = webp_thumbnail(path, THUMB_BOX, THUMB_QUALITY)
+    except ImageError as exc:
+        return Thumb("unreadable", note=exc.message, info=_human_bytes(size))
+    data = base64.b64encode(thumb.webp).decode("ascii")
+    return Thumb("image", src=f"data:image/webp;base64,{data}", width=thumb.width,
+                 height=thumb.height, info=f"{thumb.source_width}×{thumb.source_height} · "
+                 f"{thumb.source_format} · {_human_bytes(size)}")
 
 
 def _svg_thumb(path: Path, size: int) -> Thumb:

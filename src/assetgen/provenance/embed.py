@@ -28,6 +28,7 @@ from typing import Any
 from assetgen.core.canonical import canonical_json
 from assetgen.images import formats
 from assetgen.images.codec import metadata
+from assetgen.images.headers import read_header
 from assetgen.provenance.record import Record
 
 SCHEMA = "assetgen.embedded/1"
@@ -148,13 +149,8 @@ def read_source_type(data: bytes) -> str | None:
 
 def read_source_type_file(path: Any) -> str | None:
     """The IPTC digital source type of an image file (headers only); None if none/unreadable."""
-    try:
-        from PIL import Image
-
-        with Image.open(path) as image:
-            return source_type_from_info(dict(image.info))
-    except Exception:  # unreadable or not an image: no marking that we can see
-        return None
+    header = read_header(path)
+    return source_type_from_info(header.info) if header is not None else None
 
 
 def read_record(data: bytes) -> dict[str, str] | None:
@@ -165,13 +161,8 @@ def read_record(data: bytes) -> dict[str, str] | None:
 
 def read_record_file(path: Any) -> dict[str, str] | None:
     """The embedded record of an image file (headers only); None if none or unreadable."""
-    try:
-        from PIL import Image
-
-        with Image.open(path) as image:
-            return record_from_info(dict(image.info))
-    except Exception:  # unreadable or not an image: nothing embedded that we can see
-        return None
+    header = read_header(path)
+    return record_from_info(header.info) if header is not None else None
 
 
 def record_from_info(info: Mapping[Any, Any]) -> dict[str, str] | None:

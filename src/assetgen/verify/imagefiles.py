@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from assetgen.core.fsutil import PENDING_SUFFIX, TEMP_MARKER
+from assetgen.images.headers import read_header
 from assetgen.provenance.sidecar import SUFFIX
 from assetgen.verify.references import IMAGE_SUFFIXES
 
@@ -24,18 +25,11 @@ def pixels(value: str | None) -> float | None:
 
 def read_dimensions(path: str) -> tuple[int, int] | None:
     """Displayed size from the header only (EXIF rotation applied); None if unreadable."""
-    try:
-        from PIL import Image
-
-        with Image.open(path) as image:
-            width, height = image.size
-            if image.format in ("JPEG", "WEBP", "TIFF", "PNG"):
-                orientation = image.getexif().get(0x0112)
-                if orientation in (5, 6, 7, 8):
-                    width, height = height, width
-            return (width, height) if width > 0 and height > 0 else None
-    except Exception:  # not an image Pillow can read: no aspect check for it
+    header = read_header(path)
+    if header is None:  # not an image Pillow can read: no aspect check for it
         return None
+    width, height = header.displayed_size
+    return (width, height) if width > 0 and height > 0 else None
 
 
 def walk_images(output_dir: Path) -> tuple[list[str], list[str]]:
