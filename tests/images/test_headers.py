@@ -59,3 +59,19 @@ def test_the_displayed_size_follows_exif_rotation(tmp_path: Path) -> None:
     assert header is not None and header.orientation == 6
     assert (header.width, header.height, header.displayed_size) == (40, 10, (10, 40))
     assert headers.Header("png", 3, 4, None, {}).displayed_size == (3, 4)
+
+
+def test_a_png_header_is_read_without_decoding_its_pixels(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "plain.png"
+    _png(path, (64, 64), "x")
+    decoded: list[str] = []
+    real_load = PngImagePlugin.PngImageFile.load
+
+    def load(self: PngImagePlugin.PngImageFile) -> object:
+        decoded.append("load")
+        return real_load(self)
+
+    monkeypatch.setattr(PngImagePlugin.PngImageFile, "load", load)
+    header = read_header(path)
+    assert header is not None and header.orientation is None and decoded == []

@@ -52,7 +52,10 @@ def _read(path: str, size: int, mtime_ns: int, inode: int) -> Header | None:
     try:
         with Image.open(path) as image:
             fmt = (image.format or "").lower()
-            orientation = image.getexif().get(0x0112) if fmt in _EXIF_FORMATS else None
+            # A PNG's eXIf chunk is in `info` when it comes before the pixels; asking Pillow
+            # for one that does not would decode the whole image to look after them.
+            has_exif = fmt in _EXIF_FORMATS and (fmt != "png" or "exif" in image.info)
+            orientation = image.getexif().get(0x0112) if has_exif else None
             return Header(fmt, image.width, image.height,
                           orientation if isinstance(orientation, int) else None,
                           MappingProxyType({str(k): v for k, v in image.info.items()}))
