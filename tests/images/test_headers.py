@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import io
 import os
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
 
-from assetgen.images import headers
+from assetgen.images import codec, headers
 from assetgen.images.headers import read_header
+from assetgen.provenance import embed
 
 
 def _png(path: Path, size: tuple[int, int], text: str) -> None:
@@ -23,21 +28,21 @@ def test_a_header_says_format_size_and_metadata_and_is_read_once_per_version(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "a.png"
     _png(path, (30, 20), "first")
-    opened: list[str] = []
-    real_open = Image.open
-    monkeypatch.setattr(Image, "open", lambda p, *a, **k: opened.append(str(p))
-                        or real_open(p, *a, **k))
+    reads: list[bytes] = []
+    real_walk = headers.png_header
+    monkeypatch.setattr(headers, "png_header", lambda data: reads.append(data)
+                        or real_walk(data))
     first = read_header(path)
     assert first is not None and (first.format, first.width, first.height) == ("png", 30, 20)
-    assert first.info["note"] == "first" and read_header(str(path)) is first
-    assert len(opened) == 1
+    assert first.text["note"] == "first" and read_header(str(path)) is first
+    assert len(reads) == 1
     stat = path.stat()
     _png(path, (30, 20), "again")  # same size on disk, a new mtime: a new version
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
     second = read_header(path)
-    assert second is not None and second.info["note"] == "again" and len(opened) == 2
+    assert second is not None and second.text["note"] == "again" and len(reads) == 2
     with pytest.raises(TypeError):
-        second.info["note"] = "changed"  # type: ignore[index]  # shared: read-only
+        second.text["note"] = "changed"  # type: ignore[index]  # shared: read-only
 
 
 def test_missing_and_hostile_files_have_no_header(tmp_path: Path) -> None:
@@ -75,3 +80,83 @@ def test_a_png_header_is_read_without_decoding_its_pixels(
     monkeypatch.setattr(PngImagePlugin.PngImageFile, "load", load)
     header = read_header(path)
     assert header is not None and header.orientation is None and decoded == []
+
+
+# --- the PNG walker answers as Pillow does, or leaves the file to Pillow ------------------
+
+_keys = st.sampled_from(["Comment", "assetgen.provenance", "XML:com.adobe.xmp",
+                         "XML:com.adobe.xmp", "exif", "", "Author"])
+_values = st.text(st.characters(min_codepoint=1, max_codepoint=0x2FF), max_size=12)
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return (struct.pack(">I", len(body)) + kind + body
+            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+
+
+@st.composite
+def _text_chunk(draw: st.DrawFn) -> bytes:
+    key = draw(_keys).encode("latin-1")
+    value = draw(_values)
+    kind = draw(st.sampled_from(["tEXt", "tEXt", "iTXt", "iTXt", "iTXt", "iTXt-z", "zTXt",
+                                 "iTXt-bad", "eXIf", "junk"]))
+    if kind == "tEXt":
+        return _chunk(b"tEXt", key + b"\0" + value.encode("latin-1", "replace"))
+    if kind == "iTXt":
+        return _chunk(b"iTXt", key + b"\0\0\0en\0" + b"\0" + value.encode())
+    if kind == "iTXt-z":
+        return _chunk(b"iTXt", key + b"\0\1\0\0\0" + zlib.compress(value.encode()))
+    if kind == "zTXt":
+        return _chunk(b"zTXt", key + b"\0\0" + zlib.compress(value.encode("latin-1", "replace")))
+    if kind == "iTXt-bad":
+        return _chunk(b"iTXt", key + b"\0\0\0\0\0" + b"\xff\xfe" + value.encode())
+    if kind == "eXIf":
+        return _chunk(b"eXIf", b"MM\0*\0\0\0\x08\0\0")
+    return _chunk(b"prVt", value.encode())
+
+
+@st.composite
+def _pngs(draw: st.DrawFn) -> bytes:
+    buffer = io.BytesIO()
+    size = (draw(st.integers(1, 9)), draw(st.integers(1, 9)))
+    Image.new(draw(st.sampled_from(["RGB", "RGBA", "L", "P"])), size).save(buffer, "PNG")
+    data = buffer.getvalue()
+    idat = data.index(b"IDAT") - 4
+    before = b"".join(draw(st.lists(_text_chunk(), max_size=4)))
+    after = b"".join(draw(st.lists(_text_chunk(), max_size=2)))
+    end = data.index(b"IEND") - 4
+    png = data[:idat] + before + data[idat:end] + after + data[end:]
+    if draw(st.integers(0, 3)) == 0 and before:  # a broken checksum somewhere in the metadata
+        at = idat + len(before) - 1
+        png = png[:at] + bytes([png[at] ^ 0xFF]) + png[at + 1:]
+    return png
+
+
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF data")
+@settings(max_examples=200, deadline=None)
+@given(_pngs())
+def test_the_png_walker_agrees_with_pillow_or_steps_aside(tmp_path_factory: pytest.TempPathFactory,
+                                                          png: bytes) -> None:
+    path = tmp_path_factory.mktemp("png") / "x.png"
+    path.write_bytes(png)
+    by_pillow = headers.pillow_header(str(path))
+    walked = headers.png_header(png)
+    if walked is not None:
+        assert by_pillow is not None
+        assert (walked.format, walked.width, walked.height, dict(walked.text)) == (
+            by_pillow.format, by_pillow.width, by_pillow.height, dict(by_pillow.text))
+    answer = headers._read.__wrapped__(str(path), len(png), 0, 0)
+    assert (answer is None) == (by_pillow is None)
+    if answer is not None and by_pillow is not None:
+        assert dict(answer.text) == dict(by_pillow.text)
+
+
+def test_what_assetgen_writes_is_walked_without_pillow() -> None:
+    record = embed.make_record(asset="a", route="images.generate", model="m", prompt="p",
+                               spec_hash="sha256:0")
+    data = codec.encode(Image.new("RGB", (8, 8)), "png",
+                        **embed.encode_options("png", record, source_type=embed.TRAINED))
+    walked = headers.png_header(data)
+    assert walked is not None and walked.text.get("xmp")
+    assert embed.source_type_from_info(walked.text) == embed.TRAINED
+    assert embed.record_from_info(walked.text) is not None

@@ -101,7 +101,7 @@ def marking_problem(path: Path, route: Any) -> str | None:
     header = read_header(path)
     if header is None:  # unreadable: its lineage state says so already
         return None
-    fmt, declared = header.format, embed.source_type_from_info(header.info)
+    fmt, declared = header.format, embed.source_type_from_info(header.text)
     if fmt not in MARKED_FORMATS or declared in embed.AI_SOURCE_TYPES:
         return None
     found = read_file(path)

@@ -1,14 +1,21 @@
-"""What an image file's headers say, read with Pillow without decoding pixels: its format,
-size, EXIF orientation and metadata (text chunks, XMP).
+"""What an image file's headers say, without decoding pixels: its format, size, EXIF
+orientation and text metadata (PNG text chunks, XMP).
 
 Cached by the file's fingerprint (path, size, mtime, inode): a verify asks several questions
-of one file (its embedded record, its AI marking, its displayed size), and Pillow opens it
+of one file (its embedded record, its AI marking, its displayed size), and the file is read
 once for all of them. A file that changes has a new fingerprint, so is read again.
+
+The PNGs assetgen writes are read by a small chunk walker (a cold verify reads every
+published image; Pillow's open costs ~60 us a file, this ~10). Anything it does not
+expect (a bad checksum, compressed or odd text, EXIF, animation, other formats) is read
+by Pillow instead, so both give the same answer (tests/images/test_headers.py).
 """
 
 from __future__ import annotations
 
 import os
+import struct
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,6 +24,16 @@ from typing import Any
 
 _ROTATED = frozenset({5, 6, 7, 8})  # EXIF orientations that swap width and height
 _EXIF_FORMATS = frozenset({"jpeg", "webp", "tiff", "png"})
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_HEAD_BYTES = 256 * 1024  # the metadata the walker reads must end within this
+# Chunks the walker passes over (nothing of them is text): anything else goes to Pillow.
+_PNG_PLAIN = frozenset({b"PLTE", b"tRNS", b"sRGB", b"gAMA", b"cHRM", b"pHYs", b"iCCP",
+                        b"sBIT", b"bKGD", b"tIME", b"hIST", b"sPLT"})
+_XMP_KEY = b"XML:com.adobe.xmp"
+# (bit depth, colour type) pairs Pillow opens; other headers go to Pillow to be refused.
+_PNG_MODES = frozenset({(1, 0), (2, 0), (4, 0), (8, 0), (16, 0), (8, 2), (16, 2), (1, 3),
+                        (2, 3), (4, 3), (8, 3), (8, 4), (16, 4), (8, 6), (16, 6)})
+_PLAIN_PIXELS = 89_478_485  # Pillow's MAX_IMAGE_PIXELS: larger ones are left to its checks
 
 
 @dataclass(frozen=True)
@@ -25,7 +42,8 @@ class Header:
     width: int
     height: int
     orientation: int | None  # EXIF orientation, where the format carries one
-    info: Mapping[str, Any]  # Pillow's `info`, read-only, keys as strings
+    # Text metadata, read-only: each text entry (PNG tEXt/iTXt/zTXt, str) and `xmp`.
+    text: Mapping[str, Any]
 
     @property
     def displayed_size(self) -> tuple[int, int]:
@@ -36,8 +54,8 @@ class Header:
 
 
 def read_header(path: str | os.PathLike[str]) -> Header | None:
-    """The header of the image at ``path``; None when it is missing or not an image Pillow
-    can open (files in a repository are hostile: nothing here raises)."""
+    """The header of the image at ``path``; None when it is missing or not an image that
+    can be read (files in a repository are hostile: nothing here raises)."""
     try:
         info = os.stat(path)
     except (OSError, ValueError):
@@ -47,6 +65,20 @@ def read_header(path: str | os.PathLike[str]) -> Header | None:
 
 @lru_cache(maxsize=32)
 def _read(path: str, size: int, mtime_ns: int, inode: int) -> Header | None:
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(min(size, _PNG_HEAD_BYTES) or 1)  # no 256 KB buffer a file
+    except OSError:
+        return None
+    if head.startswith(_PNG_SIGNATURE):
+        found = png_header(head)
+        if found is not None:
+            return found
+    return pillow_header(path)
+
+
+def pillow_header(path: str) -> Header | None:
+    """The header as Pillow reads it (any format it opens)."""
     from PIL import Image  # Pillow loads on first use
 
     try:
@@ -55,9 +87,77 @@ def _read(path: str, size: int, mtime_ns: int, inode: int) -> Header | None:
             # A PNG's eXIf chunk is in `info` when it comes before the pixels; asking Pillow
             # for one that does not would decode the whole image to look after them.
             has_exif = fmt in _EXIF_FORMATS and (fmt != "png" or "exif" in image.info)
-            orientation = image.getexif().get(0x0112) if has_exif else None
+            orientation = _orientation(image) if has_exif else None
+            text = {str(k): v for k, v in image.info.items()
+                    if isinstance(v, str) or k == "xmp"}
             return Header(fmt, image.width, image.height,
                           orientation if isinstance(orientation, int) else None,
-                          MappingProxyType({str(k): v for k, v in image.info.items()}))
+                          MappingProxyType(text))
     except Exception:  # unreadable, truncated, not an image: no header to speak of
         return None
+
+
+def _orientation(image: Any) -> Any:
+    try:
+        return image.getexif().get(0x0112)
+    except Exception:  # EXIF that does not parse: no rotation to apply
+        return None
+
+
+def png_header(data: bytes) -> Header | None:
+    """The header of a PNG from its first bytes, as Pillow would read it; None when the
+    file holds anything this walker leaves to Pillow."""
+    offset, size = len(_PNG_SIGNATURE), None
+    text: dict[str, Any] = {}
+    while offset + 12 <= len(data):
+        length, kind = struct.unpack(">I4s", data[offset:offset + 8])
+        body = data[offset + 8:offset + 8 + length]
+        crc = data[offset + 8 + length:offset + 12 + length]
+        if len(body) != length or len(crc) != 4 \
+                or zlib.crc32(body, zlib.crc32(kind)) != int.from_bytes(crc, "big"):
+            return None
+        offset += 12 + length
+        if size is None:
+            if kind != b"IHDR" or length != 13 or (body[8], body[9]) not in _PNG_MODES \
+                    or body[11] != 0 or body[12] not in (0, 1):
+                return None
+            size = struct.unpack(">II", body[:8])
+            if not 0 < size[0] * size[1] <= _PLAIN_PIXELS:
+                return None
+        elif kind == b"IDAT":
+            width, height = size
+            return Header("png", width, height, None, MappingProxyType(text))
+        elif kind == b"tEXt":
+            key, _, value = body.partition(b"\0")
+            if not key or key == b"exif":
+                return None
+            text[key.decode("latin-1")] = value.decode("latin-1", "replace")
+        elif kind == b"iTXt":
+            if not _itxt(body, text):
+                return None
+        elif kind not in _PNG_PLAIN:
+            return None  # eXIf, zTXt, animation, private or unknown chunks
+    return None
+
+
+def _itxt(body: bytes, text: dict[str, Any]) -> bool:
+    """An uncompressed iTXt chunk into ``text`` as Pillow reads it; False to leave it to
+    Pillow (compressed, malformed, not UTF-8)."""
+    key, _, rest = body.partition(b"\0")
+    if len(rest) < 2 or rest[0] != 0 or key == b"exif":
+        return False
+    language, tail = rest[2:].partition(b"\0")[0::2]
+    translated, separator, value = tail.partition(b"\0")
+    if not separator:
+        return False
+    try:
+        key.decode("latin-1")
+        language.decode("utf-8")
+        translated.decode("utf-8")
+        decoded = value.decode("utf-8")
+    except UnicodeError:
+        return False
+    if key == _XMP_KEY:
+        text["xmp"] = value
+    text[key.decode("latin-1")] = decoded
+    return True

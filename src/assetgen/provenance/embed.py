@@ -150,7 +150,7 @@ def read_source_type(data: bytes) -> str | None:
 def read_source_type_file(path: Any) -> str | None:
     """The IPTC digital source type of an image file (headers only); None if none/unreadable."""
     header = read_header(path)
-    return source_type_from_info(header.info) if header is not None else None
+    return source_type_from_info(header.text) if header is not None else None
 
 
 def read_record(data: bytes) -> dict[str, str] | None:
@@ -162,7 +162,7 @@ def read_record(data: bytes) -> dict[str, str] | None:
 def read_record_file(path: Any) -> dict[str, str] | None:
     """The embedded record of an image file (headers only); None if none or unreadable."""
     header = read_header(path)
-    return record_from_info(header.info) if header is not None else None
+    return record_from_info(header.text) if header is not None else None
 
 
 def record_from_info(info: Mapping[Any, Any]) -> dict[str, str] | None:
