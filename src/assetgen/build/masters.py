@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,16 @@ class MastersCache:
 
     def has(self, generation_hash: str) -> bool:
         return self._index_file(generation_hash).is_file()
+
+    def indexed(self) -> frozenset[str]:
+        """The generation hashes indexed now (their hex part), from one listing: what a
+        plan asks `has` of every asset that needs building."""
+        try:
+            with os.scandir(self.folder / "index") as entries:
+                return frozenset(entry.name[:-5] for entry in entries
+                                 if entry.name.endswith(".json"))
+        except OSError:  # no index yet (the first build), or unreadable: nothing cached
+            return frozenset()
 
     def master_file(self, sha256: str, ext: str) -> Path:
         return self.folder / f"{sha256}.{ext}"

@@ -17,6 +17,7 @@ sidecar's master is gone it says so instead of paying again without being asked
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -121,11 +122,13 @@ def generation_hash_of(generation: dict[str, Any]) -> str:
     return spec_hash_of({k: v for k, v in generation.items() if k != "format"}, {})
 
 
-def generation_hashes(generation: dict[str, Any]) -> tuple[str, ...]:
+def generation_hashes(generation: dict[str, Any]) -> Iterator[str]:
     """Every hash that names this generation spec: the current one first, then those of
-    sidecars and masters written while the asked format was still part of the hash."""
-    legacy = (spec_hash_of({**generation, "format": fmt}, {}) for fmt in sorted(API_FORMATS))
-    return (generation_hash_of(generation), *legacy)
+    sidecars and masters written while the asked format was still part of the hash
+    (computed as they are asked for: the first usually answers)."""
+    yield generation_hash_of(generation)
+    for fmt in sorted(API_FORMATS):
+        yield spec_hash_of({**generation, "format": fmt}, {})
 
 
 def same_generation(recorded: Any, generation: dict[str, Any]) -> bool:
@@ -219,6 +222,7 @@ class Planner:
         self.hashes = hashes or HashCache(None)
         self.statuses: dict[str, AssetStatus] = {}
         self.masters = MastersCache(manifest.masters_folder, root=manifest.root)
+        self._indexed: frozenset[str] | None = None  # see _master_cached
         self.resolved_paths: dict[str, str] = {}  # folders already resolved, for escapes()
 
     def file_hash(self, path: Any) -> str | None:
@@ -266,6 +270,7 @@ class Planner:
 
     def plan(self, selected: list[Asset] | None = None) -> list[AssetStatus]:
         ordered = build_order(self.manifest, selected)
+        self._indexed = None  # the masters cache is listed again by each plan
         self.hashes.prefetch(asset.file for asset in ordered)
         return [self.status(asset) for asset in ordered]
 
@@ -338,7 +343,7 @@ class Planner:
         following = self._next_from_sidecar(status)
         if following != Next.BUILD:
             return following
-        if any(self.masters.has(h) for h in generation_hashes(status.generation)):
+        if self._master_cached(status.generation):
             # The answer to this very request is cached (a format-only rename, a build
             # killed after the answer arrived, a setting changed and changed back).
             status.from_cache = True
@@ -373,7 +378,15 @@ class Planner:
         master = sidecar.master_file()
         if master is not None and self.masters.has_sha(*master):
             return True
-        return any(self.masters.has(h) for h in generation_hashes(generation))
+        return self._master_cached(generation)
+
+    def _master_cached(self, generation: dict[str, Any]) -> bool:
+        """Whether a master answering ``generation`` is in the masters cache's index (read
+        once per plan: a first build asks it of every asset, and finds nothing)."""
+        if self._indexed is None:
+            self._indexed = self.masters.indexed()
+        return bool(self._indexed) and any(
+            h.split(":")[-1] in self._indexed for h in generation_hashes(generation))
 
     def _real_spec_hash(self, status: AssetStatus) -> str:
         """A real image is judged against its own route's spec, even under --draft."""
