@@ -199,3 +199,15 @@ def test_embedded_attributes_are_quoted_exactly_as_xml_sax_would(value: str) -> 
     from xml.sax.saxutils import quoteattr as reference
 
     assert embed.quoteattr(value) == reference(value)
+
+
+_XML_PIECES = st.sampled_from([*"ab<>&;\"'\n\t", "&lt;", "&gt;", "&amp;", "&quot;", "&#10;",
+                               "&#9;", "&amp;lt;"])
+
+
+@given(st.lists(_XML_PIECES).map("".join))
+def test_embedded_attributes_are_unescaped_exactly_as_xml_sax_would(value: str) -> None:
+    from xml.sax.saxutils import unescape as reference
+
+    assert embed._unescape(value, embed._ENTITIES) == reference(value, embed._ENTITIES)
+    assert embed._unescape(value, {}) == reference(value)

@@ -236,15 +236,20 @@ class _Checker:
             return  # nothing says a record was embedded
         files = [status.asset.file, *variants.files_of(sidecar.well_formed_variants(),
                                                        status.asset.base)]
-        # Memoised by file fingerprint: a warm verify reads no image headers.
-        compared = {"embedded": sidecar.embedded, "asset": sidecar.asset,
-                    "route": sidecar.route, "model": sidecar.model,
-                    "spec_hash": sidecar.spec_hash, "prompt": sidecar.prompt}
-        tag = "embedded:" + tagged_hash(compared)
+        # Memoised by file fingerprint: a warm verify reads no image headers. A sidecar that
+        # records no embedded record (older ones, formats without one) has nothing to compare.
+        tag = None
+        if embed.says_embedded(sidecar):
+            compared = {"embedded": sidecar.embedded, "asset": sidecar.asset,
+                        "route": sidecar.route, "model": sidecar.model,
+                        "spec_hash": sidecar.spec_hash, "prompt": sidecar.prompt}
+            tag = "embedded:" + tagged_hash(compared)
         for path in files:
             try:
-                problems = self.hashes.remember(path, tag,
-                                                partial(embed.check_file, path, sidecar))
+                problems = [] if tag is None else self.hashes.remember(
+                    path, tag, partial(embed.check_file, path, sidecar))
+                if not problems and status.state == State.FRESH:
+                    self.marking_findings(path, status)
             except OSError:
                 continue  # a missing variant is reported by its state already
             if problems:
@@ -252,8 +257,6 @@ class _Checker:
                          f"run `{shell_command('build', status.asset.id, '--force')}` to "
                          "remake it",
                          asset_id=status.asset.id)
-            elif status.state == State.FRESH:
-                self.marking_findings(path, status)
 
     def marking_findings(self, path: Path, status: AssetStatus) -> None:
         """A published generated image must say it is AI-generated, and with signing on
