@@ -31,8 +31,8 @@ from assetgen.images import codec as imaging
 from assetgen.images import pngdata
 from assetgen.images import variants as variant_rules
 from assetgen.images.chroma import remove_key
-from assetgen.images.codec import metadata
 from assetgen.images.formats import DEFAULT_ENCODING
+from assetgen.images.headers import header_of
 from assetgen.manifest import Asset
 from assetgen.provenance import embed
 from assetgen.provenance.record import MAX_RECORD_BYTES, CorruptSidecar, Record
@@ -105,9 +105,10 @@ def _read_back(data: bytes, fmt: str, record: dict[str, str] | None,
     if record is None and source_type is None:
         return embed.describe(fmt, None, None)
 
-    info = metadata(data)
-    return embed.describe(fmt, record, embed.record_from_info(info),
-                          embed.source_type_from_info(info) if source_type else None)
+    header = header_of(data)
+    text = header.text if header is not None else {}
+    return embed.describe(fmt, record, embed.record_from_info(text),
+                          embed.source_type_from_info(text) if source_type else None)
 
 
 def derive(master: bytes, asset: Asset, *, record: dict[str, str] | None = None,

@@ -326,17 +326,6 @@ def resize_to_width(image: Image.Image, width: int) -> Image.Image:
     return image.resize((width, height), Image.Resampling.LANCZOS)
 
 
-def metadata(data: bytes) -> dict[str, Any]:
-    """The metadata Pillow reads from a file's headers (no pixel decoding)."""
-    from PIL import Image  # Pillow loads on first use
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            # Pillow types `info` with tuple keys too (e.g. EXIF offsets); callers look up names.
-            return {str(key): value for key, value in image.info.items()}
-    except Exception:  # not an image Pillow can open: no metadata
-        return {}
-
-
 def has_alpha(data: bytes) -> bool:
     """Whether ``data`` decodes to an image with at least one pixel that is not opaque."""
     return image_has_alpha(_load(data))

@@ -13,6 +13,7 @@ by Pillow instead, so both give the same answer (tests/images/test_headers.py).
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 import zlib
@@ -20,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any
+from typing import IO, Any
 
 _ROTATED = frozenset({5, 6, 7, 8})  # EXIF orientations that swap width and height
 _EXIF_FORMATS = frozenset({"jpeg", "webp", "tiff", "png"})
@@ -77,12 +78,21 @@ def _read(path: str, size: int, mtime_ns: int, inode: int) -> Header | None:
     return pillow_header(path)
 
 
-def pillow_header(path: str) -> Header | None:
+def header_of(data: bytes) -> Header | None:
+    """The header of an image's bytes (what a build just encoded, what a route returned)."""
+    if data.startswith(_PNG_SIGNATURE):
+        found = png_header(data)
+        if found is not None:
+            return found
+    return pillow_header(io.BytesIO(data))
+
+
+def pillow_header(source: str | IO[bytes]) -> Header | None:
     """The header as Pillow reads it (any format it opens)."""
     from PIL import Image  # Pillow loads on first use
 
     try:
-        with Image.open(path) as image:
+        with Image.open(source) as image:
             fmt = (image.format or "").lower()
             # A PNG's eXIf chunk is in `info` when it comes before the pixels; asking Pillow
             # for one that does not would decode the whole image to look after them.

@@ -27,8 +27,7 @@ from typing import Any
 
 from assetgen.core.canonical import canonical_json
 from assetgen.images import formats
-from assetgen.images.codec import metadata
-from assetgen.images.headers import read_header
+from assetgen.images.headers import header_of, read_header
 from assetgen.provenance.record import Record
 
 SCHEMA = "assetgen.embedded/1"
@@ -142,7 +141,8 @@ def source_type_from_info(info: Mapping[Any, Any]) -> str | None:
 def read_source_type(data: bytes) -> str | None:
     """The IPTC digital source type in an image's bytes, or None."""
 
-    return source_type_from_info(metadata(data))
+    header = header_of(data)
+    return source_type_from_info(header.text) if header is not None else None
 
 
 def read_source_type_file(path: Any) -> str | None:
@@ -154,7 +154,8 @@ def read_source_type_file(path: Any) -> str | None:
 def read_record(data: bytes) -> dict[str, str] | None:
     """The embedded record of an image's bytes, or None if it carries none."""
 
-    return record_from_info(metadata(data))
+    header = header_of(data)
+    return record_from_info(header.text) if header is not None else None
 
 
 def read_record_file(path: Any) -> dict[str, str] | None:
