@@ -203,22 +203,6 @@ def site_prompts(count: int) -> list[str]:
     return [f"picture number {i} for Benchmark" for i in range(count)]
 
 
-def padded_png(index: int, target_bytes: int) -> bytes:
-    """A valid 32x32 PNG of about ``target_bytes``: random bytes in an ancillary chunk
-    (incompressible, so hashing costs what a real image of that size costs)."""
-    from PIL import Image
-    from PIL.PngImagePlugin import PngInfo
-
-    colour = (index % 256, (index * 7) % 256, (index * 13) % 256)
-    image = Image.new("RGB", (32, 32), colour)
-    info = PngInfo()
-    if target_bytes > 200:
-        info.add(b"bnCh", os.urandom(target_bytes - 200))
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG", pnginfo=info)
-    return buffer.getvalue()
-
-
 def write_verify_site(root: Path, assets: int = 2000, pages: int = 500, refs: int = 5000,
                       image_bytes: int | None = None) -> None:
     """`bench/verify_bench.py`'s site (manifest, committed images + sidecars, pages).
@@ -227,13 +211,11 @@ def write_verify_site(root: Path, assets: int = 2000, pages: int = 500, refs: in
     """
     import verify_bench
 
-    original = verify_bench._tiny_png
-    if image_bytes:
-        verify_bench._tiny_png = lambda index: padded_png(index, image_bytes)
+    verify_bench.PAD_TO = image_bytes
     try:
         verify_bench.build_site(root, assets, pages, refs)
     finally:
-        verify_bench._tiny_png = original
+        verify_bench.PAD_TO = None
 
 
 def site_images(root: Path) -> list[Path]:

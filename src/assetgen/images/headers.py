@@ -26,7 +26,7 @@ from typing import IO, Any
 _ROTATED = frozenset({5, 6, 7, 8})  # EXIF orientations that swap width and height
 _EXIF_FORMATS = frozenset({"jpeg", "webp", "tiff", "png"})
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_PNG_HEAD_BYTES = 256 * 1024  # the metadata the walker reads must end within this
+_PNG_HEAD_BYTES = 64 * 1024  # the metadata the walker reads must end within this
 # Chunks the walker passes over (nothing of them is text): anything else goes to Pillow.
 _PNG_PLAIN = frozenset({b"PLTE", b"tRNS", b"sRGB", b"gAMA", b"cHRM", b"pHYs", b"iCCP",
                         b"sBIT", b"bKGD", b"tIME", b"hIST", b"sPLT"})
