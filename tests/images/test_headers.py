@@ -160,3 +160,18 @@ def test_what_assetgen_writes_is_walked_without_pillow() -> None:
     assert walked is not None and walked.text.get("xmp")
     assert embed.source_type_from_info(walked.text) == embed.TRAINED
     assert embed.record_from_info(walked.text) is not None
+
+
+@pytest.mark.parametrize(("text_bytes", "by_pillow"), [(100, False), (20_000, False),
+                                                      (100_000, True)])
+def test_long_metadata_is_read_on_then_left_to_pillow(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text_bytes: int,
+        by_pillow: bool) -> None:
+    path = tmp_path / "long.png"
+    _png(path, (4, 4), "x" * text_bytes)  # the text chunk comes before the pixels
+    asked: list[object] = []
+    real = headers.pillow_header
+    monkeypatch.setattr(headers, "pillow_header", lambda p: asked.append(p) or real(p))
+    header = headers._read.__wrapped__(str(path), path.stat().st_size, 0, 0)
+    assert header is not None and header.text["note"] == "x" * text_bytes
+    assert bool(asked) == by_pillow
