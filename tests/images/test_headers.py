@@ -175,3 +175,9 @@ def test_long_metadata_is_read_on_then_left_to_pillow(
     header = headers._read.__wrapped__(str(path), path.stat().st_size, 0, 0)
     assert header is not None and header.text["note"] == "x" * text_bytes
     assert bool(asked) == by_pillow
+
+
+def test_a_fifo_is_not_opened(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    assert read_header(fifo) is None  # returns at once: a read would wait for a writer

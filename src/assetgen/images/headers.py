@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import struct
 import zlib
 from collections.abc import Mapping
@@ -62,6 +63,8 @@ def read_header(path: str | os.PathLike[str]) -> Header | None:
         info = os.stat(path)
     except (OSError, ValueError):
         return None
+    if not stat.S_ISREG(info.st_mode):
+        return None  # a folder, or a FIFO a read would block on
     return _read(os.fspath(path), info.st_size, info.st_mtime_ns, info.st_ino)
 
 
