@@ -252,7 +252,8 @@ class Planner:
         status.needs_build = self.force or self._needs_build(status)
         if status.needs_build:
             status.next = self._next(status)
-            waiting = self.submitted.get(status.generation_hash)
+            # (hashed only when batches wait: most plans have none)
+            waiting = self.submitted.get(status.generation_hash) if self.submitted else None
             if status.next == Next.BUILD and waiting is not None and route == "images":
                 batch = waiting[0].batch_id or "(being submitted)"
                 status.state, status.next = State.SUBMITTED, Next.WAIT
