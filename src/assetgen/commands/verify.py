@@ -24,7 +24,8 @@ from assetgen.core.paths import display_relative_to
 from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
 from assetgen.manifest import Manifest, cache_file_for, find_manifest, load_manifest_cached
 from assetgen.manifest.schema import MANIFEST_NAME
-from assetgen.verify.check import Finding, LineageReport, check
+from assetgen.verify.check import check
+from assetgen.verify.report import Finding, LineageReport
 
 
 @dataclass

@@ -17,10 +17,9 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from assetgen.build import credentials
 from assetgen.build.planner import AssetStatus, Planner, State
@@ -34,66 +33,13 @@ from assetgen.provenance.sidecar import SUFFIX, claimed, image_path_for
 from assetgen.verify.imagefiles import pixels, read_dimensions, walk_images
 from assetgen.verify.page import UNRESOLVED
 from assetgen.verify.references import Reference, ScanResult, scan_sources
+from assetgen.verify.report import STATES, Finding, LineageReport, severity_of
 from assetgen.verify.resolve import resolver_for
 from assetgen.verify.scope import Scope, concerned, file_key, scope_for, with_dependents
 
-ERROR_STATES = ("missing", "tampered", "unrecorded", "untracked", "orphan-sidecar", "unknown",
-                "broken-ref", "unmarked", "uncredentialed")
-WARNING_STATES = ("stale", "draft", "submitted", "unreferenced", "aspect-mismatch",
-                  "unresolved", "no-folder")
-STATES = ("fresh", *ERROR_STATES, *WARNING_STATES)
 # A sidecar's sha256 matched the file for these, so its recorded width/height are the file's.
 _SIDECAR_TRUSTED = (State.FRESH, State.STALE, State.DRAFT)
 _ASPECT_TOLERANCE = 0.01  # 1 %: attribute values are often rounded to whole pixels
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem: the file it is about, its state word, what is wrong and what to do."""
-
-    path: Path  # absolute: the image (or sidecar) the problem is about
-    state: str
-    severity: str  # "error" | "warning"
-    message: str  # what is wrong
-    remedy: str  # what to do about it
-    page: Path | None = None  # the referring page, for reference problems
-    line: int | None = None
-    asset_id: str | None = None
-
-    def format(self, show: Callable[[Path], str]) -> str:
-        """`path: state — what is wrong; what to do` (paths through ``show``)."""
-        return f"{show(self.path)}: {self.state} — {self.message}; {self.remedy}"
-
-    def as_json(self, show: Callable[[Path], str]) -> dict[str, Any]:
-        return {"path": show(self.path), "state": self.state, "severity": self.severity,
-                "message": self.message, "remedy": self.remedy,
-                "page": show(self.page) if self.page is not None else None,
-                "line": self.line, "asset": self.asset_id}
-
-
-@dataclass
-class LineageReport:
-    findings: list[Finding]
-    by_state: dict[str, int]  # every state with its count, fresh included
-    assets: int  # declared assets checked
-    static: int  # static images checked
-    references: int  # references considered
-    pages: int  # pages scanned
-    skipped: dict[str, int]  # references skipped, by reason (external, data, template, ...)
-    scoped: bool  # only what some files touch was checked
-    files: int = 0  # given files that are this site's pages or images under one of its roots
-
-    @property
-    def errors(self) -> int:
-        return sum(f.severity == "error" for f in self.findings)
-
-    @property
-    def warnings(self) -> int:
-        return sum(f.severity == "warning" for f in self.findings)
-
-
-def severity_of(state: str, strict: bool) -> str:
-    return "error" if strict or state in ERROR_STATES else "warning"
 
 
 class _Checker:

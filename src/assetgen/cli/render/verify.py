@@ -7,7 +7,7 @@ from typing import Any
 from assetgen.cli.console import Console
 from assetgen.commands.verify import SiteReport, VerifyResult
 from assetgen.manifest.schema import MANIFEST_NAME
-from assetgen.verify.check import STATES, Finding
+from assetgen.verify.report import STATES, Finding
 
 SEVERITY_STYLE = {"error": ("red", "bold"), "warning": ("yellow",)}
 UNCHECKED = ("template", "package", "unreadable")  # skips that may hide a local image
