@@ -10,9 +10,10 @@ waits for them unless `--no-wait`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -341,20 +342,21 @@ def run_cancel(manifest_path: Path | None, cwd: Path, batch_id: str | None, *,
     return BatchCancelResult(cancelled, remedy=shell_command("build"))
 
 
-def _client(environ: Mapping[str, str] | None,
-            transport: httpx.AsyncBaseTransport | None
-            ) -> tuple[httpx.AsyncClient, OpenAIConfig]:
+@contextlib.asynccontextmanager
+async def _batch_client(environ: Mapping[str, str] | None,
+                        transport: httpx.AsyncBaseTransport | None
+                        ) -> AsyncIterator[BatchClient]:
+    """The Batch API client of `assetgen batch` and `batch cancel`, closed after."""
     config = OpenAIConfig.from_env(os.environ if environ is None else environ, "images")
-    return httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=30.0), transport=transport,
-                             follow_redirects=False), config
+    async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=30.0),
+                                 transport=transport, follow_redirects=False) as http:
+        yield BatchClient(http, config)
 
 
 async def _live(submissions: list[Submission], environ: Mapping[str, str] | None,
                 transport: httpx.AsyncBaseTransport | None) -> list[BatchRow]:
-    http, config = _client(environ, transport)
     rows = []
-    async with http:
-        client = BatchClient(http, config)
+    async with _batch_client(environ, transport) as client:
         for submission in submissions:
             row = BatchRow(
                 submission_id=submission.submission_id, batch_id=submission.batch_id,
@@ -376,10 +378,8 @@ async def _live(submissions: list[Submission], environ: Mapping[str, str] | None
 
 async def _cancel(submissions: list[Submission], environ: Mapping[str, str] | None,
                   transport: httpx.AsyncBaseTransport | None) -> list[Cancelled]:
-    http, config = _client(environ, transport)
     results = []
-    async with http:
-        client = BatchClient(http, config)
+    async with _batch_client(environ, transport) as client:
         for submission in submissions:
             batch = await client.cancel(str(submission.batch_id))
             results.append(Cancelled(str(submission.batch_id), str(batch.get("status"))))
