@@ -299,3 +299,16 @@ def test_masters_from_before_the_format_left_the_hash_still_serve(
     assert code == 0 and document["cost_usd"] == 0
     assert openai_env.count(GENERATIONS) == 1
     assert sidecar(built, "img/hero.png")["request_id"] == record["request_id"]
+
+
+def test_a_status_asked_after_a_plan_sees_masters_cached_since(built: Path) -> None:
+    # The engine asks for an edit's status again once its inputs are rebuilt; masters the
+    # build cached meanwhile must count (a plan lists the index only for its own pass).
+    edit(built, "on a launch pad", "in the desert")
+    planner = Planner(load_manifest(built / "assetgen.yaml"))
+    (planned,) = planner.plan()
+    assert planned.next.value == "build" and not planned.from_cache
+    planner.masters.put(planned.generation_hash, b"paid-for bytes", "png", {})
+    again = planner.status(planned.asset)
+    assert again.next.value == "rederive" and again.from_cache
+    assert planner.plan()[0].from_cache  # and the next plan lists the index anew

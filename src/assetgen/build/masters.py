@@ -37,6 +37,11 @@ def _safe(sha256: Any, ext: Any) -> bool:
             and isinstance(ext, str) and ext.isalnum() and len(ext) <= 10)
 
 
+def index_key(generation_hash: str) -> str:
+    """The name a generation hash is indexed under (its hex part)."""
+    return generation_hash.split(":")[-1]
+
+
 class MastersCache:
     def __init__(self, folder: Path, *, root: Path | None = None) -> None:
         """``root``: the repository; the cache is then read and written only through
@@ -50,7 +55,7 @@ class MastersCache:
         return read_within(path, self.root)
 
     def _index_file(self, generation_hash: str) -> Path:
-        return self.folder / "index" / (generation_hash.split(":")[-1] + ".json")
+        return self.folder / "index" / (index_key(generation_hash) + ".json")
 
     def get(self, generation_hash: str) -> CachedMaster | None:
         """The cached master for this generation spec, if present and intact."""
@@ -66,12 +71,9 @@ class MastersCache:
             return None  # a damaged cache entry is ignored, never trusted
         return CachedMaster(data=data, sha256=sha, meta=meta)
 
-    def has(self, generation_hash: str) -> bool:
-        return self._index_file(generation_hash).is_file()
-
     def indexed(self) -> frozenset[str]:
-        """The generation hashes indexed now (their hex part), from one listing: what a
-        plan asks `has` of every asset that needs building."""
+        """The `index_key` of every generation hash indexed now, from one listing: a plan
+        asks it of every asset that needs building."""
         try:
             with os.scandir(self.folder / "index") as entries:
                 return frozenset(entry.name[:-5] for entry in entries

@@ -23,7 +23,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from assetgen.build.masters import MastersCache
+from assetgen.build.masters import MastersCache, index_key
 from assetgen.build.submissions import SubmissionStore, pending_lines
 from assetgen.core.canonical import tagged_hash
 from assetgen.core.fsutil import escapes
@@ -222,7 +222,9 @@ class Planner:
         self.hashes = hashes or HashCache(None)
         self.statuses: dict[str, AssetStatus] = {}
         self.masters = MastersCache(manifest.masters_folder, root=manifest.root)
-        self._indexed: frozenset[str] | None = None  # see _master_cached
+        # The masters index, listed once per `plan` pass (see _master_cached).
+        self._indexed: frozenset[str] | None = None
+        self._planning = False
         self.resolved_paths: dict[str, str] = {}  # folders already resolved, for escapes()
 
     def file_hash(self, path: Any) -> str | None:
@@ -271,9 +273,12 @@ class Planner:
 
     def plan(self, selected: list[Asset] | None = None) -> list[AssetStatus]:
         ordered = build_order(self.manifest, selected)
-        self._indexed = None  # the masters cache is listed again by each plan
         self.hashes.prefetch(asset.file for asset in ordered)
-        return [self.status(asset) for asset in ordered]
+        self._planning = True
+        try:
+            return [self.status(asset) for asset in ordered]
+        finally:
+            self._planning, self._indexed = False, None
 
     def _classify(self, status: AssetStatus) -> None:
         asset = status.asset
@@ -382,12 +387,17 @@ class Planner:
         return self._master_cached(generation)
 
     def _master_cached(self, generation: dict[str, Any]) -> bool:
-        """Whether a master answering ``generation`` is in the masters cache's index (read
-        once per plan: a first build asks it of every asset, and finds nothing)."""
-        if self._indexed is None:
-            self._indexed = self.masters.indexed()
-        return bool(self._indexed) and any(
-            h.split(":")[-1] in self._indexed for h in generation_hashes(generation))
+        """Whether a master answering ``generation`` is in the masters cache's index: listed
+        once per `plan` pass (a first build asks it of every asset, and finds nothing), and
+        again for each `status` asked alone (the engine's, after inputs were rebuilt, when
+        the build may have cached new masters)."""
+        indexed = self._indexed
+        if indexed is None:
+            indexed = self.masters.indexed()
+            if self._planning:
+                self._indexed = indexed
+        return bool(indexed) and any(
+            index_key(h) in indexed for h in generation_hashes(generation))
 
     def _real_spec_hash(self, status: AssetStatus) -> str:
         """A real image is judged against its own route's spec, even under --draft."""

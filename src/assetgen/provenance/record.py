@@ -179,7 +179,7 @@ class Record:
         if not typed.keys() >= _REQUIRED:
             missing = [name for name in REQUIRED if name not in typed]
             raise CorruptSidecar(f"lacks {', '.join(f'`{name}`' for name in missing)}")
-        # What `cls(**typed, details=details)` builds, without its 50 frozen-field
+        # What `cls(**typed, details=details)` builds, without its 46 frozen-field
         # assignments (a third of the parse): every field is checked above, and `details`
         # holds no typed name by construction.
         record = object.__new__(cls)
@@ -291,11 +291,6 @@ _KIND_CHECKS: dict[str, Callable[[Any], str | None]] = {
 }
 # Each typed field's check (None: the value is acceptable), from its kind.
 _CHECKS = {name: _KIND_CHECKS[kind] for name, kind in FIELD_KINDS.items()}
-
-
-def _type_problem(kind: str, value: Any) -> str | None:
-    """What is wrong with ``value`` as a field of ``kind``, if anything."""
-    return _KIND_CHECKS[kind](value)
 
 
 def _is_number(value: Any) -> bool:
