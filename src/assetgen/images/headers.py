@@ -36,6 +36,10 @@ _XMP_KEY = b"XML:com.adobe.xmp"
 # (bit depth, colour type) pairs Pillow opens; other headers go to Pillow to be refused.
 _PNG_MODES = frozenset({(1, 0), (2, 0), (4, 0), (8, 0), (16, 0), (8, 2), (16, 2), (1, 3),
                         (2, 3), (4, 3), (8, 3), (8, 4), (16, 4), (8, 6), (16, 6)})
+# Text values longer than this are left out of a header: nothing reads them (an XMP packet
+# is read up to 64 KB), and Pillow accepts up to 64 MB of text a file, which a cache of
+# headers would otherwise keep.
+MAX_TEXT_BYTES = 64 * 1024
 _PLAIN_PIXELS = 89_478_485  # Pillow's MAX_IMAGE_PIXELS: larger ones are left to its checks
 
 
@@ -45,7 +49,8 @@ class Header:
     width: int
     height: int
     orientation: int | None  # EXIF orientation, where the format carries one
-    # Text metadata, read-only: each text entry (PNG tEXt/iTXt/zTXt, str) and `xmp`.
+    # Text metadata, read-only: each text entry (PNG tEXt/iTXt/zTXt, str) and `xmp`, those
+    # of at most MAX_TEXT_BYTES.
     text: Mapping[str, Any]
 
     @property
@@ -68,7 +73,7 @@ def read_header(path: str | os.PathLike[str]) -> Header | None:
     return _read(os.fspath(path), info.st_size, info.st_mtime_ns, info.st_ino)
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=8)  # the questions about one file are asked one after another
 def _read(path: str, size: int, mtime_ns: int, inode: int) -> Header | None:
     try:
         with open(path, "rb") as handle:
@@ -108,7 +113,7 @@ def pillow_header(source: str | IO[bytes]) -> Header | None:
             has_exif = fmt in _EXIF_FORMATS and (fmt != "png" or "exif" in image.info)
             orientation = _orientation(image) if has_exif else None
             text = {str(k): v for k, v in image.info.items()
-                    if isinstance(v, str) or k == "xmp"}
+                    if (isinstance(v, str) or k == "xmp") and len(v) <= MAX_TEXT_BYTES}
             return Header(fmt, image.width, image.height,
                           orientation if isinstance(orientation, int) else None,
                           MappingProxyType(text))
