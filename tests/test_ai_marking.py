@@ -15,7 +15,7 @@ from assetgen.build import credentials
 from assetgen.core.canonical import sha256_bytes
 from assetgen.images import codec as imaging
 from assetgen.provenance import embed
-from assetgen.provenance.sidecar import sidecar_path
+from assetgen.provenance.naming import sidecar_path
 from tests.fakes.emulator import Emulator
 from tests.fakes.sites import png_bytes, run_cli, write_site
 

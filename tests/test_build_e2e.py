@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from assetgen.provenance.naming import sidecar_path
 from assetgen.provenance.record import REQUIRED
-from assetgen.provenance.sidecar import sidecar_path
 from tests.conftest import TEST_KEY
 from tests.fakes.emulator import Emulator
 from tests.fakes.sites import BASIC_MANIFEST, mask_bytes, png_bytes, run_cli, write_site

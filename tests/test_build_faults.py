@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from assetgen.core.fsutil import PENDING_SUFFIX, TEMP_MARKER, build_lock
-from assetgen.provenance.sidecar import sidecar_path
+from assetgen.provenance.naming import sidecar_path
 from tests.conftest import TEST_KEY
 from tests.fakes.emulator import Emulator
 from tests.fakes.sites import BASIC_MANIFEST, run_cli, write_site

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from assetgen.provenance.sidecar import sidecar_path
+from assetgen.provenance.naming import sidecar_path
 from tests.fakes.codex_cli import Codex
 from tests.fakes.emulator import Emulator
 from tests.fakes.sites import run_cli

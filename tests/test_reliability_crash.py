@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from assetgen.provenance.sidecar import sidecar_path
+from assetgen.provenance.naming import sidecar_path
 from tests.fakes.emulator import Emulator, RecordedRequest
 from tests.fakes.reliability import (
     IMAGE_PATH,

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from assetgen.provenance.sidecar import sidecar_path
+from assetgen.provenance.naming import sidecar_path
 from tests.fakes.emulator import Emulator
 from tests.fakes.reliability import (
     GATEWAY_KEY,

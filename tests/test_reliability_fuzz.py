@@ -34,7 +34,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assetgen.provenance.sidecar import sidecar_path
+from assetgen.provenance.naming import sidecar_path
 from tests.fakes.emulator import Emulator
 from tests.fakes.reliability import (
     GATEWAY_KEY,

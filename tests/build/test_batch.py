@@ -10,7 +10,7 @@ import pytest
 
 from assetgen.build import batch as batch_module
 from assetgen.build.engine import EventSink
-from assetgen.provenance.sidecar import sidecar_path
+from assetgen.provenance.naming import sidecar_path
 from tests.fakes.emulator import Emulator
 from tests.fakes.sites import png_bytes, run_cli, write_site
 

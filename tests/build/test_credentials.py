@@ -18,7 +18,7 @@ from assetgen.build import credentials
 from assetgen.core.canonical import sha256_bytes
 from assetgen.images import codec as imaging
 from assetgen.provenance import embed
-from assetgen.provenance.sidecar import sidecar_path
+from assetgen.provenance.naming import sidecar_path
 from tests.conftest import TEST_KEY
 from tests.fakes import pki
 from tests.fakes.emulator import Emulator

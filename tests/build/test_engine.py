@@ -12,7 +12,7 @@ from assetgen.build.planner import Planner
 from assetgen.build.scheduler import RetryPolicy
 from assetgen.errors import PermanentError, TransientError
 from assetgen.manifest import load_manifest
-from assetgen.provenance.sidecar import sidecar_path
+from assetgen.provenance.naming import sidecar_path
 from tests.fakes.clock import FakeClock
 from tests.fakes.routes import FakeRoute
 from tests.fakes.sites import write_site

@@ -12,7 +12,7 @@ from PIL import Image
 from assetgen.build.planner import Planner
 from assetgen.core.canonical import sha256_bytes, tagged_hash
 from assetgen.manifest import load_manifest
-from assetgen.provenance.sidecar import sidecar_path
+from assetgen.provenance.naming import sidecar_path
 from tests.conftest import TEST_KEY
 from tests.fakes.emulator import Emulator
 from tests.fakes.sites import run_cli, write_site

@@ -10,8 +10,8 @@ from PIL import Image
 
 from assetgen.build.store import PENDING_SUFFIX, commit, derive, pending_path, recover
 from assetgen.core.canonical import sha256_bytes
+from assetgen.provenance.naming import sidecar_path
 from assetgen.provenance.record import Record
-from assetgen.provenance.sidecar import sidecar_path
 from tests.fakes.sites import png_bytes, write_site
 
 

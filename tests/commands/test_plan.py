@@ -5,7 +5,7 @@ from pathlib import Path
 
 from assetgen.build.planner import Planner, State, build_order
 from assetgen.manifest import load_manifest
-from assetgen.provenance.sidecar import sidecar_path
+from assetgen.provenance.naming import sidecar_path
 from tests.fakes.sites import png_bytes, run_cli, write_site
 
 MANIFEST = """\

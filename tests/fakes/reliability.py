@@ -16,7 +16,7 @@ from typing import Any
 
 from assetgen.core.canonical import sha256_bytes
 from assetgen.core.fsutil import PENDING_SUFFIX, TEMP_MARKER
-from assetgen.provenance.sidecar import sidecar_path
+from assetgen.provenance.naming import sidecar_path
 from tests.conftest import TEST_KEY
 from tests.fakes.emulator import Emulator
 from tests.fakes.sites import write_site

@@ -16,7 +16,7 @@ from assetgen.errors import ManifestError, PermanentError
 from assetgen.images import chroma
 from assetgen.images import codec as imaging
 from assetgen.manifest import load_manifest
-from assetgen.provenance.sidecar import sidecar_path
+from assetgen.provenance.naming import sidecar_path
 from assetgen.routes.base import RouteResult
 from tests.fakes.emulator import Emulator
 from tests.fakes.sites import run_cli, write_site

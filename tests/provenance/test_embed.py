@@ -18,8 +18,8 @@ from assetgen.build.store import Derived
 from assetgen.core.canonical import sha256_bytes
 from assetgen.images import codec as imaging
 from assetgen.provenance import embed
+from assetgen.provenance.naming import sidecar_path
 from assetgen.provenance.record import Record
-from assetgen.provenance.sidecar import sidecar_path
 from tests.fakes.sites import run_cli, write_site
 
 RECORD = embed.make_record(asset="hero", route="images.generate", model="gpt-image-2",

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from assetgen.build import recording
 from assetgen.build.store import Derived
+from assetgen.provenance.naming import sidecar_path
 from assetgen.provenance.record import (
     FIELD_KINDS,
     MAX_DEPTH,
@@ -21,7 +22,7 @@ from assetgen.provenance.record import (
     CorruptSidecar,
     Record,
 )
-from assetgen.provenance.sidecar import claimed, read_sidecar, sidecar_path
+from assetgen.provenance.sidecar import claimed, read_sidecar
 
 GOOD: dict[str, Any] = {
     "schema": SCHEMA, "tool": "assetgen 0.1.0", "asset": "hero", "file": "img/hero.png",

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from assetgen.errors import PermanentError, RateLimited
-from assetgen.provenance.sidecar import sidecar_path
+from assetgen.provenance.naming import sidecar_path
 from assetgen.routes.gateway import nearest_ratio, resolution_for
 from assetgen.routes.gateway_poll import download, find_images, parse_task
 from assetgen.routes.url_policy import HostPolicy

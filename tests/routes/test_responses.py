@@ -16,7 +16,7 @@ from assetgen.cli.console import Console
 from assetgen.cli.progress import ConsoleListener
 from assetgen.cli.render import build as render_build
 from assetgen.commands import build as build_command
-from assetgen.provenance.sidecar import sidecar_path
+from assetgen.provenance.naming import sidecar_path
 from assetgen.routes.base import ImageJob, InputImage
 from assetgen.routes.responses import request_body
 from tests.conftest import TEST_KEY

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from assetgen.provenance.sidecar import sidecar_path
+from assetgen.provenance.naming import sidecar_path
 from tests.conftest import TEST_KEY
 from tests.fakes.hostile import Hostile
 from tests.fakes.reliability import images_below, master_index

@@ -12,8 +12,8 @@ from assetgen.build import store
 from assetgen.build.planner import Planner
 from assetgen.core.canonical import sha256_bytes
 from assetgen.manifest import Manifest, load_manifest
+from assetgen.provenance.naming import sidecar_path
 from assetgen.provenance.record import Record
-from assetgen.provenance.sidecar import sidecar_path
 from assetgen.verify.check import check
 from assetgen.verify.report import ERROR_STATES, WARNING_STATES, Finding, LineageReport
 from tests.fakes.sites import png_bytes, write_site

@@ -35,8 +35,8 @@ from assetgen.images.formats import DEFAULT_ENCODING
 from assetgen.images.headers import header_of
 from assetgen.manifest import Asset
 from assetgen.provenance import embed
+from assetgen.provenance.naming import SUFFIX, sidecar_path
 from assetgen.provenance.record import MAX_RECORD_BYTES, CorruptSidecar, Record
-from assetgen.provenance.sidecar import SUFFIX, sidecar_path
 
 if TYPE_CHECKING:
     from assetgen.images.codec import Decoded  # imaging imports Pillow: only when deriving

@@ -44,8 +44,8 @@ from assetgen.manifest.schema import (
     MANIFEST_NAME,
     is_asset_id,
 )
+from assetgen.provenance.naming import sidecar_path
 from assetgen.provenance.record import Record
-from assetgen.provenance.sidecar import sidecar_path
 from assetgen.routes.registry import ROUTES
 
 

@@ -16,8 +16,9 @@ from assetgen.core.fsutil import atomic_write
 from assetgen.images import formats
 from assetgen.images.variants import DEFAULT_SIZES, is_variant_name
 from assetgen.manifest import Asset, Manifest
+from assetgen.provenance.naming import SUFFIX
 from assetgen.provenance.record import CorruptSidecar, Record
-from assetgen.provenance.sidecar import SUFFIX, read_sidecar
+from assetgen.provenance.sidecar import read_sidecar
 
 ASSETS_SCHEMA = "assetgen.assets/1"
 

@@ -1,7 +1,7 @@
 """Provenance sidecars on disk: `<image>.provenance.json` next to each image.
 
-The record inside is a `Record` (provenance/record.py); this module names the files and
-reads them the way hostile input is read.
+The record inside is a `Record` (provenance/record.py), the file names are
+`provenance/naming.py`'s; this module reads them the way hostile input is read.
 """
 
 from __future__ import annotations
@@ -10,17 +10,8 @@ import json
 from pathlib import Path
 
 from assetgen.core.fsutil import read_no_follow
+from assetgen.provenance.naming import sidecar_path
 from assetgen.provenance.record import MAX_RECORD_BYTES, CorruptSidecar, Record
-
-SUFFIX = ".provenance.json"
-
-
-def sidecar_path(image: Path) -> Path:
-    return image.with_name(image.name + SUFFIX)
-
-
-def image_path_for(sidecar: Path) -> Path:
-    return sidecar.with_name(sidecar.name[: -len(SUFFIX)])
 
 
 def read_sidecar(image: Path) -> Record | None:

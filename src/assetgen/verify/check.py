@@ -29,7 +29,8 @@ from assetgen.core.remedies import shell_command
 from assetgen.images import variants
 from assetgen.manifest import Asset, Manifest, missing_folders
 from assetgen.provenance import embed
-from assetgen.provenance.sidecar import SUFFIX, claimed, image_path_for
+from assetgen.provenance.naming import SUFFIX, image_path_for
+from assetgen.provenance.sidecar import claimed
 from assetgen.verify.imagefiles import pixels, read_dimensions, walk_images
 from assetgen.verify.page import UNRESOLVED
 from assetgen.verify.references import Reference, ScanResult, scan_sources

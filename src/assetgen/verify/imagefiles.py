@@ -8,7 +8,7 @@ from pathlib import Path
 
 from assetgen.core.fsutil import PENDING_SUFFIX, TEMP_MARKER
 from assetgen.images.headers import read_header
-from assetgen.provenance.sidecar import SUFFIX
+from assetgen.provenance.naming import SUFFIX
 from assetgen.verify.references import IMAGE_SUFFIXES
 
 _TEMP_MARKERS = (TEMP_MARKER, PENDING_SUFFIX)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assetgen.manifest import Asset, Manifest
-from assetgen.provenance.sidecar import SUFFIX, image_path_for
+from assetgen.provenance.naming import SUFFIX, image_path_for
 from assetgen.verify.references import IMAGE_SUFFIXES, Reference
 
 
