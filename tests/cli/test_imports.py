@@ -11,6 +11,8 @@ from pathlib import Path
 from tests.fakes.sites import TWO_DRAFT_ASSETS, run_cli, write_site
 
 HEAVY = ("httpx", "PIL", "yaml", "ruamel", "jinja2", "c2pa", "rich")
+# What a full check loads: the checker, the page scanners and the planner.
+CHECKER = ("assetgen.verify.check", "assetgen.verify.syntaxes", "assetgen.build.planner")
 _PROBE = """
 import atexit, sys
 atexit.register(lambda: print("HEAVY=" + ",".join(
@@ -20,8 +22,8 @@ main(sys.argv[1:])
 """
 
 
-def _heavy_imports(site: Path, *args: str) -> list[str]:
-    done = subprocess.run([sys.executable, "-c", _PROBE.format(heavy=HEAVY), "-C", str(site),
+def _heavy_imports(site: Path, *args: str, heavy: tuple[str, ...] = HEAVY) -> list[str]:
+    done = subprocess.run([sys.executable, "-c", _PROBE.format(heavy=heavy), "-C", str(site),
                            *args], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     line = [text for text in done.stderr.splitlines() if text.startswith("HEAVY=")][-1]
@@ -39,3 +41,13 @@ def test_a_no_op_build_and_a_verify_import_nothing_heavy(tmp_path: Path) -> None
     assert _heavy_imports(site, "verify") == []
     assert _heavy_imports(site, "verify", str(site / "pages/index.html")) == []
     assert _heavy_imports(site, "plan") == []
+
+
+def test_a_verify_of_files_that_cannot_concern_the_site_loads_no_checker(
+        tmp_path: Path) -> None:
+    """A commit of unrelated files (how pre-commit calls the hook most of the time) costs a
+    manifest load, not a check: the cheap answer of `verify.scope.may_concern`."""
+    site = write_site(tmp_path / "site", TWO_DRAFT_ASSETS + "sources: ['pages/*.html']\n",
+                      {"pages/index.html": '<img src="/img/hero.png">', "notes.txt": "x\n"})
+    assert _heavy_imports(site, "verify", "notes.txt", heavy=CHECKER) == []
+    assert _heavy_imports(site, "verify", "pages/index.html", heavy=CHECKER) == sorted(CHECKER)

@@ -165,6 +165,19 @@ def test_file_arguments_scope_the_check(tmp_path: Path) -> None:
     assert code == 1 and len(everything) == 14
 
 
+def test_files_that_cannot_concern_a_site_are_not_checked(clean: Manifest) -> None:
+    (clean.root / "notes.txt").write_text("unrelated\n")
+    text = run_cli("-C", clean.root, "verify", "notes.txt", "pages/notes.txt")
+    assert (text.code, text.out) == (0, "verify: nothing in the given files concerns this "
+                                         "site\n")
+    summary = json.loads(run_cli("-C", clean.root, "verify", "--json", "notes.txt").out)
+    assert summary["summary"]["pages"] == 0  # none scanned: the answer came before the check
+    assert summary["summary"]["scoped"] is True and summary["findings"] == []
+    scanned = json.loads(run_cli("-C", clean.root, "verify", "--json", "notes.txt",
+                                 "pages/index.html").out)
+    assert scanned["summary"]["pages"] == 1 and scanned["summary"]["references"] == 3
+
+
 def test_files_outside_any_site_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "notes.md").write_text("![x](/nope.png)\n")
     monkeypatch.chdir(tmp_path)

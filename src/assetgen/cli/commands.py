@@ -120,7 +120,13 @@ def verify(ctx: click.Context, files: tuple[str, ...], strict: bool, no_cache: b
 
     g = globals_of(ctx)
     console = Console(json_mode=json_mode)
-    result = command.run(g.manifest, g.cwd, list(files), strict=strict, no_cache=no_cache)
+    choice = command.choose(g.manifest, g.cwd, list(files), no_cache=no_cache)
+    if choice.needs_check:
+        from assetgen.commands import lineage  # the checker: only when a file can matter
+
+        result = lineage.run(choice, strict=strict, no_cache=no_cache)
+    else:
+        result = command.unchecked(choice, strict=strict)
     render.show(console, result)
     return result.exit_code
 

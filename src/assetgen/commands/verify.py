@@ -11,6 +11,12 @@ several sites), and files that belong to no site are ignored; with no FILE argum
 nearest `assetgen.yaml` upwards from the working directory.
 
 Exit codes: 0 when no finding is an error, 1 when one is, 2 for a manifest or usage error.
+
+Two steps, so that a hook run on a commit of unrelated files stays fast: `choose` (this
+module) loads each site's manifest and asks `verify.scope.may_concern` whether the given
+files can matter to it; only when one can does `commands.lineage.run` import the checker and
+scan the site's pages. A site the files cannot concern gets `untouched_report`: the same
+"nothing in the given files concerns this site", with no page scanned (`pages: 0`).
 """
 
 from __future__ import annotations
@@ -19,13 +25,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from assetgen.core.hashcache import HashCache
 from assetgen.core.paths import display_relative_to
 from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
 from assetgen.manifest import Manifest, cache_file_for, find_manifest, load_manifest_cached
 from assetgen.manifest.schema import MANIFEST_NAME
-from assetgen.verify.check import check
-from assetgen.verify.report import Finding, LineageReport
+from assetgen.verify.report import STATES, Finding, LineageReport, no_skips
+from assetgen.verify.scope import may_concern
 
 
 @dataclass
@@ -56,24 +61,57 @@ class VerifyResult:
         return sum(1 for f in self.findings if f.severity == "warning")
 
 
-def run(manifest_path: Path | None, cwd: Path, files: list[str], *, strict: bool,
-        no_cache: bool) -> VerifyResult:
-    def show(path: Path) -> str:
-        return display_relative_to(path, cwd)
+@dataclass(frozen=True)
+class SiteToVerify:
+    manifest: Manifest
+    files: list[Path] | None  # the FILE arguments of this site; None: the whole site
+    concerned: bool  # False: nothing in ``files`` can matter to this site (no check needed)
 
+
+@dataclass(frozen=True)
+class VerifyChoice:
+    """The sites a `verify` run covers, as `choose` found them."""
+
+    sites: list[SiteToVerify]
+    cwd: Path
+
+    @property
+    def needs_check(self) -> bool:
+        return any(site.concerned for site in self.sites)
+
+
+def choose(manifest_path: Path | None, cwd: Path, files: list[str], *,
+           no_cache: bool) -> VerifyChoice:
+    """Load the manifests ``files`` belong to (or the one asked for) and tell the sites the
+    files can concern from those they cannot."""
     paths = _expand([Path(os.path.abspath(cwd / f)) for f in files]) if files else None
-    sites: list[SiteReport] = []
-    for manifest, scoped in _sites(manifest_path, cwd, paths, no_cache=no_cache):
-        hashes = HashCache(None if no_cache else manifest.state_dir / "hashes.json",
-                           root=manifest.root)
-        report = check(manifest, hashes=hashes, files=scoped, strict=strict, show=show)
-        hashes.save()
-        sites.append(SiteReport(manifest, report))
+    sites = [SiteToVerify(manifest, scoped, scoped is None or may_concern(manifest, scoped))
+             for manifest, scoped in _sites(manifest_path, cwd, paths, no_cache=no_cache)]
+    return VerifyChoice(sites, cwd)
 
+
+def untouched_report() -> LineageReport:
+    """A site none of the given files concerns: nothing checked, no page scanned."""
+    return LineageReport(findings=[], by_state=dict.fromkeys(STATES, 0), assets=0, static=0,
+                         references=0, pages=0, skipped=no_skips(), scoped=True, files=0)
+
+
+def result_of(choice: VerifyChoice, reports: list[LineageReport], *,
+              strict: bool) -> VerifyResult:
+    """The result of a run whose sites (in ``choice``'s order) reported ``reports``."""
+    cwd = choice.cwd
+    sites = [SiteReport(site.manifest, report) for site, report in
+             zip(choice.sites, reports, strict=True)]
     findings = sorted((f for site in sites for f in site.report.findings),
-                      key=lambda f: (f.severity != "error", show(f.path), f.line or 0))
+                      key=lambda f: (f.severity != "error", display_relative_to(f.path, cwd),
+                                     f.line or 0))
     errors = any(f.severity == "error" for f in findings)
     return VerifyResult(sites, findings, strict, cwd, EXIT_PROBLEMS if errors else EXIT_OK)
+
+
+def unchecked(choice: VerifyChoice, *, strict: bool) -> VerifyResult:
+    """The result when no site needs a check (``choice.needs_check`` is False)."""
+    return result_of(choice, [untouched_report() for _ in choice.sites], strict=strict)
 
 
 def _expand(paths: list[Path]) -> list[Path]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from assetgen.core.fsutil import PENDING_SUFFIX, TEMP_MARKER
 from assetgen.images.headers import read_header
 from assetgen.provenance.naming import SUFFIX
-from assetgen.verify.references import IMAGE_SUFFIXES
+from assetgen.verify.suffixes import IMAGE_SUFFIXES
 
 _TEMP_MARKERS = (TEMP_MARKER, PENDING_SUFFIX)
 

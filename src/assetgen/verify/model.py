@@ -1,4 +1,5 @@
-"""What a scan finds: references, skip counts and the page suffixes each syntax reads.
+"""What a scan finds: references and skip counts (the suffixes each syntax reads are
+`verify.suffixes`', the skip reasons `verify.report`'s).
 
 Shared by the scanners (`syntaxes`, `page`, `fields`) and their entry points (`references`),
 so that none of them imports another in a circle.
@@ -10,17 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-IMAGE_SUFFIXES = frozenset({
-    ".png", ".jpg", ".jpeg", ".webp", ".avif", ".gif", ".svg", ".ico", ".bmp", ".tif", ".tiff",
-    ".jxl", ".apng",
-})  # fmt: skip
-SKIP_REASONS = ("external", "data", "template", "not-image", "package", "unreadable")
-
-HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
-MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
-JSX_SUFFIXES = frozenset({".jsx", ".tsx", ".js", ".ts", ".mjs", ".cjs"})
-CSS_SUFFIXES = frozenset({".css", ".scss", ".sass", ".less"})
-TEMPLATE_SUFFIXES = frozenset({".j2", ".jinja", ".jinja2", ".njk", ".liquid"})
+from assetgen.verify.report import no_skips
 
 
 @dataclass(frozen=True)
@@ -33,10 +24,6 @@ class Reference:
     target: Path  # absolute, lexically normalised path of the referenced file
     kind: str  # img srcset meta link style md md-ref jsx-src import css-url template literal
     attrs: Mapping[str, str] | None = field(default=None, compare=False)  # width/height if given
-
-
-def no_skips() -> dict[str, int]:
-    return dict.fromkeys(SKIP_REASONS, 0)
 
 
 @dataclass

@@ -18,8 +18,10 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from urllib.parse import unquote
 
-from assetgen.verify.model import IMAGE_SUFFIXES, Reference, ScanResult, no_skips
+from assetgen.verify.model import Reference, ScanResult
+from assetgen.verify.report import no_skips
 from assetgen.verify.resolve import Resolver
+from assetgen.verify.suffixes import IMAGE_SUFFIXES
 
 SUFFIX_ALT = "|".join(sorted((s[1:] for s in IMAGE_SUFFIXES), key=len, reverse=True))
 QUOTED_IMG = re.compile(

@@ -32,19 +32,17 @@ import os
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-from assetgen.verify.model import (
+from assetgen.verify.model import Reference, ScanResult
+from assetgen.verify.report import SKIP_REASONS, no_skips
+from assetgen.verify.resolve import Resolver
+from assetgen.verify.suffixes import (
     CSS_SUFFIXES,
     HTML_SUFFIXES,
     IMAGE_SUFFIXES,
     JSX_SUFFIXES,
     MARKDOWN_SUFFIXES,
-    SKIP_REASONS,
     TEMPLATE_SUFFIXES,
-    Reference,
-    ScanResult,
-    no_skips,
 )
-from assetgen.verify.resolve import Resolver
 from assetgen.verify.syntaxes import scan_text
 
 __all__ = ["CSS_SUFFIXES", "HTML_SUFFIXES", "IMAGE_SUFFIXES", "JSX_SUFFIXES",

@@ -14,6 +14,8 @@ ERROR_STATES = ("missing", "tampered", "unrecorded", "untracked", "orphan-sideca
 WARNING_STATES = ("stale", "draft", "submitted", "unreferenced", "aspect-mismatch",
                   "unresolved", "no-folder")
 STATES = ("fresh", *ERROR_STATES, *WARNING_STATES)
+# Why a reference was not followed (`LineageReport.skipped`, the scanner's counts).
+SKIP_REASONS = ("external", "data", "template", "not-image", "package", "unreadable")
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,10 @@ class LineageReport:
     @property
     def warnings(self) -> int:
         return sum(f.severity == "warning" for f in self.findings)
+
+
+def no_skips() -> dict[str, int]:
+    return dict.fromkeys(SKIP_REASONS, 0)
 
 
 def severity_of(state: str, strict: bool) -> str:

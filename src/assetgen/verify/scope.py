@@ -1,15 +1,27 @@
-"""Which assets, images and pages a list of files touches (how pre-commit scopes verify)."""
+"""Which assets, images and pages a list of files touches (how pre-commit scopes verify).
+
+`may_concern` answers first, and cheaply, whether any of the files can matter to a site at
+all: a commit of unrelated files then loads no checker and scans no page. It may say yes
+too often (the check then finds nothing), never too rarely: it is the same rule `scope_for`
+and `concerned` apply, with the scanner's page list replaced by a match of the `sources`
+globs (`sources_match`).
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from fnmatch import fnmatchcase
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from assetgen.manifest import Asset, Manifest
 from assetgen.provenance.naming import SUFFIX, image_path_for
-from assetgen.verify.references import IMAGE_SUFFIXES, Reference
+from assetgen.verify.suffixes import IMAGE_SUFFIXES
+
+if TYPE_CHECKING:
+    from assetgen.verify.model import Reference
 
 
 def file_key(path: Path | str) -> str:
@@ -81,3 +93,68 @@ def with_dependents(manifest: Manifest, ids: set[str]) -> set[str]:
                 result.add(asset.id)
                 changed = True
     return result
+
+
+def may_concern(manifest: Manifest, files: Iterable[Path]) -> bool:
+    """Whether a check of ``files`` (absolute paths) could report anything or count anything
+    in ``manifest``'s site: the manifest, a sidecar, an image (wherever it is: an undeclared
+    image with a sidecar is `untracked`), an edit's input or mask, or a page the `sources`
+    globs may match. False means the full check would find nothing and count nothing."""
+    keys = {file_key(f) for f in files}
+    if file_key(manifest.file) in keys:
+        return True
+    if any(k.endswith(SUFFIX) or os.path.splitext(k)[1].lower() in IMAGE_SUFFIXES
+           for k in keys):
+        return True
+    for asset in manifest.assets:
+        edited = [file_key(i.path) for i in asset.inputs if not i.asset_id]
+        if asset.mask is not None:
+            edited.append(file_key(asset.mask))
+        if keys.intersection(edited):
+            return True
+    root = file_key(manifest.root)
+    return any(sources_match(manifest.sources, os.path.relpath(k, root))
+               for k in keys if k.startswith(os.path.join(root, "")))
+
+
+def sources_match(patterns: Sequence[str], relative: str) -> bool:
+    """Whether ``relative`` (a path below the site's folder) may be a file `Path.glob`
+    finds for one of ``patterns`` (`verify.references.find_pages`): `**` is any number of
+    folders, `*` `?` `[...]` stay within a name. Looser than glob on purpose (also with both
+    sides lower-cased, as on a case-insensitive system; a `**` inside a name is a `*`, which
+    glob refuses; folders only where glob wants them): a false yes costs a check, a false no
+    would let a page slip past the hook."""
+    parts = PurePosixPath(relative.replace(os.sep, "/")).parts
+    folded = tuple(p.lower() for p in parts)
+    for pattern in patterns:
+        pure = PurePosixPath(pattern.replace("\\", "/"))
+        if not pattern.strip() or pure.is_absolute() or ".." in pure.parts:
+            continue  # find_pages skips these too
+        if _parts_match(pure.parts, parts) or \
+                _parts_match(tuple(p.lower() for p in pure.parts), folded):
+            return True
+    return False
+
+
+def _parts_match(pattern: tuple[str, ...], parts: tuple[str, ...]) -> bool:
+    # Which (pattern index, path index) pairs can still match; at most len × len states,
+    # so a hostile `**/**/**/...` pattern costs no more than a plain one.
+    states = {(0, 0)}
+    seen: set[tuple[int, int]] = set()
+    while states:
+        state = states.pop()
+        if state in seen:
+            continue
+        seen.add(state)
+        at, index = state
+        if at == len(pattern):
+            if index == len(parts):
+                return True
+            continue
+        if pattern[at] == "**":
+            states.add((at + 1, index))  # no more folders
+            if index < len(parts):
+                states.add((at, index + 1))  # one more folder
+        elif index < len(parts) and fnmatchcase(parts[index], pattern[at]):
+            states.add((at + 1, index + 1))
+    return False

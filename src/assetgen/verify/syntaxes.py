@@ -12,14 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from assetgen.verify.fields import CONFIG_SUFFIXES, scan_front_matter, scan_values
-from assetgen.verify.model import (
-    CSS_SUFFIXES,
-    HTML_SUFFIXES,
-    JSX_SUFFIXES,
-    MARKDOWN_SUFFIXES,
-    TEMPLATE_SUFFIXES,
-    ScanResult,
-)
+from assetgen.verify.model import ScanResult
 from assetgen.verify.page import (
     QUOTED_IMG,
     SUFFIX_ALT,
@@ -31,6 +24,13 @@ from assetgen.verify.page import (
     unescape_md,
 )
 from assetgen.verify.resolve import Resolver
+from assetgen.verify.suffixes import (
+    CSS_SUFFIXES,
+    HTML_SUFFIXES,
+    JSX_SUFFIXES,
+    MARKDOWN_SUFFIXES,
+    TEMPLATE_SUFFIXES,
+)
 
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 _SCRIPT_BODY = re.compile(r"<script\b[^>]*>(.*?)(?:</script\s*>|\Z)", re.S)
