@@ -64,7 +64,7 @@ def _master() -> bytes:
 
 
 def _asset(fmt: str, width: int) -> Any:
-    from assetgen.manifest import load_manifest
+    from assetgen.manifest.load import load_manifest
 
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)

@@ -90,7 +90,7 @@ def build_site(root: Path, assets: int, pages: int, refs: int) -> None:
     from assetgen.build.planner import Planner
     from assetgen.core.canonical import sha256_bytes
     from assetgen.images import codec
-    from assetgen.manifest import load_manifest
+    from assetgen.manifest.load import load_manifest
     from assetgen.provenance import embed
     from assetgen.provenance.record import Record
 
@@ -170,7 +170,7 @@ def _time_in_process(root: Path, extra: list[str], runs: int) -> tuple[float, in
 def _time_manifest_load(root: Path, runs: int) -> float:
     """The uncached manifest load alone (ruamel round-trip parse + a Jinja2 compile per
     prompt): most of a cold run."""
-    from assetgen.manifest import load_manifest
+    from assetgen.manifest.load import load_manifest
 
     times = []
     for _ in range(runs):

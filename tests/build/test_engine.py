@@ -11,7 +11,7 @@ from assetgen.build.engine import BuildSettings, Engine, Event, Outcome
 from assetgen.build.planner import Planner
 from assetgen.build.scheduler import RetryPolicy
 from assetgen.errors import PermanentError, TransientError
-from assetgen.manifest import load_manifest
+from assetgen.manifest.load import load_manifest
 from assetgen.provenance.naming import sidecar_path
 from tests.fakes.clock import FakeClock
 from tests.fakes.routes import FakeRoute

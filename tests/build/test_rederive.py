@@ -11,7 +11,7 @@ from PIL import Image
 
 from assetgen.build.planner import Planner
 from assetgen.core.canonical import sha256_bytes, tagged_hash
-from assetgen.manifest import load_manifest
+from assetgen.manifest.load import load_manifest
 from assetgen.provenance.naming import sidecar_path
 from tests.conftest import TEST_KEY
 from tests.fakes.emulator import Emulator

@@ -16,7 +16,7 @@ from tests.fakes.sites import png_bytes, write_site
 
 
 def _asset(tmp_path: Path, extra: str = ""):
-    from assetgen.manifest import load_manifest
+    from assetgen.manifest.load import load_manifest
 
     write_site(tmp_path, "version: 1\nassets:\n  - id: a\n    path: img/a.webp\n"
                "    prompt: x\n" + extra)
@@ -167,7 +167,7 @@ def test_derive_writes_variants_from_the_final_pixels(tmp_path: Path) -> None:
 
 
 def _png_asset(tmp_path: Path, extra: str = ""):
-    from assetgen.manifest import load_manifest
+    from assetgen.manifest.load import load_manifest
 
     write_site(tmp_path, "version: 1\nassets:\n  - id: a\n    path: img/a.png\n"
                "    prompt: x\n    size: 1024x1024\n" + extra)

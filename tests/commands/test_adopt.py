@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from assetgen.manifest import load_manifest
 from assetgen.manifest.edit import ManifestEditError, upsert_asset
+from assetgen.manifest.load import load_manifest
 from tests.fakes.sites import png_bytes, run_cli, write_site
 
 SITE = """\

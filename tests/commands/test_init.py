@@ -10,7 +10,7 @@ from ruamel.yaml import YAML
 
 from assetgen import __version__
 from assetgen.commands.init import HOOK_ID, HOOK_REPO, MARK_END, MARK_START
-from assetgen.manifest import load_manifest
+from assetgen.manifest.load import load_manifest
 from tests.fakes.sites import run_cli
 
 SCAFFOLD = ("assetgen.yaml", "assetgen.schema.json", ".pre-commit-config.yaml", ".gitignore",

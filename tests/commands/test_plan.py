@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from assetgen.build.planner import Planner, State, build_order
-from assetgen.manifest import load_manifest
+from assetgen.manifest.load import load_manifest
 from assetgen.provenance.naming import sidecar_path
 from tests.fakes.sites import png_bytes, run_cli, write_site
 
@@ -86,7 +86,7 @@ def test_plan_does_not_load_pillow(repo_root: Path) -> None:
     import sys
 
     code = ("import sys; from pathlib import Path;"
-            "from assetgen.manifest import load_manifest;"
+            "from assetgen.manifest.load import load_manifest;"
             "from assetgen.build.planner import Planner;"
             f"m = load_manifest(Path({str(repo_root / 'example-site/assetgen.yaml')!r}));"
             "states = {str(s.state) for s in Planner(m, draft_mode=True).plan()};"

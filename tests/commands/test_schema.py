@@ -11,9 +11,9 @@ from jsonschema import Draft202012Validator
 from ruamel.yaml import YAML
 
 from assetgen.errors import ManifestError
-from assetgen.manifest import load_manifest
 from assetgen.manifest import schema as manifest_schema
 from assetgen.manifest.json_schema import build_schema
+from assetgen.manifest.load import load_manifest
 from tests.fakes.sites import BASIC_MANIFEST, mask_bytes, run_cli, write_site
 
 VALID: dict[str, str] = {

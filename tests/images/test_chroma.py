@@ -15,7 +15,7 @@ from assetgen.build.store import derive
 from assetgen.errors import ManifestError, PermanentError
 from assetgen.images import chroma
 from assetgen.images import codec as imaging
-from assetgen.manifest import load_manifest
+from assetgen.manifest.load import load_manifest
 from assetgen.provenance.naming import sidecar_path
 from assetgen.routes.base import RouteResult
 from tests.fakes.emulator import Emulator

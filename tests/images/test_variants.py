@@ -13,7 +13,7 @@ from assetgen.build.planner import derivation_spec
 from assetgen.core.canonical import sha256_bytes
 from assetgen.errors import ManifestError
 from assetgen.images import variants
-from assetgen.manifest import load_manifest
+from assetgen.manifest.load import load_manifest
 from assetgen.provenance.naming import sidecar_path
 from tests.fakes.sites import run_cli, write_site
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from assetgen.errors import ManifestError, UsageError
-from assetgen.manifest import find_manifest, load_manifest
+from assetgen.manifest.load import load_manifest
+from assetgen.manifest.locate import find_manifest
 from tests.fakes.sites import png_bytes, run_cli, write_site
 
 HEAD = """\

@@ -12,7 +12,7 @@ import pytest
 
 from assetgen.errors import ManifestError, PermanentError
 from assetgen.images import models as image_models
-from assetgen.manifest import load_manifest
+from assetgen.manifest.load import load_manifest
 from assetgen.routes.base import ImageJob, InputImage
 from assetgen.routes.images import edit_fields, edit_files
 from tests.conftest import TEST_KEY

@@ -91,7 +91,8 @@ def test_loading_a_manifest_of_plain_prompts_imports_no_heavy_library(tmp_path: 
         "version: 1\nvars: {style: flat}\nassets:\n"
         "  - id: hero\n    path: img/hero.png\n    prompt: a {{ style }} hero\n",
         encoding="utf-8")
-    code = ("import sys; from pathlib import Path; from assetgen.manifest import load_manifest; "
+    code = ("import sys; from pathlib import Path; "
+            "from assetgen.manifest.load import load_manifest; "
             f"m = load_manifest(Path({str(tmp_path / 'assetgen.yaml')!r})); "
             "assert m.assets[0].prompt == 'a flat hero', m.assets[0].prompt; "
             "print(sorted(n for n in ('jinja2', 'PIL', 'httpx', 'ruamel.yaml') "

@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from assetgen.manifest import line_of, load_yaml
 from assetgen.manifest import reader as manifest_yaml
+from assetgen.manifest.load import load_yaml
+from assetgen.manifest.nodes import line_of
 from assetgen.manifest.reader import NOT_FAST, parse
 
 EXAMPLE_MANIFEST = Path(__file__).resolve().parents[2] / "example-site" / "assetgen.yaml"

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from assetgen.errors import ConfigError, PermanentError, RateLimited, TransientError
-from assetgen.manifest import load_manifest
+from assetgen.manifest.load import load_manifest
 from assetgen.routes.base import ImageJob, InputImage, RouteContext
 from assetgen.routes.images import ImagesRoute, generation_body
 from tests.fakes import openapi

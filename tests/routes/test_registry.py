@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from assetgen.build.planner import Planner
-from assetgen.manifest import load_manifest, model_rules, schema
+from assetgen.manifest import model_rules, schema
+from assetgen.manifest.load import load_manifest
 from assetgen.routes.base import ImageJob, RouteContext, RouteSet
 from assetgen.routes.registry import (
     DEFAULT_RESPONSES_MODEL,

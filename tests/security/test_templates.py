@@ -181,7 +181,7 @@ assets:
 def test_a_snippet_template_is_sandboxed_too(tmp_path: Path, template: str) -> None:
     from assetgen.commands import snippet
     from assetgen.errors import ConfigError
-    from assetgen.manifest import load_manifest
+    from assetgen.manifest.load import load_manifest
 
     marker = tmp_path / "pwned"
     (tmp_path / "secret.txt").write_text("top secret")

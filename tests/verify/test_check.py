@@ -11,7 +11,8 @@ import pytest
 from assetgen.build import store
 from assetgen.build.planner import Planner
 from assetgen.core.canonical import sha256_bytes
-from assetgen.manifest import Manifest, load_manifest
+from assetgen.manifest import Manifest
+from assetgen.manifest.load import load_manifest
 from assetgen.provenance.naming import sidecar_path
 from assetgen.provenance.record import Record
 from assetgen.verify.check import check

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assetgen.manifest import load_manifest
+from assetgen.manifest.load import load_manifest
 from assetgen.verify.references import scan_sources
 from assetgen.verify.resolve import resolver_for
 from tests.verify.sites import SITES

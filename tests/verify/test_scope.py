@@ -11,7 +11,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assetgen.manifest import Manifest, load_manifest
+from assetgen.manifest import Manifest
+from assetgen.manifest.load import load_manifest
 from assetgen.verify.check import check
 from assetgen.verify.scope import may_concern, sources_match
 from tests.fakes.sites import mask_bytes, png_bytes, write_site

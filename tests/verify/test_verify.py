@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from assetgen.manifest import Manifest, load_manifest
+from assetgen.manifest import Manifest
+from assetgen.manifest.load import load_manifest
 from tests.fakes.sites import png_bytes, run_cli, write_site
 from tests.verify.test_check import make_site, record
 
@@ -176,6 +177,11 @@ def test_files_that_cannot_concern_a_site_are_not_checked(clean: Manifest) -> No
     scanned = json.loads(run_cli("-C", clean.root, "verify", "--json", "notes.txt",
                                  "pages/index.html").out)
     assert scanned["summary"]["pages"] == 1 and scanned["summary"]["references"] == 3
+    # The cheap answer comes from the manifest cache: an edited manifest is parsed (and a
+    # broken one reported) before anything is said of the files.
+    clean.file.write_text(clean.file.read_text() + "  - id: Bad Id\n")
+    broken = run_cli("-C", clean.root, "verify", "notes.txt")
+    assert broken.code == 2 and "assetgen.yaml:" in broken.err
 
 
 def test_files_outside_any_site_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -33,15 +33,16 @@ from assetgen.core.paths import display_relative_to
 from assetgen.errors import EXIT_OK, ImageError, ManifestError, UsageError
 from assetgen.images import codec as imaging
 from assetgen.images import sizes, variants
-from assetgen.manifest import Asset, Manifest, load_manifest, load_yaml
+from assetgen.manifest import Asset, Manifest
 from assetgen.manifest.edit import jinja_literal, upsert_asset
+from assetgen.manifest.load import load_manifest, load_yaml
+from assetgen.manifest.locate import MANIFEST_NAME
 from assetgen.manifest.schema import (
     ASSET_ID_RULE,
     DEFAULT_MODEL,
     DEFAULT_QUALITY,
     DEFAULT_ROUTE,
     DEFAULT_SIZE,
-    MANIFEST_NAME,
     is_asset_id,
 )
 from assetgen.provenance.naming import sidecar_path

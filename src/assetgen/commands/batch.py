@@ -50,7 +50,8 @@ from assetgen.core.remedies import shell_command
 from assetgen.core.waits import MAX_WAIT_S
 from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
 from assetgen.images.models import BATCH_TIER, STANDARD_TIER
-from assetgen.manifest import Manifest, size_warnings
+from assetgen.manifest import Manifest
+from assetgen.manifest.model_rules import size_warnings
 from assetgen.provenance.published import write_assets_json
 from assetgen.routes.base import RouteContext, RouteSet
 from assetgen.routes.batches import BatchClient

@@ -21,7 +21,8 @@ from assetgen.commands.plan import plan_statuses
 from assetgen.commands.reporting import SILENT, Listener
 from assetgen.errors import EXIT_BUDGET, EXIT_OK, EXIT_PROBLEMS, UsageError
 from assetgen.images.models import BATCH_TIER, STANDARD_TIER
-from assetgen.manifest import Manifest, size_warnings
+from assetgen.manifest import Manifest
+from assetgen.manifest.model_rules import size_warnings
 from assetgen.provenance.published import write_assets_json
 from assetgen.routes.base import RouteContext, RouteSet
 from assetgen.routes.registry import route_info

@@ -11,7 +11,10 @@ from assetgen.build import store
 from assetgen.commands.reporting import Listener
 from assetgen.core.fsutil import build_lock, ensure_state_dir, remove_stale_temp_files
 from assetgen.errors import UsageError
-from assetgen.manifest import Asset, Manifest, cache_file_for, find_manifest, load_manifest_cached
+from assetgen.manifest import Asset, Manifest
+from assetgen.manifest.cache import cache_file_for
+from assetgen.manifest.load import load_manifest_cached
+from assetgen.manifest.locate import find_manifest
 
 
 def open_manifest(manifest_path: Path | None, cwd: Path, *, cache: bool = True) -> Manifest:

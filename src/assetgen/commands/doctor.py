@@ -25,7 +25,9 @@ from assetgen.build import credentials, signing
 from assetgen.doctor.batches import list_open_batches
 from assetgen.doctor.checks import Doctor, Step, Wire, classification, evidence
 from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, ConfigError, ManifestError, UsageError
-from assetgen.manifest import Manifest, find_manifest, load_manifest, load_yaml
+from assetgen.manifest import Manifest
+from assetgen.manifest.load import load_manifest, load_yaml
+from assetgen.manifest.locate import find_manifest
 from assetgen.manifest.schema import DEFAULT_MODEL, DEFAULT_ROUTE
 from assetgen.routes.registry import ROUTES, route_info
 

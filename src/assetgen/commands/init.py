@@ -26,7 +26,7 @@ from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
 from assetgen.manifest.generators import Detection
 from assetgen.manifest.generators.detect import detect, sources_for
 from assetgen.manifest.json_schema import build_schema
-from assetgen.manifest.schema import MANIFEST_NAME
+from assetgen.manifest.locate import MANIFEST_NAME
 
 HOOK_REPO = "https://github.com/assetgen/assetgen"  # placeholder until assetgen is published
 HOOK_ID = "assetgen-verify"

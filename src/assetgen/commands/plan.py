@@ -12,7 +12,9 @@ from assetgen.core.hashcache import HashCache
 from assetgen.core.paths import display_inside_cwd
 from assetgen.errors import EXIT_OK
 from assetgen.images.models import STANDARD_TIER
-from assetgen.manifest import Manifest, missing_folders, size_warnings
+from assetgen.manifest import Manifest
+from assetgen.manifest.model_rules import size_warnings
+from assetgen.manifest.site import missing_folders
 
 
 @dataclass(frozen=True)

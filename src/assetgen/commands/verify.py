@@ -13,9 +13,10 @@ nearest `assetgen.yaml` upwards from the working directory.
 Exit codes: 0 when no finding is an error, 1 when one is, 2 for a manifest or usage error.
 
 Two steps, so that a hook run on a commit of unrelated files stays fast: `choose` (this
-module) loads each site's manifest and asks `verify.scope.may_concern` whether the given
-files can matter to it; only when one can does `commands.lineage.run` import the checker and
-scan the site's pages. A site the files cannot concern gets `untouched_report`: the same
+module) takes each site's manifest from the manifest cache and asks
+`verify.scope.may_concern` whether the given files can matter to it; only when one can (or
+a manifest must be parsed) does `commands.lineage.run` import the loader and the checker
+and scan the site's pages. A site the files cannot concern gets `untouched_report`: the same
 "nothing in the given files concerns this site", with no page scanned (`pages: 0`).
 """
 
@@ -27,8 +28,9 @@ from pathlib import Path
 
 from assetgen.core.paths import display_relative_to
 from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
-from assetgen.manifest import Manifest, cache_file_for, find_manifest, load_manifest_cached
-from assetgen.manifest.schema import MANIFEST_NAME
+from assetgen.manifest import Manifest
+from assetgen.manifest.cache import cache_file_for, cached_manifest
+from assetgen.manifest.locate import MANIFEST_NAME, find_manifest
 from assetgen.verify.report import STATES, Finding, LineageReport, no_skips
 from assetgen.verify.scope import may_concern
 
@@ -63,8 +65,9 @@ class VerifyResult:
 
 @dataclass(frozen=True)
 class SiteToVerify:
-    manifest: Manifest
+    file: Path  # the site's assetgen.yaml
     files: list[Path] | None  # the FILE arguments of this site; None: the whole site
+    manifest: Manifest | None  # as the manifest cache answered; None: `lineage` loads it
     concerned: bool  # False: nothing in ``files`` can matter to this site (no check needed)
 
 
@@ -82,11 +85,15 @@ class VerifyChoice:
 
 def choose(manifest_path: Path | None, cwd: Path, files: list[str], *,
            no_cache: bool) -> VerifyChoice:
-    """Load the manifests ``files`` belong to (or the one asked for) and tell the sites the
-    files can concern from those they cannot."""
+    """Find the manifests ``files`` belong to (or the one asked for) and tell the sites the
+    files can concern from those they cannot (a manifest the cache does not hold counts as
+    concerned: only loading it can tell)."""
     paths = _expand([Path(os.path.abspath(cwd / f)) for f in files]) if files else None
-    sites = [SiteToVerify(manifest, scoped, scoped is None or may_concern(manifest, scoped))
-             for manifest, scoped in _sites(manifest_path, cwd, paths, no_cache=no_cache)]
+    sites = []
+    for file, scoped in _sites(manifest_path, cwd, paths):
+        manifest = None if no_cache else cached_manifest(file, cache_file_for(file))
+        concerned = manifest is None or scoped is None or may_concern(manifest, scoped)
+        sites.append(SiteToVerify(file, scoped, manifest, concerned))
     return VerifyChoice(sites, cwd)
 
 
@@ -96,12 +103,10 @@ def untouched_report() -> LineageReport:
                          references=0, pages=0, skipped=no_skips(), scoped=True, files=0)
 
 
-def result_of(choice: VerifyChoice, reports: list[LineageReport], *,
+def result_of(choice: VerifyChoice, sites: list[SiteReport], *,
               strict: bool) -> VerifyResult:
-    """The result of a run whose sites (in ``choice``'s order) reported ``reports``."""
+    """The result of a run whose sites (in ``choice``'s order) reported as ``sites``."""
     cwd = choice.cwd
-    sites = [SiteReport(site.manifest, report) for site, report in
-             zip(choice.sites, reports, strict=True)]
     findings = sorted((f for site in sites for f in site.report.findings),
                       key=lambda f: (f.severity != "error", display_relative_to(f.path, cwd),
                                      f.line or 0))
@@ -110,8 +115,11 @@ def result_of(choice: VerifyChoice, reports: list[LineageReport], *,
 
 
 def unchecked(choice: VerifyChoice, *, strict: bool) -> VerifyResult:
-    """The result when no site needs a check (``choice.needs_check`` is False)."""
-    return result_of(choice, [untouched_report() for _ in choice.sites], strict=strict)
+    """The result when no site needs a check (``choice.needs_check`` is False, so the
+    cache answered every manifest)."""
+    sites = [SiteReport(site.manifest, untouched_report()) for site in choice.sites
+             if site.manifest is not None]
+    return result_of(choice, sites, strict=strict)
 
 
 def _expand(paths: list[Path]) -> list[Path]:
@@ -126,24 +134,21 @@ def _expand(paths: list[Path]) -> list[Path]:
     return result
 
 
-def _sites(manifest_path: Path | None, cwd: Path, paths: list[Path] | None, *,
-           no_cache: bool) -> list[tuple[Manifest, list[Path] | None]]:
+def _sites(manifest_path: Path | None, cwd: Path,
+           paths: list[Path] | None) -> list[tuple[Path, list[Path] | None]]:
     """The manifests to check, each with its FILE arguments (``None``: the whole site)."""
-    def load(path: Path) -> Manifest:
-        return load_manifest_cached(path, None if no_cache else cache_file_for(path))
-
     if manifest_path is not None and not manifest_path.exists():
         raise UsageError(f"{manifest_path}: no such manifest",
                          hint="check --manifest, or run `assetgen init` to create one")
     if manifest_path is not None or paths is None:
-        return [(load(manifest_path or find_manifest(cwd)), paths)]
+        return [(manifest_path or find_manifest(cwd), paths)]
     groups: dict[Path, list[Path]] = {}
     nearest: dict[Path, Path | None] = {}
     for path in paths:
         found = _nearest_manifest(path.parent, nearest)
         if found is not None:
             groups.setdefault(found, []).append(path)
-    return [(load(found), scoped) for found, scoped in sorted(groups.items())]
+    return sorted(groups.items())
 
 
 def _nearest_manifest(folder: Path, memo: dict[Path, Path | None]) -> Path | None:

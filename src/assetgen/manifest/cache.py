@@ -3,7 +3,9 @@
 Parsing and resolving a 2,000-asset manifest (validating every asset, checking every path
 against symlink escapes, rendering every prompt) takes a few hundred milliseconds; the
 resolved result only changes with the manifest's bytes, the code that resolves it and the
-files it checks. Every command loads through here.
+files it checks. Every command loads through here (`load.load_manifest_cached`); this
+module imports no part of the loader, so that `verify` on unrelated files, answered from
+the cache, loads none of it.
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ from assetgen.core.fsutil import (
     read_within,
 )
 from assetgen.errors import UnsafePathError
-from assetgen.manifest.load import load_manifest
 from assetgen.manifest.model import Manifest
 
 
@@ -58,16 +59,21 @@ class _Uncacheable(Exception):
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
-def load_manifest_cached(path: Path, cache_file: Path | None) -> Manifest:
-    """`load_manifest`, answered from ``cache_file`` when nothing it depends on changed."""
-    path = path.resolve()
-    if cache_file is None:
-        return load_manifest(path)
+def cached_manifest(path: Path, cache_file: Path) -> Manifest | None:
+    """The manifest at ``path`` as cached in ``cache_file``, or None when the cache does not
+    answer (no entry, a changed manifest, code or input file): then `load.load_manifest_cached`
+    loads it. Imports no parser: a hit costs the model's types only."""
+    return lookup(path.resolve(), cache_file)[0]
+
+
+def lookup(path: Path, cache_file: Path) -> tuple[Manifest | None, dict[str, Any] | None]:
+    """(the cached manifest or None, the key a fresh load of ``path`` is stored under; None
+    when the manifest cannot be read: the loader then reports why). ``path`` is resolved."""
     try:
         data = path.read_bytes()
         stat = path.stat()
     except OSError:
-        return load_manifest(path)  # reports the problem as the loader does
+        return None, None
     key = _cache_key(path, data, stat)
     root = cache_file.parent.parent  # the state folder's parent: the manifest's folder
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError, ImportError,
@@ -76,14 +82,19 @@ def load_manifest_cached(path: Path, cache_file: Path | None) -> Manifest:
         if stored.get("key") == key:
             manifest = _decode(stored["manifest"])
             if isinstance(manifest, Manifest) and _still_valid(manifest, stored["checks"]):
-                return manifest
-    manifest = load_manifest(path)
+                return manifest, key
+    return None, key
+
+
+def store(manifest: Manifest, key: dict[str, Any], cache_file: Path) -> None:
+    """Keep ``manifest``, loaded from the bytes ``key`` describes, for the next run; a
+    manifest that cannot be cached (symlinks below its folders) is not, silently."""
+    root = cache_file.parent.parent
     with contextlib.suppress(OSError, ValueError, TypeError, UnsafePathError, _Uncacheable):
         document = {"key": key, "manifest": _encode(manifest), "checks": _checks(manifest)}
         ensure_state_dir(cache_file.parent, root=root)
         atomic_write(cache_file, json.dumps(document, separators=(",", ":")).encode(),
                      root=root)
-    return manifest
 
 
 def _cache_key(path: Path, data: bytes, stat: os.stat_result) -> dict[str, Any]:

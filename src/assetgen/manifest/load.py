@@ -20,7 +20,7 @@ from assetgen.core.hosts import result_host_problems
 from assetgen.core.paths import display_inside_cwd
 from assetgen.errors import ManifestError, Problem, UsageError
 from assetgen.images import models as image_models
-from assetgen.manifest import generators, reader, schema
+from assetgen.manifest import cache, generators, reader, schema
 from assetgen.manifest.assets import AssetResolver
 from assetgen.manifest.c2pa_settings import resolve as resolve_signing
 from assetgen.manifest.checks import LoadContext
@@ -38,17 +38,19 @@ from assetgen.manifest.outputs import OutputsResolver, check_collisions, resolve
 from assetgen.manifest.site import folder_lines, resolve_site
 
 
-def find_manifest(start: Path) -> Path:
-    """The nearest `assetgen.yaml` in ``start`` or its parents, like git finds `.git`."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        candidate = folder / schema.MANIFEST_NAME
-        if candidate.is_file():
-            return candidate
-    raise UsageError(
-        f"no {schema.MANIFEST_NAME} in {start} or any parent folder",
-        hint="run `assetgen init` to create one, or pass --manifest FILE / -C DIR",
-    )
+def load_manifest_cached(path: Path, cache_file: Path | None) -> Manifest:
+    """`load_manifest`, answered from ``cache_file`` (`manifest.cache`) when nothing it
+    depends on changed; ``None``: no cache."""
+    path = path.resolve()
+    if cache_file is None:
+        return load_manifest(path)
+    cached, key = cache.lookup(path, cache_file)
+    if cached is not None:
+        return cached
+    manifest = load_manifest(path)
+    if key is not None:
+        cache.store(manifest, key, cache_file)
+    return manifest
 
 
 def load_yaml(path: Path) -> Any:

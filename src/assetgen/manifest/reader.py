@@ -13,7 +13,7 @@ return `NOT_FAST`, and the caller parses with ruamel, whose values and messages 
 reference (tests/manifest/test_reader.py compares the two).
 
 Containers carry `.lc` like ruamel's: `lc.line`, `lc.key(k)` and `lc.item(i)` give
-0-based (line, column) pairs, which is all `manifest.line_of` reads.
+0-based (line, column) pairs, which is all `nodes.line_of` reads.
 """
 
 from __future__ import annotations

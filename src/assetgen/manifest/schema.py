@@ -19,7 +19,6 @@ ASSET_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 # The rule as messages and help texts word it (the pattern without its anchors).
 ASSET_ID_RULE = f"ids match {ASSET_ID_PATTERN[1:-1]} (lower case, digits, . _ -)"
 _ASSET_ID = re.compile(ASSET_ID_PATTERN)
-MANIFEST_NAME = "assetgen.yaml"
 DEFAULT_MODEL = "gpt-image-2"
 DEFAULT_QUALITY = "medium"
 DEFAULT_SIZE = "1024x1024"

@@ -27,7 +27,8 @@ from assetgen.core.canonical import tagged_hash
 from assetgen.core.hashcache import HashCache
 from assetgen.core.remedies import shell_command
 from assetgen.images import variants
-from assetgen.manifest import Asset, Manifest, missing_folders
+from assetgen.manifest import Asset, Manifest
+from assetgen.manifest.site import missing_folders
 from assetgen.provenance import embed
 from assetgen.provenance.naming import SUFFIX, image_path_for
 from assetgen.provenance.sidecar import claimed

@@ -6,7 +6,7 @@ from typing import Any
 
 from assetgen.cli.console import Console
 from assetgen.commands.verify import SiteReport, VerifyResult
-from assetgen.manifest.schema import MANIFEST_NAME
+from assetgen.manifest.locate import MANIFEST_NAME
 from assetgen.verify.report import STATES, Finding
 
 SEVERITY_STYLE = {"error": ("red", "bold"), "warning": ("yellow",)}
