@@ -121,6 +121,10 @@ def verify(ctx: click.Context, files: tuple[str, ...], strict: bool, no_cache: b
     g = globals_of(ctx)
     console = Console(json_mode=json_mode)
     choice = command.choose(g.manifest, g.cwd, list(files), no_cache=no_cache)
+    if choice.unparsed:
+        from assetgen.manifest.load import load_manifest_cached  # the parser: a cache miss
+
+        choice = command.parsed(choice, load_manifest_cached, no_cache=no_cache)
     if choice.needs_check:
         from assetgen.commands import lineage  # the checker: only when a file can matter
 

@@ -14,8 +14,9 @@ Exit codes: 0 when no finding is an error, 1 when one is, 2 for a manifest or us
 
 Two steps, so that a hook run on a commit of unrelated files stays fast: `choose` (this
 module) takes each site's manifest from the manifest cache and asks
-`verify.scope.may_concern` whether the given files can matter to it; only when one can (or
-a manifest must be parsed) does `commands.lineage.run` import the loader and the checker
+`verify.scope.may_concern` whether the given files can matter to it; a manifest the cache
+does not answer is parsed by `parsed` with the loader the caller passes in (the CLI imports
+it only then); only when a file can matter does `commands.lineage.run` import the checker
 and scan the site's pages. A site the files cannot concern gets `untouched_report`: the same
 "nothing in the given files concerns this site", with no page scanned (`pages: 0`).
 """
@@ -23,7 +24,8 @@ and scan the site's pages. A site the files cannot concern gets `untouched_repor
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from assetgen.core.paths import display_relative_to
@@ -67,7 +69,7 @@ class VerifyResult:
 class SiteToVerify:
     file: Path  # the site's assetgen.yaml
     files: list[Path] | None  # the FILE arguments of this site; None: the whole site
-    manifest: Manifest | None  # as the manifest cache answered; None: `lineage` loads it
+    manifest: Manifest | None  # as the manifest cache answered; None: `parsed` loads it
     concerned: bool  # False: nothing in ``files`` can matter to this site (no check needed)
 
 
@@ -82,6 +84,15 @@ class VerifyChoice:
     def needs_check(self) -> bool:
         return any(site.concerned for site in self.sites)
 
+    @property
+    def unparsed(self) -> bool:
+        """Whether some manifest must be parsed (`parsed`) before anything can be said."""
+        return any(site.manifest is None for site in self.sites)
+
+
+# `manifest.load.load_manifest_cached`'s shape: (manifest file, cache file or None).
+ManifestLoader = Callable[[Path, Path | None], Manifest]
+
 
 def choose(manifest_path: Path | None, cwd: Path, files: list[str], *,
            no_cache: bool) -> VerifyChoice:
@@ -95,6 +106,20 @@ def choose(manifest_path: Path | None, cwd: Path, files: list[str], *,
         concerned = manifest is None or scoped is None or may_concern(manifest, scoped)
         sites.append(SiteToVerify(file, scoped, manifest, concerned))
     return VerifyChoice(sites, cwd)
+
+
+def parsed(choice: VerifyChoice, load: ManifestLoader, *, no_cache: bool) -> VerifyChoice:
+    """``choice`` with every manifest the cache did not answer loaded by ``load``: all of
+    them before any check, so a broken manifest stops the run (exit 2) before anything is
+    reported."""
+    sites = []
+    for site in choice.sites:
+        if site.manifest is None:
+            manifest = load(site.file, None if no_cache else cache_file_for(site.file))
+            concerned = site.files is None or may_concern(manifest, site.files)
+            site = replace(site, manifest=manifest, concerned=concerned)
+        sites.append(site)
+    return replace(choice, sites=sites)
 
 
 def untouched_report() -> LineageReport:
