@@ -162,6 +162,22 @@ def test_what_assetgen_writes_is_walked_without_pillow() -> None:
     assert embed.record_from_info(walked.text) is not None
 
 
+def test_a_real_sized_image_is_walked_though_its_pixels_outrun_the_bytes_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A generated 1024x1024 PNG is megabytes, its first IDAT chunk up to 64 KB: the header
+    ends where that chunk starts (Pillow neither reads it nor checks its CRC to open)."""
+    path = tmp_path / "photo.png"
+    noise = Image.frombytes("RGB", (512, 512), os.urandom(512 * 512 * 3))
+    path.write_bytes(codec.encode(noise, "png", **embed.encode_options(
+        "png", None, source_type=embed.TRAINED)))
+    assert path.stat().st_size > 64 * 1024
+    monkeypatch.setattr(headers, "pillow_header", lambda p: pytest.fail("left to Pillow"))
+    header = headers._read.__wrapped__(str(path), path.stat().st_size, 0, 0)
+    assert header is not None
+    assert (header.format, header.width, header.height) == ("png", 512, 512)
+    assert embed.source_type_from_info(header.text) == embed.TRAINED
+
+
 @pytest.mark.parametrize(("text_bytes", "by_pillow"), [(100, False), (20_000, False),
                                                       (100_000, True)])
 def test_long_metadata_is_read_on_then_left_to_pillow(

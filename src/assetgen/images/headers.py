@@ -135,6 +135,10 @@ def png_header(data: bytes) -> Header | None:
     text: dict[str, Any] = {}
     while offset + 12 <= len(data):
         length, kind = struct.unpack(">I4s", data[offset:offset + 8])
+        if kind == b"IDAT" and size is not None:
+            # Pillow stops at the first IDAT without reading it (nor checking its CRC): an
+            # IDAT longer than the bytes read (any real image's) still ends the header.
+            return Header("png", size[0], size[1], None, MappingProxyType(text))
         body = data[offset + 8:offset + 8 + length]
         crc = data[offset + 8 + length:offset + 12 + length]
         if len(body) != length or len(crc) != 4 \
@@ -148,9 +152,6 @@ def png_header(data: bytes) -> Header | None:
             size = struct.unpack(">II", body[:8])
             if not 0 < size[0] * size[1] <= _PLAIN_PIXELS:
                 return None
-        elif kind == b"IDAT":
-            width, height = size
-            return Header("png", width, height, None, MappingProxyType(text))
         elif kind == b"tEXt":
             key, _, value = body.partition(b"\0")
             if not key or key == b"exif":
