@@ -4,9 +4,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import click
 
@@ -16,14 +15,16 @@ from assetgen.errors import UsageError
 F = TypeVar("F", bound=Callable[..., object])
 
 
-@dataclass
-class Globals:
+class Globals(NamedTuple):  # not a dataclass: built at every start-up, --help included
     cwd: Path
     manifest: Path | None
 
 
 def globals_of(ctx: click.Context) -> Globals:
-    return ctx.ensure_object(Globals)
+    found = ctx.find_object(Globals)
+    if found is None:  # the group's callback sets them before any command runs
+        raise RuntimeError("assetgen's global options were not parsed")
+    return found
 
 
 def json_option(func: F) -> F:

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from assetgen.core.paths import display_relative_to
 from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
@@ -65,16 +66,14 @@ class VerifyResult:
         return sum(1 for f in self.findings if f.severity == "warning")
 
 
-@dataclass(frozen=True)
-class SiteToVerify:
+class SiteToVerify(NamedTuple):  # named tuples: every hook run builds these classes
     file: Path  # the site's assetgen.yaml
     files: list[Path] | None  # the FILE arguments of this site; None: the whole site
     manifest: Manifest | None  # as the manifest cache answered; None: `parsed` loads it
     concerned: bool  # False: nothing in ``files`` can matter to this site (no check needed)
 
 
-@dataclass(frozen=True)
-class VerifyChoice:
+class VerifyChoice(NamedTuple):
     """The sites a `verify` run covers, as `choose` found them."""
 
     sites: list[SiteToVerify]
@@ -117,9 +116,9 @@ def parsed(choice: VerifyChoice, load: ManifestLoader, *, no_cache: bool) -> Ver
         if site.manifest is None:
             manifest = load(site.file, None if no_cache else cache_file_for(site.file))
             concerned = site.files is None or may_concern(manifest, site.files)
-            site = replace(site, manifest=manifest, concerned=concerned)
+            site = site._replace(manifest=manifest, concerned=concerned)
         sites.append(site)
-    return replace(choice, sites=sites)
+    return choice._replace(sites=sites)
 
 
 def untouched_report() -> LineageReport:
