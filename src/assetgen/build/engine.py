@@ -207,17 +207,12 @@ class Engine:
         if status.next == Next.REDERIVE and not status.from_cache:
             return await self.rederive(status)
         started = time.monotonic()
-        job = await asyncio.to_thread(self.job_for, asset, status.route)
-        generation = generation_spec(asset, self.manifest, status.route,
-                                     {i.ref: i.sha256 for i in job.inputs},
-                                     job.mask.sha256 if job.mask else None)
+        job, generation, cached = await asyncio.to_thread(self.prepare, asset, status.route)
         derivation = derivation_spec(asset)
         generation_hash = generation_hash_of(generation)
         spec_hash = spec_hash_of(generation, derivation)
 
         attempts = Attempts()
-        cached = None if self.settings.force else await asyncio.to_thread(
-            self.cached_master, generation)
         looked: tuple[ImageInfo, str] | None = None
         if cached is None and status.from_cache:
             # Planned without a request (and so without a key, a client or a budget).
@@ -353,6 +348,19 @@ class Engine:
             if found is not None:
                 return found
         return self.cached_master(generation)
+
+    def prepare(self, asset: Asset, route: str
+                ) -> tuple[ImageJob, dict[str, Any], CachedMaster | None]:
+        """An asset's request (its inputs read), its generation spec and the master already
+        paid for with it, if any. File reads, so in a worker thread, and in one hop: the
+        pool runs hops in the order asked, so a second hop per asset queued each asset's
+        request behind every other asset's first hop (200 assets: the first request left
+        ~25 ms later)."""
+        job = self.job_for(asset, route)
+        generation = generation_spec(asset, self.manifest, route,
+                                     {i.ref: i.sha256 for i in job.inputs},
+                                     job.mask.sha256 if job.mask else None)
+        return job, generation, None if self.settings.force else self.cached_master(generation)
 
     def cached_master(self, generation: dict[str, Any]) -> CachedMaster | None:
         """The master paid for with this generation spec, whatever format it came in."""
