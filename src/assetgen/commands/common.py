@@ -20,7 +20,7 @@ from assetgen.manifest.locate import find_manifest
 def open_manifest(manifest_path: Path | None, cwd: Path, *, cache: bool = True) -> Manifest:
     """The manifest at ``manifest_path`` or found upwards from ``cwd``, fully validated.
 
-    Answered from the resolved-manifest cache (`manifest_cache`) when nothing it depends
+    Answered from the resolved-manifest cache (`manifest.cache`) when nothing it depends
     on changed; ``cache=False`` always parses.
     """
     path = manifest_path if manifest_path is not None else find_manifest(cwd)
