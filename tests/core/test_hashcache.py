@@ -110,3 +110,46 @@ def test_remember_asks_no_stat_after_the_file_was_hashed_and_recomputes_in_a_new
     os.utime(image, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
     fresh = HashCache(tmp_path / "hashes.json")
     assert fresh.remember(image, "t", lambda: 3) == 3  # a changed file: computed again
+
+
+def test_remember_contents_reads_a_changed_file_once_and_an_unchanged_one_never(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    page = tmp_path / "index.html"
+    page.write_bytes(b"<img src=a.png>")
+    reads: list[Path] = []
+    real_read = Path.read_bytes
+
+    def read(self: Path) -> bytes:
+        if self == page:
+            reads.append(self)
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read)
+    cache = HashCache(tmp_path / "hashes.json")
+    assert cache.remember_contents(page, "scan:1", len) == 15
+    assert reads == [page]  # one read, for the hash and the value
+    assert cache.sha256(page) == sha256_bytes(b"<img src=a.png>")
+    cache.save()
+    reads.clear()
+    again = HashCache(tmp_path / "hashes.json")
+    assert again.remember_contents(page, "scan:1", lambda data: pytest.fail("computed")) == 15
+    assert reads == []
+    stat = page.stat()
+    page.write_bytes(b"<img src=b.png>")  # same size, new mtime: a new page
+    os.utime(page, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert again.remember_contents(page, "scan:1", lambda data: data.decode()) == \
+        "<img src=b.png>"
+
+
+def test_a_memo_replaces_the_older_one_of_its_kind(tmp_path: Path) -> None:
+    image = tmp_path / "a.png"
+    image.write_bytes(b"one")
+    cache = HashCache(tmp_path / "hashes.json")
+    cache.remember(image, "marking:images:unsigned", lambda: 1)
+    cache.remember(image, "embedded:sha256:x", lambda: 2)
+    cache.remember_contents(image, "scan:old", len)
+    cache.remember_contents(image, "scan:new", len)
+    cache.remember(image, "marking:images:signed:abc", lambda: 3)
+    cache.save()
+    memo = HashCache(tmp_path / "hashes.json")._entries[str(image)][4]
+    assert memo == {"embedded:sha256:x": 2, "scan:new": 3, "marking:images:signed:abc": 3}

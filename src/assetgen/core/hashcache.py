@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from assetgen.core.canonical import sha256_file
+from assetgen.core.canonical import sha256_bytes, sha256_file
 from assetgen.core.fsutil import atomic_write, ensure_state_dir, read_within
 from assetgen.errors import UnsafePathError
 
@@ -132,9 +132,36 @@ class HashCache:
         if tag in memo:
             return memo[tag]  # type: ignore[no-any-return]
         value = compute()
-        entry[4:] = [{**memo, tag: value}]
-        self._dirty = True
+        self._keep(entry, memo, tag, value)
         return value
+
+    def remember_contents(self, file: Path, tag: str, compute: Callable[[bytes], T]) -> T:
+        """`remember` for a value derived from the whole file (a page's references): reused
+        while the file's size, mtime and inode are unchanged; else the file is read once,
+        for its hash and for ``compute``. Raises OSError if it cannot be read."""
+        key, fingerprint, digest = self._lookup(file)
+        entry = self._entries.get(key) if digest is not None else None
+        memo = entry[4] if entry is not None and len(entry) > 4 and isinstance(
+            entry[4], dict) else {}
+        if entry is not None and tag in memo:
+            self._checked.add(key)
+            return memo[tag]  # type: ignore[no-any-return]
+        data = file.read_bytes()
+        if digest is None:
+            self._store(key, fingerprint, sha256_bytes(data))
+            memo = {}
+        self._checked.add(key)
+        value = compute(data)
+        self._keep(self._entries[key], memo, tag, value)
+        return value
+
+    def _keep(self, entry: list[Any], memo: dict[str, Any], tag: str, value: Any) -> None:
+        # One memo per kind (the tag's text before its first colon): a memo made against
+        # an older sidecar, setting or assetgen version is replaced, not kept beside it.
+        kind = tag.split(":", 1)[0]
+        kept = {t: v for t, v in memo.items() if t.split(":", 1)[0] != kind}
+        entry[4:] = [{**kept, tag: value}]
+        self._dirty = True
 
     def save(self) -> None:
         if self.path is None or not self._dirty:

@@ -403,7 +403,8 @@ def check(manifest: Manifest, *, hashes: HashCache | None = None,
             checker.findings[-1] = replace(checker.findings[-1], page=manifest.file,
                                            line=folder.line)
     if scan is None:
-        scan = scan_sources(manifest.root, manifest.sources, manifest.output_dir, resolver)
+        scan = scan_sources(manifest.root, manifest.sources, manifest.output_dir, resolver,
+                            hashes=checker.hashes if checker.hashes.path is not None else None)
     referrers: dict[str, list[Reference]] = {}
     in_scope_refs: list[tuple[str, Reference]] = []
     for ref in scan.references:

@@ -31,7 +31,9 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
 
+from assetgen.verify import page_memo
 from assetgen.verify.model import Reference, ScanResult
 from assetgen.verify.report import SKIP_REASONS, no_skips
 from assetgen.verify.resolve import Resolver
@@ -44,6 +46,9 @@ from assetgen.verify.suffixes import (
     TEMPLATE_SUFFIXES,
 )
 from assetgen.verify.syntaxes import scan_text
+
+if TYPE_CHECKING:
+    from assetgen.core.hashcache import HashCache
 
 __all__ = ["CSS_SUFFIXES", "HTML_SUFFIXES", "IMAGE_SUFFIXES", "JSX_SUFFIXES",
            "MARKDOWN_SUFFIXES", "SKIP_REASONS", "TEMPLATE_SUFFIXES", "Reference", "ScanResult",
@@ -95,19 +100,48 @@ def find_pages(root: Path, patterns: Sequence[str]) -> list[Path]:
 
 
 def scan_sources(root: Path, patterns: Sequence[str], output_dir: Path,
-                 resolver: Resolver | None = None) -> ScanResult:
+                 resolver: Resolver | None = None, *,
+                 hashes: HashCache | None = None) -> ScanResult:
     """Scan every page matched by ``patterns`` (relative to ``root``) for image references;
-    without a ``resolver``, paths resolve as on a site without a generator."""
+    without a ``resolver``, paths resolve as on a site without a generator. With ``hashes``
+    an unchanged page's references come from its memo there (`verify.page_memo`: sites
+    without a generator only)."""
     result = ScanResult()
     root_dir = os.path.abspath(root)
     out = resolver or Resolver(root_dir, os.path.normpath(os.path.join(root_dir, output_dir)))
     paths: dict[str, Path] = {}
+    tag = page_memo.memo_tag(out.output_dir) if hashes is not None and out.plain else None
     for page in find_pages(root, patterns):
+        name = str(page)
         try:
-            text = page.read_bytes().decode("utf-8", errors="replace")
+            if hashes is None or tag is None:
+                scanned = scan_text(name, _decoded(page.read_bytes()), out, paths)
+            else:
+                scanned = _remembered_scan(page, out, paths, hashes, tag)
         except OSError:
             result.skipped["unreadable"] += 1
             continue
-        result.merge(scan_text(str(page), text, out, paths))
-        result.page_files.add(str(page))
+        result.merge(scanned)
+        result.page_files.add(name)
     return result
+
+
+def _remembered_scan(page: Path, resolver: Resolver, paths: dict[str, Path],
+                     hashes: HashCache, tag: str) -> ScanResult:
+    name = str(page)
+    fresh: list[ScanResult] = []
+
+    def scan(data: bytes) -> dict[str, Any]:
+        fresh.append(scan_text(name, _decoded(data), resolver, paths))
+        return page_memo.to_memo(fresh[0])
+
+    memo = hashes.remember_contents(page, tag, scan)
+    if fresh:
+        return fresh[0]
+    # A memo that is not one we wrote (the state folder is untrusted): scan the page.
+    return page_memo.from_memo(memo, name, paths) or scan_text(
+        name, _decoded(page.read_bytes()), resolver, paths)
+
+
+def _decoded(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
