@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from assetgen.commands.lineage import PAGES_FILE
 from assetgen.core.hashcache import HashCache
 from assetgen.manifest import Manifest
 from assetgen.manifest.load import load_manifest
@@ -23,14 +24,13 @@ from tests.fakes.sites import write_site
 from tests.verify.test_check import make_site
 
 
-def _hashes(manifest: Manifest) -> HashCache:
-    return HashCache(manifest.state_dir / "hashes.json", root=manifest.root)
-
-
 def _checked(manifest: Manifest) -> LineageReport:
-    hashes = _hashes(manifest)
-    report = check(manifest, hashes=hashes)
+    """A check as `assetgen verify` runs it: file hashes and page memos kept apart."""
+    hashes = HashCache(manifest.state_dir / "hashes.json", root=manifest.root)
+    pages = HashCache(manifest.state_dir / PAGES_FILE, root=manifest.root)
+    report = check(manifest, hashes=hashes, pages=pages)
     hashes.save()
+    pages.save()
     return report
 
 
@@ -83,7 +83,7 @@ def test_a_memo_not_written_here_is_ignored_and_the_page_scanned(
     assert page_memo.from_memo(memo, "/site/index.html", {}) is None
     site = make_site(tmp_path / "site")
     cold = _checked(site)
-    cache_file = site.state_dir / "hashes.json"
+    cache_file = site.state_dir / PAGES_FILE
     entries = json.loads(cache_file.read_text())
     tagged = 0
     for entry in entries.values():
@@ -111,6 +111,15 @@ def test_a_memo_holds_only_what_a_scan_found() -> None:
 def test_the_tag_changes_with_the_output_folder() -> None:
     assert page_memo.memo_tag("/site/public") != page_memo.memo_tag("/site/dist")
     assert page_memo.memo_tag("/site/public").startswith("scan:")
+
+
+def test_a_build_never_loads_the_page_memos(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site")
+    _checked(site)
+    hashes = json.loads((site.state_dir / "hashes.json").read_text())
+    assert not any(tag.startswith("scan:") for entry in hashes.values() if len(entry) > 4
+                   for tag in entry[4])  # a build reads this file: no page memo in it
+    assert (site.state_dir / PAGES_FILE).is_file()
 
 
 def test_a_site_with_a_generator_is_scanned_every_time(

@@ -16,6 +16,8 @@ from assetgen.core.hashcache import HashCache
 from assetgen.core.paths import display_relative_to
 from assetgen.verify.check import check
 
+PAGES_FILE = "pages.json"  # the pages' remembered references (verify.page_memo)
+
 
 def run(choice: VerifyChoice, *, strict: bool, no_cache: bool) -> VerifyResult:
     """Check each concerned site of ``choice``, whose manifests are all loaded
@@ -33,7 +35,11 @@ def run(choice: VerifyChoice, *, strict: bool, no_cache: bool) -> VerifyResult:
             continue
         hashes = HashCache(None if no_cache else manifest.state_dir / "hashes.json",
                            root=manifest.root)
+        pages = None if no_cache else HashCache(manifest.state_dir / PAGES_FILE,
+                                                root=manifest.root)
         sites.append(SiteReport(manifest, check(manifest, hashes=hashes, files=site.files,
-                                                strict=strict, show=show)))
+                                                strict=strict, show=show, pages=pages)))
         hashes.save()
+        if pages is not None:
+            pages.save()
     return result_of(choice, sites, strict=strict)

@@ -383,13 +383,15 @@ class _Checker:
 def check(manifest: Manifest, *, hashes: HashCache | None = None,
           files: Sequence[Path] | None = None, strict: bool = False,
           show: Callable[[Path], str] | None = None,
-          scan: ScanResult | None = None) -> LineageReport:
+          scan: ScanResult | None = None, pages: HashCache | None = None) -> LineageReport:
     """Every lineage problem of ``manifest``'s site, or of what ``files`` touch.
 
     ``files`` are absolute paths (as pre-commit passes them, made absolute): an image or its
     sidecar selects that asset (and the edits made from it), a page its references, the
     manifest everything. ``None`` checks the whole site. ``strict`` turns warnings into errors.
     ``show`` renders paths inside messages (default: relative to the manifest's folder).
+    ``pages``: where unchanged pages' references are remembered (`verify.page_memo`; its
+    own file, so that a build, which reads the file hashes, never loads them).
     """
     checker = _Checker(manifest, hashes or HashCache(None), strict, Scope(),
                        show or manifest.rel)
@@ -404,7 +406,7 @@ def check(manifest: Manifest, *, hashes: HashCache | None = None,
                                            line=folder.line)
     if scan is None:
         scan = scan_sources(manifest.root, manifest.sources, manifest.output_dir, resolver,
-                            hashes=checker.hashes if checker.hashes.path is not None else None)
+                            hashes=pages)
     referrers: dict[str, list[Reference]] = {}
     in_scope_refs: list[tuple[str, Reference]] = []
     for ref in scan.references:

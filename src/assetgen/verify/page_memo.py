@@ -1,9 +1,10 @@
 """A page's references, remembered in the hash cache while the page is unchanged.
 
 A verify reads every source page, and scanning is most of a warm verify or a pre-commit
-run: the references of an unchanged page are taken from `.assetgen/hashes.json`
-(`HashCache.remember_contents`, keyed by the page's size, mtime and inode, as file hashes
-are — a cache committed by someone else never matches a fresh clone).
+run: the references of an unchanged page are taken from `.assetgen/pages.json`, a
+`HashCache` of its own (`remember_contents`, keyed by the page's size, mtime and inode, as
+file hashes are — a cache committed by someone else never matches a fresh clone; and a
+build, which reads the file hashes, does not load them).
 
 Only for sites without a generator: there a reference's target is worked out from the
 page's text and path alone. A generator's resolver tries candidates in the order the
