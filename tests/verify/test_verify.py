@@ -268,6 +268,10 @@ def test_no_cache_writes_no_cache_files(clean: Manifest) -> None:
     assert run_cli("-C", clean.root, "verify", "--no-cache").code == 0
     assert not (clean.state_dir / "hashes.json").exists()
     assert not (clean.state_dir / "manifest.json").exists()
+    assert not (clean.state_dir / "pages.json").exists()
+    assert run_cli("-C", clean.root, "verify").code == 0  # and a normal run does keep them
+    assert {p.name for p in clean.state_dir.iterdir()} >= {"hashes.json", "manifest.json",
+                                                            "pages.json"}
 
 
 def test_manifest_error_exits_2_without_traceback(tmp_path: Path) -> None:
