@@ -8,9 +8,9 @@ side (modes, encoders) on top of this table and re-exports what lives here.
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 API_FORMATS = frozenset({"png", "jpeg", "webp"})
 
@@ -23,8 +23,7 @@ DEFAULT_ENCODING: dict[str, dict[str, bool | int]] = {
 }
 
 
-@dataclass(frozen=True)
-class FormatInfo:
+class FormatInfo(NamedTuple):
     name: str  # lowercase assetgen name
     pillow_name: str
     suffixes: tuple[str, ...]  # the first is the one assetgen writes (variants)

@@ -33,7 +33,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import NamedTuple
 
 from assetgen.images import sizes
 
@@ -63,8 +64,7 @@ def price_factor(tier: str) -> float:
 IMAGE_MODEL_PATTERN = re.compile(r"^(gpt-image|dall-e|chatgpt-image)", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Prices:
+class Prices(NamedTuple):
     """USD per 1M tokens."""
 
     text_input: float
@@ -75,15 +75,14 @@ class Prices:
     text_output: float
 
 
-@dataclass(frozen=True)
-class ImageModel:
+class ImageModel(NamedTuple):
     name: str
     flexible_sizes: bool  # SPEC 2.1's gpt-image-2 rule (sizes.py); else STANDARD_SIZES
     input_fidelities: tuple[str, ...]  # () = the API refuses `input_fidelity`
     transparency: str  # "yes" | "preview" | "no"
     prices: Prices
     # Output image tokens per quality for the fixed sizes; flexible models use a curve.
-    output_tokens: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    output_tokens: Mapping[str, Mapping[str, int]] = MappingProxyType({})
     qualities: tuple[str, ...] = (*QUALITIES, "auto")
     formats: tuple[str, ...] = API_FORMATS
     masks: bool = True

@@ -7,7 +7,7 @@ into a JSON Schema, so the two cannot drift apart.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from assetgen.manifest.generators import NAMES as GENERATOR_NAMES
 
@@ -33,8 +33,7 @@ def is_asset_id(text: str) -> bool:
     return _ASSET_ID.match(text) is not None
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
     """One key: its JSON type, what it means, and the values it accepts."""
 
     type: str  # "string" | "integer" | "number" | "boolean" | "array" | "object"

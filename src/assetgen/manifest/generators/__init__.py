@@ -9,7 +9,7 @@ holds one of the generator's config files (a theme repository's ``exampleSite/``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from assetgen.manifest.generators import (
     astro,
@@ -30,8 +30,7 @@ GENERATORS: dict[str, Generator] = {
 NAMES: tuple[str, ...] = tuple(GENERATORS)
 
 
-@dataclass(frozen=True)
-class Detection:
+class Detection(NamedTuple):
     generator: Generator
     why: str  # the file or dependency that gave it away
 
