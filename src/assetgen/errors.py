@@ -7,7 +7,7 @@ Anything else that escapes is a bug (exit 4, traceback to a log file).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -42,8 +42,7 @@ class ConfigError(AssetgenError):
     exit_code = EXIT_USAGE
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One thing wrong with a file, at a line, with what is accepted instead."""
 
     file: str

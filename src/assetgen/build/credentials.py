@@ -18,9 +18,8 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from assetgen.images.headers import read_header
 from assetgen.provenance import embed
@@ -40,8 +39,7 @@ _MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp",
 _CREATED = "c2pa.created"
 
 
-@dataclass(frozen=True)
-class Credentials:
+class Credentials(NamedTuple):
     """What an image's C2PA manifest says, as recorded in a sidecar's `c2pa` field."""
 
     state: str  # Trusted | Valid | Invalid | unreadable

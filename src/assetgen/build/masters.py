@@ -12,9 +12,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from assetgen.core.canonical import readable_json, sha256_bytes
 from assetgen.core.fsutil import atomic_write, read_within
@@ -23,8 +22,7 @@ from assetgen.errors import UnsafePathError
 from assetgen.provenance.record import IDENTITY_FIELDS
 
 
-@dataclass(frozen=True)
-class CachedMaster:
+class CachedMaster(NamedTuple):
     data: bytes
     sha256: str
     meta: dict[str, Any]

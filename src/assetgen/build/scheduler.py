@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from assetgen.core.waits import MAX_WAIT_S, capped_wait
 from assetgen.errors import RateLimited, RouteError
@@ -37,8 +37,7 @@ class SystemClock:
         await asyncio.sleep(seconds)
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
+class RetryPolicy(NamedTuple):
     """Exponential backoff from ``base_s`` (1/2/4 s…) with jitter; Retry-After wins."""
 
     max_retries: int = 4

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from assetgen.core.canonical import sha256_bytes
 from assetgen.core.fsutil import (
@@ -43,8 +43,7 @@ if TYPE_CHECKING:
 
 
 
-@dataclass(frozen=True)
-class DerivedFile:
+class DerivedFile(NamedTuple):
     """One variant, ready to write."""
 
     rel: str  # below output_dir

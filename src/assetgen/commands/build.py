@@ -9,7 +9,7 @@ import signal
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from assetgen.build import signing
 from assetgen.build.engine import BuildSettings, Engine, EventSink, Outcome
@@ -35,8 +35,7 @@ SUMMARY_ORDER = ("generated", "edited", "collected", "resumed", "rederived", "su
                  "deferred", "skipped", "failed", "blocked", "budget")
 
 
-@dataclass(frozen=True)
-class SurfaceCost:
+class SurfaceCost(NamedTuple):
     """What one billing surface was charged in a build."""
 
     amount_usd: float
@@ -44,8 +43,7 @@ class SurfaceCost:
     images: int
 
 
-@dataclass(frozen=True)
-class BuildSummary:
+class BuildSummary(NamedTuple):
     counts: dict[str, int]
     cost_usd: float
     estimated_cost_usd: float
@@ -104,8 +102,7 @@ class BuildResult:
         return summarise(self.outcomes or [])
 
 
-@dataclass(frozen=True)
-class BuildChoice:
+class BuildChoice(NamedTuple):
     """Which build runs (`commands.batch` or this module's), with the manifest it loaded:
     handed on, so that a build loads and checks it once."""
 

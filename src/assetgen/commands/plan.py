@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from assetgen.build.planner import AssetStatus, Next, Planner
 from assetgen.commands.common import open_manifest, select_assets
@@ -17,8 +18,7 @@ from assetgen.manifest.model_rules import size_warnings
 from assetgen.manifest.site import missing_folders
 
 
-@dataclass(frozen=True)
-class PlanSummary:
+class PlanSummary(NamedTuple):
     total: int
     to_build: int
     to_rederive: int

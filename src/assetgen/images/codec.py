@@ -11,10 +11,9 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -32,8 +31,7 @@ from assetgen.images.formats import (  # API_FORMATS and api_format_for are re-e
 _WHITE = (255, 255, 255)
 
 
-@dataclass(frozen=True)
-class ImageInfo:
+class ImageInfo(NamedTuple):
     width: int
     height: int
     format: str  # lowercase Pillow format name: "png", "jpeg", "webp", "avif", "gif", ...
@@ -149,8 +147,7 @@ def _describe(image: Image.Image) -> ImageInfo:
     return ImageInfo(image.width, image.height, (image.format or "").lower(), image.mode)
 
 
-@dataclass(frozen=True)
-class Decoded:
+class Decoded(NamedTuple):
     """A checked image: how the file describes itself, and its pixels turned upright."""
 
     info: ImageInfo

@@ -19,10 +19,9 @@ import stat
 import struct
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from types import MappingProxyType
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 _ROTATED = frozenset({5, 6, 7, 8})  # EXIF orientations that swap width and height
 _EXIF_FORMATS = frozenset({"jpeg", "webp", "tiff", "png"})
@@ -43,8 +42,7 @@ MAX_TEXT_BYTES = 64 * 1024
 _PLAIN_PIXELS = 89_478_485  # Pillow's MAX_IMAGE_PIXELS: larger ones are left to its checks
 
 
-@dataclass(frozen=True)
-class Header:
+class Header(NamedTuple):
     format: str  # Pillow's name, lower case ("png", "jpeg", ...); "" when it has none
     width: int
     height: int

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from assetgen.core.canonical import readable_json
 from assetgen.core.fsutil import atomic_write
@@ -23,8 +23,7 @@ from assetgen.provenance.sidecar import read_sidecar
 ASSETS_SCHEMA = "assetgen.assets/1"
 
 
-@dataclass(frozen=True)
-class PublishedFile:
+class PublishedFile(NamedTuple):
     rel: str  # below output_dir
     width: int
     height: int

@@ -19,8 +19,7 @@ import contextlib
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -148,8 +147,7 @@ async def send(client: httpx.AsyncClient, method: str, url: str, *, route: str,
     return response
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     """A successful answer, read whole within the caps."""
 
     status: int

@@ -6,8 +6,7 @@ import asyncio
 import base64
 import binascii
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from assetgen.core.secrets import read_key
 from assetgen.errors import ConfigError, PermanentError
@@ -28,8 +27,7 @@ MAX_B64_CHARS = 48 * 1024 * 1024
 MAX_PIXELS = int(8_294_400 * 1.1)
 
 
-@dataclass(frozen=True)
-class OpenAIConfig:
+class OpenAIConfig(NamedTuple):
     base_url: str
     api_key: str
     organization: str | None = None

@@ -8,7 +8,7 @@ than 4MB (OpenAPI `CreateImageEditRequest.image` / `.mask`). Other formats Pillo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from assetgen.errors import ImageError, PermanentError
 from assetgen.images import codec as imaging
@@ -18,8 +18,7 @@ from assetgen.routes.base import InputImage
 _MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 
-@dataclass(frozen=True)
-class Upload:
+class Upload(NamedTuple):
     filename: str
     data: bytes
     mime: str

@@ -10,7 +10,7 @@ before a request is sent. API calls never follow redirects at all.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import httpx
 
@@ -34,8 +34,7 @@ def origin_of(url: str | httpx.URL) -> Origin:
     return scheme, normal_host(parsed.host), parsed.port or DEFAULT_PORTS.get(scheme, 0)
 
 
-@dataclass(frozen=True)
-class HostPolicy:
+class HostPolicy(NamedTuple):
     """The origins and extra hosts a server-provided URL may point to."""
 
     origins: frozenset[Origin]
