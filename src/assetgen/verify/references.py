@@ -30,13 +30,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assetgen.verify import page_memo
 from assetgen.verify.model import Reference, ScanResult
 from assetgen.verify.report import SKIP_REASONS, no_skips
 from assetgen.verify.resolve import Resolver
+from assetgen.verify.scope import source_glob
 from assetgen.verify.suffixes import (
     CSS_SUFFIXES,
     HTML_SUFFIXES,
@@ -81,8 +82,8 @@ def find_pages(root: Path, patterns: Sequence[str]) -> list[Path]:
     real_dirs: dict[Path, str] = {}
     found: set[Path] = set()
     for pattern in patterns:
-        pure = PurePosixPath(pattern.replace("\\", "/"))
-        if not pattern.strip() or pure.is_absolute() or ".." in pure.parts:
+        pure = source_glob(pattern)
+        if pure is None:
             continue
         try:
             for match in root_dir.glob(str(pure)):

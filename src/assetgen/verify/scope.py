@@ -66,10 +66,27 @@ def scope_for(manifest: Manifest, files: Sequence[Path] | None,
         if (asset := owner(key)) is not None:
             scope.assets.add(asset.id)
     for asset in manifest.assets:
-        touched = any(file_key(i.path) in keys for i in asset.inputs if not i.asset_id)
-        if touched or (asset.mask is not None and file_key(asset.mask) in keys):
+        if not keys.isdisjoint(edit_files(asset)):
             scope.assets.add(asset.id)
     return scope
+
+
+def edit_files(asset: Asset) -> list[str]:
+    """The files an edit reads from the repository (its own inputs, not other assets, and
+    its mask), as `file_key`s: a change to one selects the asset."""
+    files = [file_key(i.path) for i in asset.inputs if not i.asset_id]
+    if asset.mask is not None:
+        files.append(file_key(asset.mask))
+    return files
+
+
+def source_glob(pattern: str) -> PurePosixPath | None:
+    """A `sources` pattern as the page finder globs it, or None for one it skips (blank,
+    absolute, or climbing out with `..`: the manifest loader reports those)."""
+    pure = PurePosixPath(pattern.replace("\\", "/"))
+    if not pattern.strip() or pure.is_absolute() or ".." in pure.parts:
+        return None
+    return pure
 
 
 def concerned(scope: Scope, pages: set[str], roots: Sequence[str]) -> int:
@@ -106,12 +123,8 @@ def may_concern(manifest: Manifest, files: Iterable[Path]) -> bool:
     if any(k.endswith(SUFFIX) or os.path.splitext(k)[1].lower() in IMAGE_SUFFIXES
            for k in keys):
         return True
-    for asset in manifest.assets:
-        edited = [file_key(i.path) for i in asset.inputs if not i.asset_id]
-        if asset.mask is not None:
-            edited.append(file_key(asset.mask))
-        if keys.intersection(edited):
-            return True
+    if any(not keys.isdisjoint(edit_files(asset)) for asset in manifest.assets):
+        return True
     root = file_key(manifest.root)
     return any(sources_match(manifest.sources, os.path.relpath(k, root))
                for k in keys if k.startswith(os.path.join(root, "")))
@@ -127,11 +140,9 @@ def sources_match(patterns: Sequence[str], relative: str) -> bool:
     parts = PurePosixPath(relative.replace(os.sep, "/")).parts
     folded = tuple(p.lower() for p in parts)
     for pattern in patterns:
-        pure = PurePosixPath(pattern.replace("\\", "/"))
-        if not pattern.strip() or pure.is_absolute() or ".." in pure.parts:
-            continue  # find_pages skips these too
-        if _parts_match(pure.parts, parts) or \
-                _parts_match(tuple(p.lower() for p in pure.parts), folded):
+        pure = source_glob(pattern)
+        if pure is not None and (_parts_match(pure.parts, parts) or _parts_match(
+                tuple(p.lower() for p in pure.parts), folded)):
             return True
     return False
 
