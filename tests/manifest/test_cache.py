@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assetgen.manifest import load as manifest_load
-from assetgen.manifest.cache import cache_file_for, cached_manifest
+from assetgen.manifest.cache import cache_file_for, lookup
 from assetgen.manifest.load import load_manifest, load_manifest_cached
 
 
@@ -29,6 +29,6 @@ def test_a_cached_manifest_equals_the_loaded_one(repo_root: Path, tmp_path: Path
     monkeypatch.setattr(manifest_load, "load_manifest", no_parse)
     cached = load_manifest_cached(path, cache_file_for(path))
     assert cached == loaded
-    assert cached_manifest(path, cache_file_for(path)) == loaded
+    assert lookup(path.resolve(), cache_file_for(path))[0] == loaded
     assert [a.base for a in cached.assets] == [a.base for a in loaded.assets]
     assert cached.by_id.keys() == loaded.by_id.keys()

@@ -7,6 +7,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -182,6 +183,28 @@ def test_files_that_cannot_concern_a_site_are_not_checked(clean: Manifest) -> No
     clean.file.write_text(clean.file.read_text() + "  - id: Bad Id\n")
     broken = run_cli("-C", clean.root, "verify", "notes.txt")
     assert broken.code == 2 and "assetgen.yaml:" in broken.err
+
+
+def test_a_manifest_the_cache_misses_is_looked_up_once(
+        clean: Manifest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """verify looks the manifest cache up before deciding whether to check; on a miss the
+    loader keeps the manifest under that lookup's key instead of reading both again."""
+    from assetgen.commands import verify as verify_command
+    from assetgen.manifest import cache
+
+    looked: list[Path] = []
+    real = cache.lookup
+
+    def counting(path: Path, cache_file: Path) -> Any:
+        looked.append(path)
+        return real(path, cache_file)
+
+    monkeypatch.setattr(cache, "lookup", counting)
+    monkeypatch.setattr(verify_command, "lookup", counting)
+    assert run_cli("-C", clean.root, "verify", "pages/index.html").code == 0  # a miss
+    assert looked == [clean.file]
+    assert run_cli("-C", clean.root, "verify", "pages/index.html").code == 0  # a hit
+    assert looked == [clean.file, clean.file]
 
 
 def test_files_outside_any_site_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -122,9 +122,9 @@ def verify(ctx: click.Context, files: tuple[str, ...], strict: bool, no_cache: b
     console = Console(json_mode=json_mode)
     choice = command.choose(g.manifest, g.cwd, list(files), no_cache=no_cache)
     if choice.unparsed:
-        from assetgen.manifest.load import load_manifest_cached  # the parser: a cache miss
+        from assetgen.manifest.load import load_and_cache  # the parser: a cache miss
 
-        choice = command.parsed(choice, load_manifest_cached, no_cache=no_cache)
+        choice = command.parsed(choice, load_and_cache, no_cache=no_cache)
     if choice.needs_check:
         from assetgen.commands import lineage  # the checker: only when a file can matter
 

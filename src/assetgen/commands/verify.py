@@ -27,12 +27,12 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from assetgen.core.paths import display_relative_to
 from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
 from assetgen.manifest import Manifest
-from assetgen.manifest.cache import cache_file_for, cached_manifest
+from assetgen.manifest.cache import cache_file_for, lookup
 from assetgen.manifest.locate import MANIFEST_NAME, find_manifest
 from assetgen.verify.report import STATES, Finding, LineageReport, no_skips
 from assetgen.verify.scope import may_concern
@@ -71,6 +71,7 @@ class SiteToVerify(NamedTuple):  # named tuples: every hook run builds these cla
     files: list[Path] | None  # the FILE arguments of this site; None: the whole site
     manifest: Manifest | None  # as the manifest cache answered; None: `parsed` loads it
     concerned: bool  # False: nothing in ``files`` can matter to this site (no check needed)
+    cache_key: dict[str, Any] | None = None  # what a fresh load is cached under (`parsed`)
 
 
 class VerifyChoice(NamedTuple):
@@ -89,8 +90,9 @@ class VerifyChoice(NamedTuple):
         return any(site.manifest is None for site in self.sites)
 
 
-# `manifest.load.load_manifest_cached`'s shape: (manifest file, cache file or None).
-ManifestLoader = Callable[[Path, Path | None], Manifest]
+# `manifest.load.load_and_cache`'s shape: (manifest file, cache file or None, the key
+# `manifest.cache.lookup` gave or None).
+LoadOnMiss = Callable[[Path, Path | None, dict[str, Any] | None], Manifest]
 
 
 def choose(manifest_path: Path | None, cwd: Path, files: list[str], *,
@@ -101,20 +103,23 @@ def choose(manifest_path: Path | None, cwd: Path, files: list[str], *,
     paths = _expand([Path(os.path.abspath(cwd / f)) for f in files]) if files else None
     sites = []
     for file, scoped in _sites(manifest_path, cwd, paths):
-        manifest = None if no_cache else cached_manifest(file, cache_file_for(file))
+        file = file.resolve()
+        manifest, key = (None, None) if no_cache else lookup(file, cache_file_for(file))
         concerned = manifest is None or scoped is None or may_concern(manifest, scoped)
-        sites.append(SiteToVerify(file, scoped, manifest, concerned))
+        sites.append(SiteToVerify(file, scoped, manifest, concerned, key))
     return VerifyChoice(sites, cwd)
 
 
-def parsed(choice: VerifyChoice, load: ManifestLoader, *, no_cache: bool) -> VerifyChoice:
-    """``choice`` with every manifest the cache did not answer loaded by ``load``: all of
-    them before any check, so a broken manifest stops the run (exit 2) before anything is
-    reported."""
+def parsed(choice: VerifyChoice, load: LoadOnMiss, *, no_cache: bool) -> VerifyChoice:
+    """``choice`` with every manifest the cache did not answer loaded by ``load`` (and
+    cached under the key `choose` looked up: the manifest and the cache file are read
+    once): all of them before any check, so a broken manifest stops the run (exit 2)
+    before anything is reported."""
     sites = []
     for site in choice.sites:
         if site.manifest is None:
-            manifest = load(site.file, None if no_cache else cache_file_for(site.file))
+            manifest = load(site.file, None if no_cache else cache_file_for(site.file),
+                            site.cache_key)
             concerned = site.files is None or may_concern(manifest, site.files)
             site = site._replace(manifest=manifest, concerned=concerned)
         sites.append(site)

@@ -13,10 +13,11 @@ layers, each importing only those below it:
   `model_rules`: what each image model takes (`size_warnings`);
 - `outputs`, `assets`: resolve an asset entry (published files; prompt, size, edits);
 - `site`: `generator:`, `roots:` and the folders a manifest names that are missing;
-- `cache`: a resolved manifest kept in `.assetgen/manifest.json` (`cached_manifest`,
+- `cache`: a resolved manifest kept in `.assetgen/manifest.json` (`lookup`,
   `cache_file_for`), importing no part of the loader;
 - `load`: find, parse and resolve a manifest (`load_manifest`, `load_yaml`), and
-  `load_manifest_cached`, the way every command loads one.
+  `load_manifest_cached`, the way every command loads one (`load_and_cache` after a
+  lookup of one's own).
 
 Importing the package loads only the model, so a manifest the cache answers costs no
 parser, schema or resolver (what keeps `verify` on unrelated files fast).

@@ -59,16 +59,11 @@ class _Uncacheable(Exception):
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
-def cached_manifest(path: Path, cache_file: Path) -> Manifest | None:
-    """The manifest at ``path`` as cached in ``cache_file``, or None when the cache does not
-    answer (no entry, a changed manifest, code or input file): then `load.load_manifest_cached`
-    loads it. Imports no parser: a hit costs the model's types only."""
-    return lookup(path.resolve(), cache_file)[0]
-
-
 def lookup(path: Path, cache_file: Path) -> tuple[Manifest | None, dict[str, Any] | None]:
     """(the cached manifest or None, the key a fresh load of ``path`` is stored under; None
-    when the manifest cannot be read: the loader then reports why). ``path`` is resolved."""
+    when the manifest cannot be read: the loader then reports why). ``path`` is resolved.
+    Imports no parser: a hit costs the model's types only; on a miss
+    `load.load_and_cache` loads it and keeps it under the key."""
     try:
         data = path.read_bytes()
         stat = path.stat()

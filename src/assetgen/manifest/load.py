@@ -45,10 +45,16 @@ def load_manifest_cached(path: Path, cache_file: Path | None) -> Manifest:
     if cache_file is None:
         return load_manifest(path)
     cached, key = cache.lookup(path, cache_file)
-    if cached is not None:
-        return cached
+    return cached if cached is not None else load_and_cache(path, cache_file, key)
+
+
+def load_and_cache(path: Path, cache_file: Path | None, key: dict[str, Any] | None
+                   ) -> Manifest:
+    """`load_manifest` of a manifest `cache.lookup` did not answer, kept under the ``key``
+    it gave (None, or no ``cache_file``: not kept). For a caller that looked the cache up
+    itself and should not read the manifest and the cache file twice."""
     manifest = load_manifest(path)
-    if key is not None:
+    if cache_file is not None and key is not None:
         cache.store(manifest, key, cache_file)
     return manifest
 
