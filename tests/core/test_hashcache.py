@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -153,3 +154,22 @@ def test_a_memo_replaces_the_older_one_of_its_kind(tmp_path: Path) -> None:
     cache.save()
     memo = HashCache(tmp_path / "hashes.json")._entries[str(image)][4]
     assert memo == {"embedded:sha256:x": 2, "scan:new": 3, "marking:images:signed:abc": 3}
+
+
+def test_the_code_stamp_follows_assetgen_s_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assetgen.core import hashcache
+
+    before = hashcache.code_stamp()
+    assert len(before) == 64 and hashcache.code_stamp() == before
+    real_stat = os.stat
+
+    def edited(path: str, *args: object, **kwargs: object) -> object:
+        info = real_stat(path, *args, **kwargs)  # type: ignore[arg-type]
+        if str(path).endswith("page_memo.py"):  # one byte more, the same mtime: an edit
+            return SimpleNamespace(st_size=info.st_size + 1, st_mtime_ns=info.st_mtime_ns)
+        return info
+
+    hashcache.code_stamp.cache_clear()
+    monkeypatch.setattr(hashcache.os, "stat", edited)
+    assert hashcache.code_stamp() != before
+    hashcache.code_stamp.cache_clear()

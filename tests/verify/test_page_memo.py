@@ -108,9 +108,12 @@ def test_a_memo_holds_only_what_a_scan_found() -> None:
     assert [r.attrs for r in back.references] == [{"width": "4", "height": "2"}]
 
 
-def test_the_tag_changes_with_the_output_folder() -> None:
-    assert page_memo.memo_tag("/site/public") != page_memo.memo_tag("/site/dist")
-    assert page_memo.memo_tag("/site/public").startswith("scan:")
+def test_the_tag_changes_with_the_output_folder_and_the_code(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    tag = page_memo.memo_tag("/site/public")
+    assert tag != page_memo.memo_tag("/site/dist") and tag.startswith("scan:")
+    monkeypatch.setattr(page_memo, "code_stamp", lambda: "an edited scanner")
+    assert page_memo.memo_tag("/site/public") != tag
 
 
 def test_a_build_never_loads_the_page_memos(tmp_path: Path) -> None:

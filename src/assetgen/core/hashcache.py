@@ -7,12 +7,15 @@ only costs time. Hashes are still always derived from disk, never from a sidecar
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+import assetgen
 from assetgen.core.canonical import sha256_bytes, sha256_file
 from assetgen.core.fsutil import atomic_write, ensure_state_dir, read_within
 from assetgen.errors import UnsafePathError
@@ -30,6 +33,20 @@ def _hash_or_none(file: Path) -> str | None:
 
 
 MAX_CACHE_BYTES = 64 * 1024 * 1024
+
+
+@cache
+def code_stamp() -> str:
+    """assetgen's own code, by the size and mtime of each of its `.py` files: part of the
+    key of every cache whose answers that code computes (the resolved manifest, the page
+    memos), so that any change to it, an upgrade or an edit, is a new key."""
+    code = hashlib.sha256()
+    package = Path(assetgen.__file__).parent
+    for folder, _, names in sorted(os.walk(package)):
+        for name in sorted(n for n in names if n.endswith(".py")):
+            info = os.stat(os.path.join(folder, name))
+            code.update(f"{folder}/{name}:{info.st_size}:{info.st_mtime_ns};".encode())
+    return code.hexdigest()
 
 
 class HashCache:

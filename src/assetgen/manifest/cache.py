@@ -29,6 +29,7 @@ from assetgen.core.fsutil import (
     escapes,
     read_within,
 )
+from assetgen.core.hashcache import code_stamp
 from assetgen.errors import UnsafePathError
 from assetgen.manifest.model import Manifest
 
@@ -93,14 +94,8 @@ def store(manifest: Manifest, key: dict[str, Any], cache_file: Path) -> None:
 
 
 def _cache_key(path: Path, data: bytes, stat: os.stat_result) -> dict[str, Any]:
-    code = hashlib.sha256()  # any change to assetgen's code (size, mtime) is a new key
-    package = Path(assetgen.__file__).parent
-    for folder, _, names in sorted(os.walk(package)):
-        for name in sorted(n for n in names if n.endswith(".py")):
-            info = os.stat(os.path.join(folder, name))
-            code.update(f"{folder}/{name}:{info.st_size}:{info.st_mtime_ns};".encode())
     return {"format": _CACHE_FORMAT, "path": str(path), "sha256": hashlib.sha256(data).hexdigest(),
-            "stat": [stat.st_size, stat.st_mtime_ns, stat.st_ino], "code": code.hexdigest(),
+            "stat": [stat.st_size, stat.st_mtime_ns, stat.st_ino], "code": code_stamp(),
             "tool": assetgen.__version__,
             # Prompts render with Jinja2, and the variant formats accepted depend on the
             # Pillow build: either one installed anew is a new key. Stamped by their files,

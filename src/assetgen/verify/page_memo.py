@@ -10,8 +10,8 @@ Only for sites without a generator: there a reference's target is worked out fro
 page's text and path alone. A generator's resolver tries candidates in the order the
 files exist, so its answers can change while the page does not; those pages are scanned
 every time. The memo's tag names everything else the answer depends on: the site's
-output folder, assetgen's version and the scanner's own source files (an edited scanner
-is a new tag).
+output folder, assetgen's version and its code (`core.hashcache.code_stamp`, which the
+manifest cache keys on too: an edited scanner is a new tag).
 
 The cache file is untrusted like the rest of the state folder: a memo that does not have
 exactly the shape written here is ignored and the page scanned.
@@ -21,36 +21,19 @@ from __future__ import annotations
 
 import hashlib
 import os
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import assetgen
+from assetgen.core.hashcache import code_stamp
 from assetgen.verify.model import Reference, ScanResult
 from assetgen.verify.report import SKIP_REASONS, no_skips
-
-# The modules whose code decides what a page scan finds.
-_SCANNER = ("references", "syntaxes", "page", "fields", "model", "suffixes", "resolve",
-            "report", "page_memo")
-
-
-@cache
-def _scanner_stamp() -> str:
-    folder = os.path.dirname(os.path.abspath(__file__))
-    stamp = hashlib.sha256(assetgen.__version__.encode())
-    for name in _SCANNER:
-        try:
-            info = os.stat(os.path.join(folder, name + ".py"))
-        except OSError:
-            continue  # installed without sources: the version alone
-        stamp.update(f"{name}:{info.st_size}:{info.st_mtime_ns};".encode())
-    return stamp.hexdigest()[:16]
 
 
 def memo_tag(output_dir: str) -> str:
     """The tag a page's memo is kept under on a site without a generator."""
     site = hashlib.sha256(output_dir.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-    return f"scan:{_scanner_stamp()}:{site}"
+    return f"scan:{assetgen.__version__}:{code_stamp()[:16]}:{site}"
 
 
 def to_memo(result: ScanResult) -> dict[str, Any]:
