@@ -25,6 +25,11 @@ T = TypeVar("T")
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 
 
+def _memo_of(entry: list[Any]) -> dict[str, Any]:
+    """An entry's memos (the fifth item, when it is the dict `HashCache._keep` writes)."""
+    return entry[4] if len(entry) > 4 and isinstance(entry[4], dict) else {}
+
+
 def _hash_or_none(file: Path) -> str | None:
     try:
         return sha256_file(file)
@@ -145,7 +150,7 @@ class HashCache:
         if key not in self._checked:
             self.sha256(file)  # makes sure the entry is current for this fingerprint
         entry = self._entries[key]
-        memo = entry[4] if len(entry) > 4 and isinstance(entry[4], dict) else {}
+        memo = _memo_of(entry)
         if tag in memo:
             return memo[tag]  # type: ignore[no-any-return]
         value = compute()
@@ -157,16 +162,13 @@ class HashCache:
         while the file's size, mtime and inode are unchanged; else the file is read once,
         for its hash and for ``compute``. Raises OSError if it cannot be read."""
         key, fingerprint, digest = self._lookup(file)
-        entry = self._entries.get(key) if digest is not None else None
-        memo = entry[4] if entry is not None and len(entry) > 4 and isinstance(
-            entry[4], dict) else {}
-        if entry is not None and tag in memo:
+        memo = _memo_of(self._entries[key]) if digest is not None else {}
+        if tag in memo:
             self._checked.add(key)
             return memo[tag]  # type: ignore[no-any-return]
         data = file.read_bytes()
         if digest is None:
             self._store(key, fingerprint, sha256_bytes(data))
-            memo = {}
         self._checked.add(key)
         value = compute(data)
         self._keep(self._entries[key], memo, tag, value)
