@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from assetgen.commands.lineage import PAGES_FILE
-from assetgen.core.hashcache import HashCache
+from assetgen.core.hashcache import PAGES_FILE, HashCache
 from assetgen.manifest import Manifest
 from assetgen.manifest.load import load_manifest
 from assetgen.verify import page_memo, syntaxes

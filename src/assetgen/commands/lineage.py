@@ -12,11 +12,9 @@ from assetgen.commands.verify import (
     result_of,
     untouched_report,
 )
-from assetgen.core.hashcache import HashCache
+from assetgen.core.hashcache import HASHES_FILE, PAGES_FILE, HashCache
 from assetgen.core.paths import display_relative_to
 from assetgen.verify.check import check
-
-PAGES_FILE = "pages.json"  # the pages' remembered references (verify.page_memo)
 
 
 def run(choice: VerifyChoice, *, strict: bool, no_cache: bool) -> VerifyResult:
@@ -33,7 +31,7 @@ def run(choice: VerifyChoice, *, strict: bool, no_cache: bool) -> VerifyResult:
         if not site.concerned:
             sites.append(SiteReport(manifest, untouched_report()))
             continue
-        hashes = HashCache(None if no_cache else manifest.state_dir / "hashes.json",
+        hashes = HashCache(None if no_cache else manifest.state_dir / HASHES_FILE,
                            root=manifest.root)
         pages = None if no_cache else HashCache(manifest.state_dir / PAGES_FILE,
                                                 root=manifest.root)

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from assetgen.build.planner import AssetStatus, Next, Planner
 from assetgen.commands.common import open_manifest, select_assets
-from assetgen.core.hashcache import HashCache
+from assetgen.core.hashcache import HASHES_FILE, HashCache
 from assetgen.core.paths import display_inside_cwd
 from assetgen.errors import EXIT_OK
 from assetgen.images.models import STANDARD_TIER
@@ -63,7 +63,7 @@ def plan_statuses(manifest_path: Path | None, cwd: Path, ids: list[str], *, draf
     if manifest is None:
         manifest = open_manifest(manifest_path, cwd)
     selected = select_assets(manifest, ids, with_inputs=True)
-    hashes = HashCache(manifest.state_dir / "hashes.json", root=manifest.root)
+    hashes = HashCache(manifest.state_dir / HASHES_FILE, root=manifest.root)
     planner = Planner(manifest, draft_mode=draft, force=force, hashes=hashes, tier=tier)
     return Planned(manifest, planner.plan(selected), hashes)
 

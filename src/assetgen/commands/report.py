@@ -26,7 +26,7 @@ from assetgen.build.credentials import report_facts
 from assetgen.build.planner import AssetStatus, Planner
 from assetgen.commands.common import open_manifest
 from assetgen.core.fsutil import atomic_write, ensure_state_dir
-from assetgen.core.hashcache import HashCache
+from assetgen.core.hashcache import HASHES_FILE, HashCache
 from assetgen.errors import EXIT_OK, AssetgenError, ImageError
 from assetgen.images.cost import format_usd
 from assetgen.images.thumbnails import webp_thumbnail
@@ -277,7 +277,7 @@ def summarise(statuses: list[AssetStatus], cards: list[Card]) -> dict[str, Any]:
 
 
 def collect(manifest: Manifest, page: Path) -> tuple[list[AssetStatus], list[Card]]:
-    hashes = HashCache(manifest.state_dir / "hashes.json", root=manifest.root)
+    hashes = HashCache(manifest.state_dir / HASHES_FILE, root=manifest.root)
     statuses = Planner(manifest, hashes=hashes).plan()
     hashes.save()
     order = {asset.id: index for index, asset in enumerate(manifest.assets)}

@@ -38,6 +38,10 @@ def _hash_or_none(file: Path) -> str | None:
 
 
 MAX_CACHE_BYTES = 64 * 1024 * 1024
+# The caches' files in a site's state folder: file hashes (and header-check memos), and
+# the pages' remembered references (verify.page_memo), apart so a build never loads them.
+HASHES_FILE = "hashes.json"
+PAGES_FILE = "pages.json"
 
 
 @cache
