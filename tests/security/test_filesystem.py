@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -83,13 +84,15 @@ def test_output_folder_swapped_mid_build_is_not_written_through(
     assert run_cli("-C", site, "build").code == 0
     outside = _outside(tmp_path)
     real_derive = store.derive
+    swap_once = threading.Lock()  # both assets derive at once; only one may swap
 
     def derive_then_swap(*args: object, **kwargs: object) -> store.Derived:
         derived = real_derive(*args, **kwargs)  # type: ignore[arg-type]
         img = site / "public" / "img"
-        if not img.is_symlink():  # the answer is in; now the attacker swaps the folder
-            img.rename(site / "public" / "img-before")
-            img.symlink_to(outside, target_is_directory=True)
+        with swap_once:
+            if not img.is_symlink():  # the answer is in; now the attacker swaps the folder
+                img.rename(site / "public" / "img-before")
+                img.symlink_to(outside, target_is_directory=True)
         return derived
 
     monkeypatch.setattr(store, "derive", derive_then_swap)
