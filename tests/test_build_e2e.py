@@ -214,3 +214,31 @@ def test_mask_of_the_wrong_size_fails_that_asset(tmp_path: Path, openai_env: Emu
     result = run_cli("-C", site, "build")
     assert result.code == 1 and "same size" in result.out
     assert openai_env.count(EDITS) == 0
+
+
+def test_certificates_that_cannot_load_fail_the_build_in_one_line(
+        tmp_path: Path, openai_env: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
+    site = write_site(tmp_path / "site", BASIC_MANIFEST)
+    result = run_cli("-C", site, "build")
+    assert result.code == 2, result.output
+    assert "cannot load the TLS certificates of SSL_CERT_FILE=" in result.err
+    assert "Traceback" not in result.output and openai_env.requests == []
+
+
+def test_only_a_build_that_sends_requests_makes_a_tls_context_ahead(
+        tmp_path: Path, openai_env: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assetgen.routes import base
+
+    started: list[bool] = []
+    real_start = base.RouteSet.start_tls
+
+    def start_tls(self: base.RouteSet) -> None:
+        started.append(True)
+        real_start(self)
+
+    monkeypatch.setattr(base.RouteSet, "start_tls", start_tls)
+    site = write_site(tmp_path / "site", BASIC_MANIFEST)
+    assert run_cli("-C", site, "build", "--draft").code == 0 and started == []
+    assert run_cli("-C", site, "build").code == 0 and started == [True]
+    assert run_cli("-C", site, "build").code == 0 and started == [True]  # nothing to do

@@ -55,6 +55,7 @@ from assetgen.manifest.model_rules import size_warnings
 from assetgen.provenance.published import write_assets_json
 from assetgen.routes.base import RouteContext, RouteSet
 from assetgen.routes.batches import BatchClient
+from assetgen.routes.http import tls_context
 from assetgen.routes.openai_config import OpenAIConfig
 
 POLL_START_S = 10.0
@@ -76,6 +77,7 @@ def run_build(manifest_path: Path | None, cwd: Path, selected_ids: list[str], *,
         listener.warning(line)
     config = OpenAIConfig.from_env(env, "images")  # collection and submission need a key
     routes = RouteSet(RouteContext(manifest=manifest, client=None, environ=env))
+    routes.start_tls()  # a batch build always talks to the API
     requests = [s for s in statuses if s.needs_build and s.next == Next.BUILD]
     for name in sorted({s.route for s in requests}):
         routes(name).preflight([s.asset for s in requests if s.route == name])
@@ -111,7 +113,8 @@ class _BatchBuild:
 
     async def main(self, transport: Any) -> list[Outcome]:
         async with httpx.AsyncClient(timeout=httpx.Timeout(300.0, connect=30.0),
-                                     transport=transport, follow_redirects=False) as client:
+                                     transport=transport, follow_redirects=False,
+                                     verify=await self.routes.tls_context()) as client:
             self.routes.context.client = client
             self.client = BatchClient(client, self.config)
             submissions = self.records.load_all()
@@ -350,7 +353,8 @@ async def _batch_client(environ: Mapping[str, str] | None,
     """The Batch API client of `assetgen batch` and `batch cancel`, closed after."""
     config = OpenAIConfig.from_env(os.environ if environ is None else environ, "images")
     async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=30.0),
-                                 transport=transport, follow_redirects=False) as http:
+                                 transport=transport, follow_redirects=False,
+                                 verify=tls_context()) as http:
         yield BatchClient(http, config)
 
 

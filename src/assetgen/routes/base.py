@@ -6,8 +6,10 @@ so that reading the registry (`assetgen --help`, `plan`, `verify`) loads none of
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -15,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from assetgen.routes.registry import ROUTES
 
 if TYPE_CHECKING:
+    import ssl
+
     import httpx
 
     from assetgen.manifest import Asset, Manifest
@@ -67,6 +71,8 @@ class ImageJob:
 
 @dataclass
 class RouteResult:
+    """What a route returns: the image bytes and what provenance records of the call."""
+
     image: bytes
     route: str  # the provenance `route` value, e.g. images.generate
     model: str
@@ -123,8 +129,31 @@ class RouteSet:
     def __init__(self, context: RouteContext) -> None:
         self.context = context
         self.loaded: dict[str, Route] = {}
+        self._tls: Future[ssl.SSLContext] | None = None
 
     def __call__(self, name: str) -> Route:
         if name not in self.loaded:
             self.loaded[name] = load_route(name, self.context)
         return self.loaded[name]
+
+    def start_tls(self) -> None:
+        """Begin making the HTTP client's TLS context (`routes.http.tls_context`) in a
+        worker thread. OpenSSL loads the certificate store (~30 ms) without holding the
+        GIL, so a build that starts this as soon as it knows it will send requests has the
+        context ready when it makes its client, instead of waiting for it then."""
+        if self._tls is None:
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="assetgen-tls")
+            self._tls = pool.submit(_tls_context)
+            pool.shutdown(wait=False)  # the thread ends with its one job
+
+    async def tls_context(self) -> ssl.SSLContext:
+        """The context `start_tls` began (its error, if it failed), or one made now."""
+        if self._tls is None:
+            return _tls_context()
+        return await asyncio.wrap_future(self._tls)
+
+
+def _tls_context() -> ssl.SSLContext:
+    # `routes.http` imports httpx: loaded by name, as a route's module is, when needed.
+    context: ssl.SSLContext = importlib.import_module("assetgen.routes.http").tls_context()
+    return context
