@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from assetgen.build.masters import MastersCache
 
 
@@ -19,3 +21,34 @@ def test_a_damaged_master_is_never_trusted(tmp_path: Path) -> None:
     sha = cache.put("sha256:abc", b"PNGDATA", "png", {})
     (tmp_path / "masters" / f"{sha}.png").write_bytes(b"PNGDATX")
     assert cache.get("sha256:abc") is None
+
+
+def test_a_master_not_paid_for_is_answered_without_the_safe_walk(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build asks for up to four generation hashes per asset, nearly all absent: one
+    stat answers those; only an index entry that exists is read symlink-safely."""
+    from assetgen.build import masters
+
+    cache = MastersCache(tmp_path / ".assetgen" / "masters", root=tmp_path)
+    safe_reads: list[Path] = []
+    real_read_within = masters.read_within
+
+    def counting(path: Path, root: Path, limit: int | None = None) -> bytes:
+        safe_reads.append(path)
+        return real_read_within(path, root, limit)
+
+    monkeypatch.setattr(masters, "read_within", counting)
+    assert cache.get("sha256:" + "ab" * 32) is None and safe_reads == []
+    cache.put("sha256:" + "cd" * 32, b"bytes", "png", {})
+    assert cache.get("sha256:" + "cd" * 32) is not None and len(safe_reads) == 2
+
+
+def test_an_index_entry_symlinked_out_is_still_refused(tmp_path: Path) -> None:
+    (tmp_path / "repo").mkdir()
+    cache = MastersCache(tmp_path / "repo" / ".assetgen" / "masters", root=tmp_path / "repo")
+    cache.put("sha256:" + "cd" * 32, b"bytes", "png", {})
+    outside = tmp_path / "outside"
+    (tmp_path / "repo" / ".assetgen" / "masters" / "index").rename(outside)
+    (tmp_path / "repo" / ".assetgen" / "masters" / "index").symlink_to(
+        outside, target_is_directory=True)
+    assert cache.get("sha256:" + "cd" * 32) is None

@@ -57,8 +57,13 @@ class MastersCache:
 
     def get(self, generation_hash: str) -> CachedMaster | None:
         """The cached master for this generation spec, if present and intact."""
+        index_file = self._index_file(generation_hash)
+        if not os.path.lexists(index_file):
+            # Most lookups are of masters not paid for yet: one stat answers them, where
+            # the symlink-safe read below resolves and walks every folder first.
+            return None
         try:
-            meta = json.loads(self._read(self._index_file(generation_hash)).decode("utf-8"))
+            meta = json.loads(self._read(index_file).decode("utf-8"))
             sha, ext = meta["sha256"], meta["ext"]
             if not _safe(sha, ext) or not isinstance(meta.get("extra") or {}, dict):
                 return None
