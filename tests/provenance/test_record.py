@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import types
 from pathlib import Path
 from typing import Any
 
@@ -197,3 +198,20 @@ def test_record_to_json_to_record_is_the_identity(record: Record) -> None:
     data = record.to_json()
     assert Record.parse(data, "x.json") == record
     assert Record.parse(data, "x.json").to_json() == data
+
+
+def test_field_kinds_read_by_name_agree_with_the_evaluated_annotations() -> None:
+    """`FIELD_KINDS` reads each annotation's alias by name (start-up time); evaluated
+    through typing, every field must carry the same kind, and every field has one."""
+    import typing
+
+    hints = typing.get_type_hints(Record, include_extras=True)
+    evaluated = {}
+    for name, hint in hints.items():
+        if name == "details":
+            continue
+        if typing.get_origin(hint) in (typing.Union, types.UnionType):
+            (hint,) = (arg for arg in typing.get_args(hint) if arg is not type(None))
+        evaluated[name] = hint.__metadata__[0]
+    assert evaluated == FIELD_KINDS
+    assert len(FIELD_KINDS) == len(dataclasses.fields(Record)) - 1

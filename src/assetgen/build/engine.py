@@ -70,6 +70,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class Outcome:
+    """What a build did with one asset, as reported and summed up (`--json` `assets`)."""
+
     asset_id: str
     action: str  # generated | edited | resumed | rederived | skipped | failed | budget | blocked
     route: str = ""
@@ -94,6 +96,8 @@ class Outcome:
 
 @dataclass
 class Event:
+    """One progress event the engine sends its sink (the CLI's progress lines)."""
+
     kind: str  # start | retry | done | note
     asset_id: str = ""
     message: str = ""
@@ -105,6 +109,8 @@ EventSink = Callable[[Event], None]
 
 @dataclass
 class BuildSettings:
+    """How one build runs: the flags it was given and what they were checked into."""
+
     draft: bool = False
     force: bool = False
     concurrency: int = 8

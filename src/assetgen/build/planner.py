@@ -151,6 +151,8 @@ def derivation_changes(recorded: Any, current: dict[str, Any]) -> str:
 
 @dataclass
 class AssetStatus:
+    """One asset's state in a plan, the reason for it and what the next build does."""
+
     asset: Asset
     state: State
     reason: str

@@ -66,6 +66,8 @@ class DerivedFile(NamedTuple):
 
 @dataclass(frozen=True)
 class Derived:
+    """The final file made from a master (fitted, encoded, marked) and its variants."""
+
     data: bytes
     width: int
     height: int

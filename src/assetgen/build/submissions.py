@@ -46,6 +46,8 @@ def custom_id_for(asset_id: str, generation_hash: str) -> str:
 
 @dataclass
 class Line:
+    """One request line of a batch submission: which asset and spec it asks for."""
+
     custom_id: str
     asset: str
     generation_hash: str
@@ -55,6 +57,8 @@ class Line:
 
 @dataclass
 class LineResult:
+    """What the Batch API answered for one line (its image is collected separately)."""
+
     ok: bool
     code: str | None = None
     message: str | None = None
@@ -63,6 +67,8 @@ class LineResult:
 
 @dataclass
 class Submission:
+    """A batch submission as recorded in the state folder, from upload to collection."""
+
     submission_id: str
     endpoint: str
     model: str

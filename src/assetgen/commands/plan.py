@@ -37,6 +37,8 @@ def summarise_plan(statuses: list[AssetStatus]) -> PlanSummary:
 
 @dataclass
 class PlanResult:
+    """`assetgen plan`'s answer: every asset's status and the warnings to show."""
+
     statuses: list[AssetStatus]
     warnings: list[str] = field(default_factory=list)  # settings a model may not honour
     exit_code: int = EXIT_OK

@@ -48,6 +48,8 @@ class SiteReport:
 
 @dataclass
 class VerifyResult:
+    """`assetgen verify`'s answer over every site it checked, and its exit code."""
+
     sites: list[SiteReport]  # none when no FILE argument belongs to a site
     findings: list[Finding]  # of every site: errors first, then by path and line
     strict: bool

@@ -44,6 +44,8 @@ class PublishedFile(NamedTuple):
 
 @dataclass
 class Published:
+    """An asset's published files (main and variants) with the sidecar naming them."""
+
     asset: Asset
     sidecar: Record
     main: PublishedFile

@@ -44,6 +44,8 @@ class Finding:
 
 @dataclass
 class LineageReport:
+    """What one site's lineage check found, with the counts its summary line shows."""
+
     findings: list[Finding]
     by_state: dict[str, int]  # every state with its count, fresh included
     assets: int  # declared assets checked
