@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import ssl
-import threading
-from pathlib import Path
-
 import httpx
 import pytest
 
-from assetgen.errors import EXIT_USAGE, ConfigError, PermanentError, TransientError
-from assetgen.routes.base import RouteContext, RouteSet
+from assetgen.errors import PermanentError, TransientError
 from assetgen.routes.http import (
     error_fields,
     raise_for_status,
     retry_after_of,
-    tls_context,
     transport_errors,
 )
 
@@ -133,66 +126,3 @@ def test_deep_json_is_a_permanent_failure_and_a_cut_body_a_transient_one() -> No
     with pytest.raises(PermanentError, match="not a JSON object"):
         json_bytes(b"[1]", "images")
 
-
-# -- the client's TLS context ------------------------------------------------------------
-
-def test_tls_context_is_the_one_httpx_makes_from_the_environment(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import certifi
-
-    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
-    monkeypatch.setenv("SSL_CERT_FILE", certifi.where())
-    ours, theirs = tls_context(), httpx.create_ssl_context()
-    assert ours.verify_mode == theirs.verify_mode == ssl.CERT_REQUIRED and ours.check_hostname
-    assert ours.cert_store_stats() == theirs.cert_store_stats()
-    assert ours.cert_store_stats()["x509_ca"] > 0
-
-
-@pytest.mark.parametrize("content", [None, b"not a certificate\n"])
-def test_certificates_that_cannot_load_are_a_config_error_naming_the_variable(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes | None) -> None:
-    bundle = tmp_path / "bundle.pem"
-    if content is not None:
-        bundle.write_bytes(content)
-    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
-    with pytest.raises(ConfigError) as info:
-        tls_context()
-    assert info.value.exit_code == EXIT_USAGE
-    assert f"SSL_CERT_FILE={bundle}" in str(info.value) and "unset it" in str(info.value)
-    assert isinstance(info.value.__cause__, OSError)
-
-
-def test_route_set_makes_the_context_in_a_worker_thread_once(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    from assetgen.routes import http
-
-    made_in: list[str] = []
-    context = ssl.create_default_context()
-
-    def fake_tls_context() -> ssl.SSLContext:
-        made_in.append(threading.current_thread().name)
-        return context
-
-    monkeypatch.setattr(http, "tls_context", fake_tls_context)
-    routes = RouteSet(RouteContext(manifest=None, client=None, environ={}))  # type: ignore[arg-type]
-    routes.start_tls()
-    routes.start_tls()  # a second start reuses the first
-    assert asyncio.run(routes.tls_context()) is context
-    assert asyncio.run(routes.tls_context()) is context
-    assert len(made_in) == 1 and made_in[0].startswith("assetgen-tls")
-    unstarted = RouteSet(RouteContext(manifest=None, client=None, environ={}))  # type: ignore[arg-type]
-    assert asyncio.run(unstarted.tls_context()) is context  # made on the spot
-    assert made_in[1] == threading.current_thread().name
-
-
-def test_route_set_hands_on_the_worker_threads_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    from assetgen.routes import http
-
-    def failing() -> ssl.SSLContext:
-        raise ConfigError("cannot load the TLS certificates of SSL_CERT_FILE=/x: gone")
-
-    monkeypatch.setattr(http, "tls_context", failing)
-    routes = RouteSet(RouteContext(manifest=None, client=None, environ={}))  # type: ignore[arg-type]
-    routes.start_tls()
-    with pytest.raises(ConfigError, match="SSL_CERT_FILE=/x"):
-        asyncio.run(routes.tls_context())

@@ -55,8 +55,8 @@ from assetgen.manifest.model_rules import size_warnings
 from assetgen.provenance.published import write_assets_json
 from assetgen.routes.base import RouteContext, RouteSet
 from assetgen.routes.batches import BatchClient
-from assetgen.routes.http import tls_context
 from assetgen.routes.openai_config import OpenAIConfig
+from assetgen.routes.tls import tls_context
 
 POLL_START_S = 10.0
 

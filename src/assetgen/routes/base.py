@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from assetgen.routes.registry import ROUTES
+from assetgen.routes import tls
 
 if TYPE_CHECKING:
     import ssl
@@ -137,23 +138,17 @@ class RouteSet:
         return self.loaded[name]
 
     def start_tls(self) -> None:
-        """Begin making the HTTP client's TLS context (`routes.http.tls_context`) in a
+        """Begin making the HTTP client's TLS context (`routes.tls.tls_context`) in a
         worker thread. OpenSSL loads the certificate store (~30 ms) without holding the
         GIL, so a build that starts this as soon as it knows it will send requests has the
         context ready when it makes its client, instead of waiting for it then."""
         if self._tls is None:
             pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="assetgen-tls")
-            self._tls = pool.submit(_tls_context)
+            self._tls = pool.submit(tls.tls_context)
             pool.shutdown(wait=False)  # the thread ends with its one job
 
     async def tls_context(self) -> ssl.SSLContext:
         """The context `start_tls` began (its error, if it failed), or one made now."""
         if self._tls is None:
-            return _tls_context()
+            return tls.tls_context()
         return await asyncio.wrap_future(self._tls)
-
-
-def _tls_context() -> ssl.SSLContext:
-    # `routes.http` imports httpx: loaded by name, as a route's module is, when needed.
-    context: ssl.SSLContext = importlib.import_module("assetgen.routes.http").tls_context()
-    return context

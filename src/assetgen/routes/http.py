@@ -17,9 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import re
-import ssl
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -27,7 +25,7 @@ import httpx
 
 from assetgen.core.secrets import redact, scrub_api_message
 from assetgen.core.waits import parse_retry_after
-from assetgen.errors import ConfigError, PermanentError, RateLimited, TransientError
+from assetgen.errors import PermanentError, RateLimited, TransientError
 from assetgen.routes.url_policy import redirect_refusal
 
 OFFICIAL_BASE_URL = "https://api.openai.com/v1"
@@ -39,23 +37,6 @@ _HINTS = {
     404: "the model or endpoint is not available here; run `assetgen doctor` "
          "to tell an access problem from a provider mapping problem",
 }
-
-
-def tls_context() -> ssl.SSLContext:
-    """The TLS context httpx makes for a client left at `verify=True` and trusting the
-    environment (`httpx.create_ssl_context`: the certificates of SSL_CERT_FILE, else of
-    SSL_CERT_DIR, else certifi's bundle), made here so that it can be made ahead of time
-    (`RouteSet.start_tls`). Certificates that cannot be loaded are a ConfigError naming
-    where they were looked for, not a bare "No such file or directory"."""
-    try:
-        return httpx.create_ssl_context()
-    except OSError as exc:  # ssl.SSLError too: a file that holds no PEM certificate
-        where = next((f"{name}={os.environ[name]}" for name in ("SSL_CERT_FILE", "SSL_CERT_DIR")
-                      if os.environ.get(name)), "certifi's bundle")
-        raise ConfigError(f"cannot load the TLS certificates of {where}: "
-                          f"{exc.strerror or exc}",
-                          hint="point it at a readable PEM bundle (SSL_CERT_FILE) or folder "
-                               "(SSL_CERT_DIR), or unset it to use certifi's") from exc
 
 
 def request_id_of(response: httpx.Response | None) -> str | None:
