@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from assetgen.routes.registry import ROUTES
 from assetgen.routes import tls
+from assetgen.routes.registry import ROUTES
 
 if TYPE_CHECKING:
     import ssl
