@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from types import SimpleNamespace
@@ -22,6 +23,24 @@ def test_cache_reuses_hash_until_the_file_changes(tmp_path: Path) -> None:
     image.write_bytes(b"two")  # same size, new mtime
     os.utime(image, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
     assert reloaded.sha256(image) == sha256_bytes(b"two")
+
+
+def test_a_cache_is_saved_atomically_without_fsync(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    state = tmp_path / ".assetgen"
+    first, second = tmp_path / "a.png", tmp_path / "b.png"
+    first.write_bytes(b"x")
+    second.write_bytes(b"y")
+    cache = HashCache(state / "hashes.json")
+    cache.sha256(first)
+    cache.save()  # makes the state folder (and its .gitignore, written durably once)
+    cache.sha256(second)
+    synced: list[int] = []
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd))
+    cache.save()
+    assert synced == []  # a torn cache is unreadable JSON: read as empty, rehashed
+    assert len(json.loads((state / "hashes.json").read_text())) == 2
+    assert not [p for p in state.iterdir() if p.name not in ("hashes.json", ".gitignore")]
 
 
 def test_corrupt_cache_file_is_ignored(tmp_path: Path) -> None:

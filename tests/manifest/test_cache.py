@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -32,3 +33,21 @@ def test_a_cached_manifest_equals_the_loaded_one(repo_root: Path, tmp_path: Path
     assert lookup(path.resolve(), cache_file_for(path))[0] == loaded
     assert [a.base for a in cached.assets] == [a.base for a in loaded.assets]
     assert cached.by_id.keys() == loaded.by_id.keys()
+
+
+def test_the_cache_holds_values_by_position_and_a_torn_one_is_loaded_again(
+        repo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(repo_root / "example-site", site)
+    path = site / "assetgen.yaml"
+    synced: list[int] = []
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd))
+    loaded = load_manifest_cached(path, cache_file_for(path))
+    text = cache_file_for(path).read_text()
+    # Field names are not repeated per asset (they were 40 % of a 2,000-asset cache).
+    assert '"values"' in text and "variant_widths" not in text and "path_line" not in text
+    assert synced == []  # a cache is atomic, not fsynced: a torn one is only reloaded
+    cache_file_for(path).write_text(text[: len(text) // 2])
+    assert lookup(path.resolve(), cache_file_for(path))[0] is None
+    assert load_manifest_cached(path, cache_file_for(path)) == loaded
+    assert cache_file_for(path).read_text() == text  # written whole again

@@ -191,6 +191,8 @@ class HashCache:
             return
         with contextlib.suppress(OSError, UnsafePathError):
             ensure_state_dir(self.path.parent, root=self.root)
+            # Atomic but not fsynced (as the masters cache): a cache a power loss tears is
+            # unreadable JSON, read as empty, and every file is hashed again.
             atomic_write(self.path, json.dumps(self._entries, separators=(",", ":")).encode(),
-                         root=self.root)
+                         root=self.root, durable=False)
             self._dirty = False
