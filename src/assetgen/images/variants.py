@@ -12,9 +12,8 @@ This module is Pillow-free (the planner and verify use it); `store` does the enc
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from assetgen.core.fsutil import escapes
 from assetgen.images import formats
@@ -51,8 +50,7 @@ class VariantSource(Protocol):
     def encoding(self) -> dict[str, dict[str, Any]]: ...
 
 
-@dataclass(frozen=True)
-class Variant:
+class Variant(NamedTuple):
     """One variant file to write: its size, format and path below output_dir."""
 
     width: int

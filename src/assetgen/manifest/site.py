@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from assetgen.core.fsutil import escapes
 from assetgen.manifest.checks import LoadContext
@@ -55,8 +54,7 @@ def folder_lines(data: Mapping[str, Any]) -> FolderLines:
     return tuple(found)
 
 
-@dataclass(frozen=True)
-class MissingFolder:
+class MissingFolder(NamedTuple):
     """A folder the manifest names (output_dir, a `roots:` entry, an asset's `root:`) that
     is not there: a warning with its manifest line, never silence (SPEC 7)."""
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -402,8 +401,8 @@ def check(manifest: Manifest, *, hashes: HashCache | None = None,
         for folder in missing_folders(manifest):
             checker.add(folder.folder, "no-folder", f"{checker.show(manifest.file)}:"
                         f"{folder.line}: {folder.message}", folder.remedy)
-            checker.findings[-1] = replace(checker.findings[-1], page=manifest.file,
-                                           line=folder.line)
+            checker.findings[-1] = checker.findings[-1]._replace(page=manifest.file,
+                                                                 line=folder.line)
     if scan is None:
         scan = scan_sources(manifest.root, manifest.sources, manifest.output_dir, resolver,
                             hashes=pages)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ERROR_STATES = ("missing", "tampered", "unrecorded", "untracked", "orphan-sidecar", "unknown",
                 "broken-ref", "unmarked", "uncredentialed")
@@ -18,8 +18,7 @@ STATES = ("fresh", *ERROR_STATES, *WARNING_STATES)
 SKIP_REASONS = ("external", "data", "template", "not-image", "package", "unreadable")
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """One problem: the file it is about, its state word, what is wrong and what to do."""
 
     path: Path  # absolute: the image (or sidecar) the problem is about
