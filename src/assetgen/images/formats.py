@@ -12,6 +12,8 @@ from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
+from assetgen.core.paths import name_of
+
 API_FORMATS = frozenset({"png", "jpeg", "webp"})
 
 # The encoder settings used when the manifest's `encoding:` does not say otherwise.
@@ -92,7 +94,9 @@ def accepted_suffixes() -> str:
 
 def format_for_path(path: str | Path) -> str:
     """The image format a file name asks for, by its suffix (case-insensitive)."""
-    suffix = Path(path).suffix.lower()
+    name = name_of(path) if isinstance(path, str) else path.name
+    dot = name.rfind(".")  # what `Path.suffix` answers, without a path object
+    suffix = name[dot:].lower() if 0 < dot < len(name) - 1 else ""
     for spec in FORMATS:
         if suffix in spec.suffixes and (spec.feature is None or available(spec.name)):
             return spec.name

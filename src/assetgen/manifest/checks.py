@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from assetgen.core.fsutil import escapes
-from assetgen.core.paths import display_inside_cwd
+from assetgen.core.paths import display_inside_cwd, posix_relative
 from assetgen.errors import Problem
 from assetgen.images import models as image_models
 from assetgen.images import sizes
@@ -93,7 +93,7 @@ class LoadContext:
             self.problem(line, f"path `{raw}` escapes output_dir: {why}",
                          "paths are relative to output_dir, e.g. img/hero.webp")
             return None
-        return Path(raw).as_posix()
+        return posix_relative(raw)
 
     def entry_root(self, entry: Mapping[str, Any], output_dir: Path) -> Path | None:
         """The folder an asset's or static entry's `path` is in: `root:` (inside the
