@@ -267,6 +267,23 @@ def test_a_name_no_file_system_allows_is_a_manifest_error(tmp_path: Path) -> Non
         assert "assetgen.yaml:" in result.output and "300 bytes long" in result.output
 
 
+@pytest.mark.parametrize("root", ['"x\\0y"', '"../outside"', "42"])
+def test_an_edited_asset_whose_root_is_refused_is_a_manifest_error(tmp_path: Path,
+                                                                   root: str) -> None:
+    """The edit naming it must not resolve the refused root itself (a NUL byte made
+    Path.resolve raise: exit 4)."""
+    manifest = (
+        "version: 1\noutput_dir: public\ndefaults:\n  route: draft\nassets:\n"
+        f"  - id: a\n    root: {root}\n    path: a.png\n    prompt: \"p\"\n"
+        "  - id: b\n    path: b.png\n    prompt: \"q\"\n    edit:\n      images: [a]\n")
+    site = write_site(tmp_path / "site", manifest)
+    for command in ("plan", "verify", "build"):
+        result = run_cli("-C", site, command)
+        assert result.code == 2, result.output
+        assert "assetgen.yaml:7: root" in result.err and "is refused" in result.err
+        assert "Traceback" not in result.output
+
+
 @pytest.mark.parametrize("blocked", ["img/hero.png", "img/hero.png.provenance.json"])
 def test_a_folder_where_a_file_should_be_fails_that_asset_only(tmp_path: Path,
                                                                blocked: str) -> None:
