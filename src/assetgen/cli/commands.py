@@ -46,7 +46,6 @@ def build(ctx: click.Context, ids: tuple[str, ...], force: bool, dry_run: bool, 
       assetgen build --check          # CI: fail if anything is out of date
     """
     from assetgen.cli.progress import ConsoleListener
-    from assetgen.cli.render import build as render
     from assetgen.commands import build as command
 
     g = globals_of(ctx)
@@ -68,6 +67,8 @@ def build(ctx: click.Context, ids: tuple[str, ...], force: bool, dry_run: bool, 
                              check=check, draft=draft, concurrency=concurrency,
                              max_cost=max_cost, listener=listener, batch=batch,
                              manifest=choice.manifest)
+    from assetgen.cli.render import build as render  # after: not before the first request
+
     render.show(console, result)
     return result.exit_code
 
