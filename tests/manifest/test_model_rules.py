@@ -266,7 +266,6 @@ def test_the_suite_fails_if_the_product_sends_input_fidelity_again(
 
 
 def _with_fidelity(monkeypatch: pytest.MonkeyPatch) -> Any:
-    import dataclasses
 
     from assetgen.build.engine import Engine
 
@@ -274,6 +273,6 @@ def _with_fidelity(monkeypatch: pytest.MonkeyPatch) -> Any:
 
     def job_for(self: Any, asset: Any, route: str) -> ImageJob:
         job = original(self, asset, route)
-        return dataclasses.replace(job, fidelity="high") if job.is_edit else job
+        return job._replace(fidelity="high") if job.is_edit else job
 
     return job_for

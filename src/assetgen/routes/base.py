@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from assetgen.routes import tls
 from assetgen.routes.registry import ROUTES
@@ -50,8 +50,7 @@ class InputImage:
         return {"jpeg": "image/jpeg", "webp": "image/webp"}.get(self.format, "image/png")
 
 
-@dataclass(frozen=True)
-class ImageJob:
+class ImageJob(NamedTuple):
     """Everything a route needs to make one asset's image."""
 
     asset: Asset
