@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pytest
 
 from assetgen.core import secrets
@@ -29,3 +31,22 @@ def test_sidecar_rendering_never_writes_a_key(monkeypatch: pytest.MonkeyPatch) -
                     format="png", route="draft", model="m", prompt="sk-leaky-key-999",
                     quality="low", size="auto", spec_hash="sha256:0", created_at="now")
     assert b"sk-leaky-key-999" not in record.to_json()
+
+
+def test_a_record_is_redacted_with_the_forms_of_its_secrets_made_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[int] = []
+    real_forms = secrets._forms
+
+    def counting(values: Iterable[str]) -> list[str]:
+        made.append(1)
+        return real_forms(values)
+
+    monkeypatch.setattr(secrets, "_forms", counting)
+    key = "sk-proj-abcdefghijklmnop123456"
+    record = {"prompt": f"uses {key}", "notes": ["a", f"b {key}"], "asset": key,
+              "usage": {"text": f"{key}!"}}
+    redacted = secrets.redact_fields(record, {"asset"}, [key])
+    assert redacted == {"prompt": "uses ***", "notes": ["a", "b ***"], "asset": key,
+                        "usage": {"text": "***!"}}
+    assert made == [1]  # not once per string: a build redacts three records per image

@@ -94,7 +94,11 @@ _BEARER = re.compile(r"(?i)(authorization:\s*bearer\s+)\S+")
 
 def redact(text: str, secrets: Iterable[str] | None = None) -> str:
     """Free text with every secret (in any form) and any bearer credential masked."""
-    for form in _forms(secret_values() if secrets is None else secrets):
+    return _redact_forms(text, _forms(secret_values() if secrets is None else secrets))
+
+
+def _redact_forms(text: str, forms: Iterable[str]) -> str:
+    for form in forms:
         if form in text:
             text = text.replace(form, MASK)
     return _BEARER.sub(r"\1" + MASK, text)
@@ -110,10 +114,11 @@ def redact_fields(value: Any, keep: Collection[str], secrets: Iterable[str] | No
     found = list(secret_values() if secrets is None else secrets)
     if not found:
         return value
+    forms = _forms(found)  # once per record, not once per string in it
 
     def walk(item: Any) -> Any:
         if isinstance(item, str):
-            return redact(item, found)
+            return _redact_forms(item, forms)
         if isinstance(item, dict):
             return {k: v if k in keep else walk(v) for k, v in item.items()}
         if isinstance(item, list):
