@@ -33,7 +33,7 @@ from assetgen.core.paths import display_relative_to
 from assetgen.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
 from assetgen.manifest import Manifest
 from assetgen.manifest.cache import cache_file_for, lookup
-from assetgen.manifest.locate import MANIFEST_NAME, find_manifest
+from assetgen.manifest.locate import find_manifest, nearest_manifest
 from assetgen.verify.report import STATES, Finding, LineageReport, no_skips
 from assetgen.verify.scope import may_concern
 
@@ -176,23 +176,7 @@ def _sites(manifest_path: Path | None, cwd: Path,
     groups: dict[Path, list[Path]] = {}
     nearest: dict[Path, Path | None] = {}
     for path in paths:
-        found = _nearest_manifest(path.parent, nearest)
+        found = nearest_manifest(path.parent, nearest)
         if found is not None:
             groups.setdefault(found, []).append(path)
     return sorted(groups.items())
-
-
-def _nearest_manifest(folder: Path, memo: dict[Path, Path | None]) -> Path | None:
-    trail = []
-    result: Path | None = None
-    for candidate in (folder, *folder.parents):
-        if candidate in memo:
-            result = memo[candidate]
-            break
-        trail.append(candidate)
-        if (candidate / MANIFEST_NAME).is_file():
-            result = candidate / MANIFEST_NAME
-            break
-    for seen in trail:
-        memo[seen] = result
-    return result
