@@ -86,6 +86,15 @@ def test_works_without_a_manifest(tmp_path: Path, openai_env: Emulator) -> None:
     assert [r.path for r in openai_env.requests] == ["/v1/models", "/v1/models/gpt-image-2"]
 
 
+def test_certificates_that_cannot_load_are_one_line_naming_the_variable(
+        tmp_path: Path, openai_env: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
+    result = run_cli("-C", tmp_path, "doctor")
+    assert result.code == 2, result.output
+    assert "cannot load the TLS certificates of SSL_CERT_FILE=" in result.err
+    assert "Traceback" not in result.output and openai_env.requests == []
+
+
 def test_json_shape(tmp_path: Path, openai_env: Emulator) -> None:
     result, doc = doctor(tmp_path)
     assert result.code == 0 and result.err == ""
