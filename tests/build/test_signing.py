@@ -294,3 +294,16 @@ def test_formats_c2pa_is_not_written_in_stay_unsigned(
     assert credentials.read((site / "public/img/card.gif").read_bytes()) is None
     checked = run_cli("-C", site, "verify", "public/img/card.gif")
     assert checked.code == 0 and "1 asset" in checked.output, checked.output
+
+
+
+def test_a_loaded_kit_never_shows_its_private_key() -> None:
+    from assetgen.build import signing
+    from assetgen.build.engine import BuildSettings
+
+    kit = signing.Kit("es256", b"-----BEGIN CERTIFICATE-----\nchain\n",
+                      b"-----BEGIN PRIVATE KEY-----\nsecret-key-bytes\n", None)
+    settings = BuildSettings(signing=kit)  # what a crash log's repr of a build would show
+    for shown in (repr(kit), repr(settings)):
+        assert "secret-key-bytes" not in shown and "PRIVATE KEY" not in shown
+    assert "chain" in repr(kit)

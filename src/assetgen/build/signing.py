@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import io
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +49,7 @@ class Kit:
 
     alg: str
     chain_pem: bytes
-    key_pem: bytes
+    key_pem: bytes = field(repr=False)  # a private key: never in a repr, log or crash file
     tsa_url: str | None
 
     def signer(self) -> Any:
