@@ -202,13 +202,8 @@ class AssetResolver:
     def declared_file(self, entry: Mapping[str, Any]) -> Path | None:
         """The file an asset entry declares: its `path` below its `root:` or output_dir;
         None when that `root:` is refused (reported on the asset itself)."""
-        root = entry.get("root")
-        if root is None:
-            return self.output_dir / entry["path"]
-        if not isinstance(root, str) or escapes(root, self.context.root,
-                                                self.context.resolved_paths):
-            return None  # e.g. a NUL byte, which Path.resolve raises on
-        return (self.context.root / root).resolve() / entry["path"]
+        folder = self.context.entry_root(entry, self.output_dir, report=False)
+        return None if folder is None else folder / entry["path"]
 
     def resolve_edit(self, entry: Mapping[str, Any], where: str,
                      declared: Mapping[str, Mapping[str, Any]],

@@ -95,18 +95,21 @@ class LoadContext:
             return None
         return posix_relative(raw)
 
-    def entry_root(self, entry: Mapping[str, Any], output_dir: Path) -> Path | None:
+    def entry_root(self, entry: Mapping[str, Any], output_dir: Path, *,
+                   report: bool = True) -> Path | None:
         """The folder an asset's or static entry's `path` is in: `root:` (inside the
         manifest's folder: SPEC 7's other roots, e.g. Hugo assets/ or a page bundle), else
-        output_dir. None (reported) when the root is refused."""
+        output_dir. None when the root is refused (reported, unless ``report`` is False:
+        the entry's own resolution reports it, an edit naming the entry need not)."""
         raw = entry.get("root")
         if raw is None:
             return output_dir
         why = escapes(raw, self.root, self.resolved_paths) if isinstance(raw, str) \
             else "it is not a folder path"
         if why:
-            self.problem(line_of(entry, "root"), f"root `{raw}` is refused: {why}",
-                         "use a folder inside the manifest's folder, e.g. assets")
+            if report:
+                self.problem(line_of(entry, "root"), f"root `{raw}` is refused: {why}",
+                             "use a folder inside the manifest's folder, e.g. assets")
             return None
         return (self.root / raw).resolve()
 
