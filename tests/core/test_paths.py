@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assetgen.core.paths import display_relative_to, name_of, posix_relative
+from assetgen.core.paths import display_relative_to, name_of, posix_relative, suffix_of
 from assetgen.images.formats import format_for_path
 
 # Slashes, dots and a few letters: every spelling pathlib normalises (repeated and trailing
@@ -21,6 +21,7 @@ _SPELLINGS = st.text(alphabet="/.a\\b", max_size=12)
 def test_posix_relative_and_name_of_agree_with_pathlib(raw: str) -> None:
     assert posix_relative(raw) == PurePosixPath(raw).as_posix()
     assert name_of(raw) == PurePosixPath(raw).name
+    assert suffix_of(raw) == PurePosixPath(raw).suffix
 
 
 @pytest.mark.parametrize("raw", ["img/hero.webp", "a//b.png", "./a.png", "a/./b.png",
@@ -28,6 +29,7 @@ def test_posix_relative_and_name_of_agree_with_pathlib(raw: str) -> None:
 def test_the_spellings_pathlib_normalises(raw: str) -> None:
     assert posix_relative(raw) == PurePosixPath(raw).as_posix()
     assert name_of(raw) == PurePosixPath(raw).name
+    assert suffix_of(raw) == PurePosixPath(raw).suffix
 
 
 @settings(max_examples=500, deadline=None)

@@ -43,6 +43,13 @@ def name_of(path: str) -> str:
     return path.rpartition("/")[2] if _plain(path) else PurePosixPath(path).name
 
 
+def suffix_of(path: str) -> str:
+    """`PurePosixPath(path).suffix`, read from the string as pathlib reads the name."""
+    name = name_of(path)
+    dot = name.rfind(".")
+    return name[dot:] if 0 < dot < len(name) - 1 else ""
+
+
 def _plain(raw: str) -> bool:
     """Relative, and spelled as pathlib would spell it."""
     return bool(raw) and not raw.startswith(("/", "./")) and raw != "." \

@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
-from assetgen.core.paths import name_of
+from assetgen.core.paths import suffix_of
 
 API_FORMATS = frozenset({"png", "jpeg", "webp"})
 
@@ -94,9 +94,7 @@ def accepted_suffixes() -> str:
 
 def format_for_path(path: str | Path) -> str:
     """The image format a file name asks for, by its suffix (case-insensitive)."""
-    name = name_of(path) if isinstance(path, str) else path.name
-    dot = name.rfind(".")  # what `Path.suffix` answers, without a path object
-    suffix = name[dot:].lower() if 0 < dot < len(name) - 1 else ""
+    suffix = (suffix_of(path) if isinstance(path, str) else path.suffix).lower()
     for spec in FORMATS:
         if suffix in spec.suffixes and (spec.feature is None or available(spec.name)):
             return spec.name
