@@ -233,9 +233,9 @@ def test_only_a_build_that_sends_requests_makes_a_tls_context_ahead(
     started: list[bool] = []
     real_start = base.RouteSet.start_tls
 
-    def start_tls(self: base.RouteSet) -> None:
-        started.append(True)
-        real_start(self)
+    def start_tls(self: base.RouteSet, transport: object | None = None) -> None:
+        started.append(transport is None)
+        real_start(self, transport)
 
     monkeypatch.setattr(base.RouteSet, "start_tls", start_tls)
     site = write_site(tmp_path / "site", BASIC_MANIFEST)

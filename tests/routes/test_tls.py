@@ -14,7 +14,7 @@ import pytest
 
 from assetgen.errors import EXIT_USAGE, ConfigError
 from assetgen.routes.base import RouteContext, RouteSet
-from assetgen.routes.tls import tls_context
+from assetgen.routes.tls import client_verify, tls_context
 
 
 @pytest.mark.parametrize("environment", [
@@ -81,11 +81,11 @@ def test_route_set_makes_the_context_in_a_worker_thread_once(
     routes = RouteSet(RouteContext(manifest=None, client=None, environ={}))  # type: ignore[arg-type]
     routes.start_tls()
     routes.start_tls()  # a second start reuses the first
-    assert asyncio.run(routes.tls_context()) is context
-    assert asyncio.run(routes.tls_context()) is context
+    assert asyncio.run(routes.client_verify()) is context
+    assert asyncio.run(routes.client_verify()) is context
     assert len(made_in) == 1 and made_in[0].startswith("assetgen-tls")
     unstarted = RouteSet(RouteContext(manifest=None, client=None, environ={}))  # type: ignore[arg-type]
-    assert asyncio.run(unstarted.tls_context()) is context  # made on the spot
+    assert asyncio.run(unstarted.client_verify()) is context  # made on the spot
     assert made_in[1] == threading.current_thread().name
 
 
@@ -99,4 +99,17 @@ def test_route_set_hands_on_the_worker_threads_error(monkeypatch: pytest.MonkeyP
     routes = RouteSet(RouteContext(manifest=None, client=None, environ={}))  # type: ignore[arg-type]
     routes.start_tls()
     with pytest.raises(ConfigError, match="SSL_CERT_FILE=/x"):
-        asyncio.run(routes.tls_context())
+        asyncio.run(routes.client_verify())
+
+
+def test_an_injected_transport_makes_no_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    """It makes the connections itself: no thread, no certificates loaded, and a bad
+    SSL_CERT_FILE does not matter (tests' MockTransport)."""
+    monkeypatch.setenv("SSL_CERT_FILE", "/nonexistent/bundle.pem")
+    transport = httpx.MockTransport(lambda request: httpx.Response(200))
+    routes = RouteSet(RouteContext(manifest=None, client=None, environ={}))  # type: ignore[arg-type]
+    routes.start_tls(transport)
+    assert asyncio.run(routes.client_verify(transport)) is True
+    assert client_verify(transport) is True
+    with pytest.raises(ConfigError, match="SSL_CERT_FILE=/nonexistent"):
+        client_verify(None)

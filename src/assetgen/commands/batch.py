@@ -56,7 +56,7 @@ from assetgen.provenance.published import write_assets_json
 from assetgen.routes.base import RouteContext, RouteSet
 from assetgen.routes.batches import BatchClient
 from assetgen.routes.openai_config import OpenAIConfig
-from assetgen.routes.tls import tls_context
+from assetgen.routes.tls import client_verify
 
 POLL_START_S = 10.0
 
@@ -77,7 +77,7 @@ def run_build(manifest_path: Path | None, cwd: Path, selected_ids: list[str], *,
         listener.warning(line)
     config = OpenAIConfig.from_env(env, "images")  # collection and submission need a key
     routes = RouteSet(RouteContext(manifest=manifest, client=None, environ=env))
-    routes.start_tls()  # a batch build always talks to the API
+    routes.start_tls(transport)  # a batch build always talks to the API
     requests = [s for s in statuses if s.needs_build and s.next == Next.BUILD]
     for name in sorted({s.route for s in requests}):
         routes(name).preflight([s.asset for s in requests if s.route == name])
@@ -114,7 +114,7 @@ class _BatchBuild:
     async def main(self, transport: Any) -> list[Outcome]:
         async with httpx.AsyncClient(timeout=httpx.Timeout(300.0, connect=30.0),
                                      transport=transport, follow_redirects=False,
-                                     verify=await self.routes.tls_context()) as client:
+                                     verify=await self.routes.client_verify(transport)) as client:
             self.routes.context.client = client
             self.client = BatchClient(client, self.config)
             submissions = self.records.load_all()
@@ -354,7 +354,7 @@ async def _batch_client(environ: Mapping[str, str] | None,
     config = OpenAIConfig.from_env(os.environ if environ is None else environ, "images")
     async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=30.0),
                                  transport=transport, follow_redirects=False,
-                                 verify=tls_context()) as http:
+                                 verify=client_verify(transport)) as http:
         yield BatchClient(http, config)
 
 

@@ -155,8 +155,8 @@ def run(manifest_path: Path | None, cwd: Path, ids: list[str], *, force: bool = 
     routes = RouteSet(context)  # loaded once each: checked here, run by the engine
     requests = [s for s in work if s.next == Next.BUILD]  # re-derivations ask no route
     routes_needed = sorted({s.route for s in requests})
-    if transport is None and any(route_info(name).http for name in routes_needed):
-        routes.start_tls()  # in a thread, beside the preflight, lock and plan below
+    if any(route_info(name).http for name in routes_needed):
+        routes.start_tls(transport)  # in a thread, beside the preflight, lock and plan below
     for name in routes_needed:  # refuse before any work: missing keys, impossible assets
         routes(name).preflight([s.asset for s in requests if s.route == name])
 
@@ -230,10 +230,8 @@ async def _execute(manifest: Manifest, planner: Planner, settings: BuildSettings
 
     limits = httpx.Limits(max_connections=max(settings.concurrency * 2, 4),
                           max_keepalive_connections=settings.concurrency)
-    # An injected transport makes its own connections: no TLS context of ours is used.
-    verify = True if transport is not None else await routes.tls_context()
     async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(300.0, connect=30.0),
                                  transport=transport, follow_redirects=False,
-                                 verify=verify) as client:
+                                 verify=await routes.client_verify(transport)) as client:
         routes.context.client = client
         return await Engine(manifest, planner, settings, routes, progress).run(statuses)

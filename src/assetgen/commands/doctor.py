@@ -30,7 +30,7 @@ from assetgen.manifest.load import load_manifest, load_yaml
 from assetgen.manifest.locate import find_manifest
 from assetgen.manifest.schema import DEFAULT_MODEL, DEFAULT_ROUTE
 from assetgen.routes.registry import ROUTES, route_info
-from assetgen.routes.tls import tls_context
+from assetgen.routes.tls import client_verify
 
 if TYPE_CHECKING:
     import httpx  # imported when doctor runs
@@ -82,7 +82,7 @@ async def _diagnose(route: str, model: str, found: _Found, environ: Mapping[str,
             transport=transport, follow_redirects=False,
             event_hooks={"request": [wire.on_request], "response": [wire.on_response]},
             # The build's certificates, and its one line (exit 2) when they cannot load.
-            verify=True if transport is not None else tls_context(),
+            verify=client_verify(transport),
     ) as client:
         doctor = Doctor(route=route, model=model, manifest=found.manifest, environ=environ,
                         client=client, wire=wire, raw_routes=found.routes())

@@ -136,18 +136,20 @@ class RouteSet:
             self.loaded[name] = load_route(name, self.context)
         return self.loaded[name]
 
-    def start_tls(self) -> None:
+    def start_tls(self, transport: object | None = None) -> None:
         """Begin making the HTTP client's TLS context (`routes.tls.tls_context`) in a
         worker thread. OpenSSL loads the certificate store (~30 ms) without holding the
         GIL, so a build that starts this as soon as it knows it will send requests has the
-        context ready when it makes its client, instead of waiting for it then."""
-        if self._tls is None:
+        context ready when it makes its client, instead of waiting for it then. Nothing to
+        make when an injected ``transport`` makes the connections."""
+        if self._tls is None and transport is None:
             pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="assetgen-tls")
             self._tls = pool.submit(tls.tls_context)
             pool.shutdown(wait=False)  # the thread ends with its one job
 
-    async def tls_context(self) -> ssl.SSLContext:
-        """The context `start_tls` began (its error, if it failed), or one made now."""
-        if self._tls is None:
-            return tls.tls_context()
+    async def client_verify(self, transport: object | None = None) -> ssl.SSLContext | bool:
+        """The client's ``verify=`` (`routes.tls.client_verify`): the context `start_tls`
+        began (its error, if it failed), else one made now."""
+        if self._tls is None or transport is not None:
+            return tls.client_verify(transport)
         return await asyncio.wrap_future(self._tls)

@@ -16,6 +16,13 @@ import ssl
 from assetgen.errors import ConfigError
 
 
+def client_verify(transport: object | None) -> ssl.SSLContext | bool:
+    """A client's ``verify=``: this module's context, or httpx's default (``True``, which
+    then goes unused) when an injected transport (tests' MockTransport) makes the
+    connections itself."""
+    return True if transport is not None else tls_context()
+
+
 def tls_context() -> ssl.SSLContext:
     """httpx's default context; certificates that cannot be loaded are a ConfigError
     naming where they were looked for, not a bare "No such file or directory"."""
