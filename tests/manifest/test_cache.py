@@ -51,3 +51,39 @@ def test_the_cache_holds_values_by_position_and_a_torn_one_is_loaded_again(
     assert lookup(path.resolve(), cache_file_for(path))[0] is None
     assert load_manifest_cached(path, cache_file_for(path)) == loaded
     assert cache_file_for(path).read_text() == text  # written whole again
+
+
+
+def _records_of(value: object, kind: str) -> list[dict]:
+    """Every encoded dataclass record of ``kind`` in a cache document, at any depth."""
+    found = []
+    if isinstance(value, dict):
+        if value.get("$dc", "").endswith(f":{kind}"):
+            found.append(value)
+        for inner in value.values():
+            found += _records_of(inner, kind)
+    elif isinstance(value, list):
+        for inner in value:
+            found += _records_of(inner, kind)
+    return found
+
+
+@pytest.mark.parametrize("values", ["abc", {"ref": 1, "path": 2, "asset_id": 3}, 3, None])
+def test_a_cached_record_whose_values_are_not_a_list_is_loaded_again(
+        repo_root: Path, tmp_path: Path, values: object) -> None:
+    """The state folder is untrusted: an edit input whose values are a three-letter string
+    (or anything but a list) is refused, not spread into EditInput('a', 'b', 'c'), whose
+    `path` would then be a string."""
+    import json
+
+    site = tmp_path / "site"
+    shutil.copytree(repo_root / "example-site", site)
+    path = site / "assetgen.yaml"
+    loaded = load_manifest_cached(path, cache_file_for(path))
+    document = json.loads(cache_file_for(path).read_text())
+    inputs = _records_of(document, "EditInput")
+    assert inputs  # the example site's dusk hero edits the hero
+    inputs[0]["values"] = values
+    cache_file_for(path).write_text(json.dumps(document))
+    assert lookup(path.resolve(), cache_file_for(path))[0] is None
+    assert load_manifest_cached(path, cache_file_for(path)) == loaded

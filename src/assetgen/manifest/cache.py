@@ -211,7 +211,7 @@ def _decode(value: Any) -> Any:
     if "$dc" in value:
         kind = _dataclass(value["$dc"])
         names, values = _shape(kind)[1], value["values"]
-        if len(values) != len(names):
+        if not isinstance(values, list) or len(values) != len(names):
             raise _Uncacheable(f"{value['$dc']}: {len(values)} values")
         return kind(**{n: v if type(v) in _PLAIN else _decode(v)
                        for n, v in zip(names, values, strict=True)})
